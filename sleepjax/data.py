@@ -1,0 +1,348 @@
+"""MNIST loading for sleepjax: idx files, TensorFlow Datasets, or a bundled subset.
+
+Every loader returns a :class:`Dataset` with flattened float32 images in [0, 1]
+and int32 labels, so the training code never has to care where the data came
+from.  Three sources are supported:
+
+* ``idx``: the four original MNIST idx files (gzip-compressed or raw) in a
+  directory given by ``data_dir`` or the ``SLEEPJAX_DATA_DIR`` environment
+  variable;
+* ``tfds``: TensorFlow Datasets' ``mnist`` through its array-record data
+  source, which works without TensorFlow (optional extra ``sleepjax[tfds]``);
+* ``bundled``: a small class-balanced subset shipped inside the package, so
+  that the examples and tests run offline with no set-up at all.
+
+Broken or missing files raise :class:`DataError` naming the file and the
+problem, rather than failing later with a confusing shape error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import os
+import zlib
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "DATA_DIR_ENV",
+    "NUM_CLASSES",
+    "SOURCES",
+    "DataError",
+    "Dataset",
+    "load_bundled",
+    "load_idx_dir",
+    "load_mnist",
+    "load_tfds",
+    "read_idx",
+    "read_idx_dir",
+]
+
+DATA_DIR_ENV = "SLEEPJAX_DATA_DIR"
+"""Environment variable naming a directory of MNIST idx files."""
+
+SOURCES = ("auto", "idx", "tfds", "bundled")
+"""Valid values of ``load_mnist(source=...)``."""
+
+NUM_CLASSES = 10
+IMAGE_PIXELS = 28 * 28
+
+# idx magic number -> (number of dimensions, description).  Both MNIST file
+# kinds hold unsigned bytes (type code 0x08); the last magic byte is the rank.
+_IDX_KINDS = {0x00000803: (3, "idx3 images"), 0x00000801: (1, "idx1 labels")}
+
+# Standard MNIST file stems: (train images, train labels, test images, test labels).
+_IDX_STEMS = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+
+_BUNDLED_FILE = "_data/mnist_subset.npz"
+
+
+class DataError(ValueError):
+    """A data file is missing, corrupt, or inconsistent with its partner file."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+    """MNIST train and test splits in the form the models consume.
+
+    Attributes:
+        x_train: ``(N, 784)`` float32 images with pixel values in [0, 1].
+        y_train: ``(N,)`` int32 labels in ``0..9``.
+        x_test: ``(M, 784)`` float32 images with pixel values in [0, 1].
+        y_test: ``(M,)`` int32 labels in ``0..9``.
+        source: human-readable description of where the data came from,
+            for logs and result files.
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: str
+
+    def __post_init__(self):
+        """Reject arrays that would silently break training or evaluation."""
+        for split in ("train", "test"):
+            _check_images(f"x_{split}", getattr(self, f"x_{split}"))
+            _check_labels(f"y_{split}", getattr(self, f"y_{split}"))
+            n_x, n_y = len(getattr(self, f"x_{split}")), len(getattr(self, f"y_{split}"))
+            if n_x != n_y:
+                raise ValueError(f"x_{split} has {n_x} images but y_{split} has {n_y} labels")
+
+
+def _check_images(name: str, x: np.ndarray) -> None:
+    """Raise ValueError unless ``x`` is a non-empty (N, 784) float32 array in [0, 1]."""
+    if not isinstance(x, np.ndarray) or x.dtype != np.float32:
+        raise ValueError(f"{name} must be a float32 numpy array, got {type(x).__name__} "
+                         f"of dtype {getattr(x, 'dtype', None)}")
+    if x.ndim != 2 or x.shape[1] != IMAGE_PIXELS or x.shape[0] == 0:
+        raise ValueError(f"{name} must have shape (N, {IMAGE_PIXELS}) with N > 0, got {x.shape}")
+    # Written so that NaN fails the check too.
+    if not (x.min() >= 0.0 and x.max() <= 1.0):
+        raise ValueError(f"{name} values must lie in [0, 1], got [{x.min()}, {x.max()}]")
+
+
+def _check_labels(name: str, y: np.ndarray) -> None:
+    """Raise ValueError unless ``y`` is a non-empty (N,) int32 array of digits 0..9."""
+    if not isinstance(y, np.ndarray) or y.dtype != np.int32:
+        raise ValueError(f"{name} must be an int32 numpy array, got {type(y).__name__} "
+                         f"of dtype {getattr(y, 'dtype', None)}")
+    if y.ndim != 1 or y.shape[0] == 0:
+        raise ValueError(f"{name} must have shape (N,) with N > 0, got {y.shape}")
+    if y.min() < 0 or y.max() >= NUM_CLASSES:
+        raise ValueError(f"{name} labels must lie in 0..{NUM_CLASSES - 1}, "
+                         f"got [{y.min()}, {y.max()}]")
+
+
+def _make_dataset(x_train, y_train, x_test, y_test, source: str) -> Dataset:
+    """Build a Dataset from uint8 images (any per-image shape) and integer labels."""
+
+    def images(x):
+        return np.asarray(x, dtype=np.uint8).reshape(len(x), -1).astype(np.float32) / 255
+
+    def labels(y):
+        return np.asarray(y).astype(np.int32)
+
+    return Dataset(images(x_train), labels(y_train), images(x_test), labels(y_test), source)
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Parse an MNIST idx file (gzip-compressed if its name ends in ``.gz``).
+
+    The idx format is a big-endian int32 magic number (2051 for 3-D uint8
+    images, 2049 for 1-D uint8 labels), one big-endian int32 per dimension,
+    then exactly ``prod(dims)`` bytes of payload.  Every part is validated so
+    that a truncated download or a wrong file is reported here, by name.
+
+    Args:
+        path: the idx file.
+
+    Returns:
+        A read-only uint8 array with the shape given by the header.
+
+    Raises:
+        DataError: if the file is missing, is not valid gzip, has an unknown
+            magic number, or its payload length does not match its header.
+    """
+    path = Path(path)
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as f:
+                data = f.read()
+        else:
+            data = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except (gzip.BadGzipFile, EOFError, zlib.error) as e:
+        raise DataError(f"{path}: not a valid gzip file ({e})") from None
+    except OSError as e:
+        raise DataError(f"{path}: cannot read file ({e})") from None
+
+    if len(data) < 4:
+        raise DataError(f"{path}: truncated header, file has only {len(data)} bytes")
+    magic = int.from_bytes(data[:4], "big")
+    if magic not in _IDX_KINDS:
+        expected = " or ".join(f"{m} ({desc})" for m, (_, desc) in _IDX_KINDS.items())
+        raise DataError(f"{path}: bad magic number {magic}, expected {expected}")
+    ndim, desc = _IDX_KINDS[magic]
+
+    header_len = 4 + 4 * ndim
+    if len(data) < header_len:
+        raise DataError(f"{path}: truncated header, expected {header_len} bytes for "
+                        f"{desc}, found {len(data)}")
+    dims = tuple(int(d) for d in np.frombuffer(data, ">i4", count=ndim, offset=4))
+    if any(d < 0 for d in dims):
+        raise DataError(f"{path}: negative dimension in header {dims}")
+
+    expected_len, found_len = int(np.prod(dims)), len(data) - header_len
+    if found_len < expected_len:
+        raise DataError(f"{path}: truncated payload, expected {expected_len} bytes, "
+                        f"found {found_len}")
+    if found_len > expected_len:
+        raise DataError(f"{path}: {found_len - expected_len} trailing bytes after the "
+                        f"{expected_len}-byte payload")
+    return np.frombuffer(data, np.uint8, offset=header_len).reshape(dims)
+
+
+def _find_idx_files(data_dir: Path) -> list[Path]:
+    """Locate the four MNIST idx files in ``data_dir``, preferring ``.gz`` names.
+
+    Raises:
+        DataError: listing every file that is missing, and how to point
+            sleepjax at the right directory.
+    """
+    if not data_dir.is_dir():
+        raise DataError(f"{data_dir}: not a directory; pass the folder holding the MNIST "
+                        f"idx files with --data-dir or {DATA_DIR_ENV}")
+    found, missing = [], []
+    for stem in _IDX_STEMS:
+        candidates = [data_dir / f"{stem}.gz", data_dir / stem]
+        existing = [p for p in candidates if p.is_file()]
+        if existing:
+            found.append(existing[0])
+        else:
+            missing.append(f"{stem}[.gz]")
+    if missing:
+        raise DataError(f"{data_dir}: missing MNIST idx file(s): {', '.join(missing)}. "
+                        f"Point sleepjax at a directory holding all four with --data-dir "
+                        f"or the environment variable {DATA_DIR_ENV}")
+    return found
+
+
+def read_idx_dir(data_dir: str | os.PathLike) -> tuple[np.ndarray, ...]:
+    """Read the four standard MNIST idx files in ``data_dir`` as raw uint8 arrays.
+
+    Accepts the usual names, gzip-compressed (``train-images-idx3-ubyte.gz``)
+    or not (``train-images-idx3-ubyte``); the ``.gz`` file wins if both exist.
+
+    Returns:
+        ``(x_train, y_train, x_test, y_test)``: images ``(N, rows, cols)`` and
+        labels ``(N,)``, exactly as stored in the files.
+
+    Raises:
+        DataError: if a file is missing or corrupt, holds the wrong kind of
+            record, or an image file and its label file disagree in length.
+    """
+    paths = _find_idx_files(Path(data_dir))
+    arrays = []
+    for path, want_ndim in zip(paths, (3, 1, 3, 1), strict=True):
+        array = read_idx(path)
+        if array.ndim != want_ndim:
+            kind = "images" if want_ndim == 3 else "labels"
+            raise DataError(f"{path}: expected {kind} ({want_ndim}-D), found a "
+                            f"{array.ndim}-D idx array")
+        arrays.append(array)
+    for i in (0, 2):
+        if len(arrays[i]) != len(arrays[i + 1]):
+            raise DataError(f"{paths[i]} holds {len(arrays[i])} images but {paths[i + 1]} "
+                            f"holds {len(arrays[i + 1])} labels")
+    return tuple(arrays)
+
+
+def load_idx_dir(data_dir: str | os.PathLike) -> Dataset:
+    """Load MNIST from the four standard idx files in ``data_dir``.
+
+    See :func:`read_idx_dir` for the accepted file names.
+
+    Raises:
+        DataError: if the files are missing, corrupt or inconsistent, or hold
+            images that are not 28x28 or labels outside 0..9.
+    """
+    arrays = read_idx_dir(data_dir)
+    try:
+        return _make_dataset(*arrays, source=f"idx files in {data_dir}")
+    except ValueError as e:
+        raise DataError(f"{data_dir}: {e}") from None
+
+
+def load_tfds(data_dir: str | os.PathLike | None = None) -> Dataset:
+    """Load the full MNIST through ``tensorflow_datasets.data_source``.
+
+    The array-record data source needs no TensorFlow.  TFDS downloads and
+    prepares the dataset on first use if it is not already in ``data_dir``.
+
+    Args:
+        data_dir: TFDS data directory; ``None`` uses TFDS's default
+            (``~/tensorflow_datasets`` or ``$TFDS_DATA_DIR``).
+
+    Raises:
+        ImportError: if tensorflow-datasets is not installed.
+    """
+    try:
+        import tensorflow_datasets as tfds
+    except ImportError as e:
+        raise ImportError("load_tfds needs tensorflow-datasets; install it with "
+                          "pip install 'sleepjax[tfds]'") from e
+
+    # Splits are named explicitly: TFDS only knows them from metadata otherwise.
+    splits = tfds.data_source("mnist", split=["train", "test"], data_dir=data_dir)
+    arrays = []
+    for split in splits:
+        records = list(split)
+        arrays.append(np.stack([r["image"] for r in records]))
+        arrays.append(np.array([r["label"] for r in records]))
+    return _make_dataset(*arrays, source="TensorFlow Datasets 'mnist'")
+
+
+def load_bundled() -> Dataset:
+    """Load the class-balanced MNIST subset shipped with sleepjax.
+
+    It holds the first 600 training and first 200 test images of each digit
+    (6000 / 2000), built by ``experiments/make_mnist_subset.py``; enough for
+    examples and tests to run offline.
+    """
+    resource = resources.files("sleepjax").joinpath(_BUNDLED_FILE)
+    if not resource.is_file():
+        raise DataError(f"{resource}: bundled subset not found; the installation is "
+                        f"incomplete (rebuild with experiments/make_mnist_subset.py)")
+    with resource.open("rb") as f, np.load(f) as npz:
+        arrays = [npz[k] for k in ("x_train", "y_train", "x_test", "y_test")]
+    n_train, n_test = len(arrays[0]), len(arrays[2])
+    return _make_dataset(*arrays, source=f"bundled subset ({n_train} train / {n_test} test)")
+
+
+def load_mnist(source: str = "auto", data_dir: str | os.PathLike | None = None) -> Dataset:
+    """Load MNIST from the requested source.
+
+    Args:
+        source: one of :data:`SOURCES`.
+
+            * ``"auto"``: idx files in ``data_dir`` or ``$SLEEPJAX_DATA_DIR``
+              if either is set (an error if they are missing there: a
+              directory the user named is never silently ignored), otherwise
+              the bundled subset.
+            * ``"idx"``: idx files in ``data_dir`` or ``$SLEEPJAX_DATA_DIR``.
+            * ``"tfds"``: TensorFlow Datasets; ``data_dir`` is the TFDS data
+              directory (the environment variable is not used).
+            * ``"bundled"``: the subset shipped with the package.
+        data_dir: directory for the ``idx``/``auto`` or ``tfds`` sources.
+
+    Raises:
+        ValueError: for an unknown source, ``"idx"`` without a directory, or
+            a ``data_dir`` given with ``"bundled"`` (which would ignore it).
+        DataError: if the idx files are missing or corrupt.
+    """
+    if source not in SOURCES:
+        raise ValueError(f"unknown data source {source!r}; valid sources: {', '.join(SOURCES)}")
+    if source == "tfds":
+        return load_tfds(data_dir)
+    if source == "bundled":
+        if data_dir is not None:
+            raise ValueError("data_dir cannot be used with source='bundled'")
+        return load_bundled()
+
+    idx_dir = data_dir if data_dir is not None else os.environ.get(DATA_DIR_ENV) or None
+    if idx_dir is not None:
+        return load_idx_dir(idx_dir)
+    if source == "idx":
+        raise ValueError(f"source='idx' needs a directory of MNIST idx files: pass "
+                         f"--data-dir or set {DATA_DIR_ENV}")
+    return load_bundled()

@@ -1,0 +1,209 @@
+"""Tests for sleepjax.data: idx parsing, error reporting, and the three MNIST sources."""
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sleepjax import data
+from sleepjax.data import DataError
+
+REAL_MNIST = Path(__file__).parents[1].parent / "shared" / "data" / "mnist"
+
+
+def idx_bytes(array: np.ndarray, magic: int | None = None) -> bytes:
+    """Encode a uint8 array as idx bytes (magic 2051 for 3-D, 2049 for 1-D by default)."""
+    if magic is None:
+        magic = 0x800 + array.ndim
+    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    return header + np.ascontiguousarray(array, np.uint8).tobytes()
+
+
+def write_idx(path: Path, payload: bytes) -> Path:
+    """Write idx bytes to ``path``, gzip-compressed if its name ends in .gz."""
+    path.write_bytes(gzip.compress(payload) if path.suffix == ".gz" else payload)
+    return path
+
+
+def fake_mnist_dir(root: Path, n_train=20, n_test=10, gz=True) -> Path:
+    """Write four small, valid MNIST-style idx files into ``root`` and return it."""
+    rng = np.random.default_rng(0)
+    suffix = ".gz" if gz else ""
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        labels = (np.arange(n) % 10).astype(np.uint8)
+        write_idx(root / f"{prefix}-images-idx3-ubyte{suffix}", idx_bytes(images))
+        write_idx(root / f"{prefix}-labels-idx1-ubyte{suffix}", idx_bytes(labels))
+    return root
+
+
+@pytest.mark.parametrize("name", ["images-idx3-ubyte.gz", "images-idx3-ubyte"])
+def test_read_idx_round_trip_images(tmp_path, name):
+    images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    path = write_idx(tmp_path / name, idx_bytes(images))
+    out = data.read_idx(path)
+    assert out.dtype == np.uint8
+    np.testing.assert_array_equal(out, images)
+
+
+@pytest.mark.parametrize("name", ["labels-idx1-ubyte.gz", "labels-idx1-ubyte"])
+def test_read_idx_round_trip_labels(tmp_path, name):
+    labels = np.array([7, 2, 1, 0, 9], dtype=np.uint8)
+    out = data.read_idx(write_idx(tmp_path / name, idx_bytes(labels)))
+    np.testing.assert_array_equal(out, labels)
+
+
+def test_read_idx_bad_magic_names_file(tmp_path):
+    path = write_idx(tmp_path / "x.gz", idx_bytes(np.zeros((1, 2, 2), np.uint8), magic=1234))
+    with pytest.raises(DataError, match=r"x\.gz: bad magic number 1234, expected 2051"):
+        data.read_idx(path)
+
+
+def test_read_idx_truncated_payload(tmp_path):
+    raw = idx_bytes(np.zeros((3, 4, 5), np.uint8))[:-7]
+    path = write_idx(tmp_path / "x.gz", raw)
+    with pytest.raises(DataError, match="truncated payload, expected 60 bytes, found 53"):
+        data.read_idx(path)
+
+
+def test_read_idx_truncated_header(tmp_path):
+    path = write_idx(tmp_path / "x", idx_bytes(np.zeros((3, 4, 5), np.uint8))[:10])
+    with pytest.raises(DataError, match="truncated header"):
+        data.read_idx(path)
+
+
+def test_read_idx_trailing_bytes(tmp_path):
+    path = write_idx(tmp_path / "x", idx_bytes(np.zeros(4, np.uint8)) + b"\0\0")
+    with pytest.raises(DataError, match="2 trailing bytes"):
+        data.read_idx(path)
+
+
+def test_read_idx_not_gzip(tmp_path):
+    path = tmp_path / "x.gz"
+    path.write_bytes(idx_bytes(np.zeros(4, np.uint8)))  # raw bytes under a .gz name
+    with pytest.raises(DataError, match=r"x\.gz: not a valid gzip file"):
+        data.read_idx(path)
+
+
+def test_read_idx_missing_file(tmp_path):
+    with pytest.raises(DataError, match="nope.gz: file not found"):
+        data.read_idx(tmp_path / "nope.gz")
+
+
+def test_load_idx_dir_reads_gz_and_raw(tmp_path):
+    for gz in (True, False):
+        root = tmp_path / f"gz{gz}"
+        root.mkdir()
+        ds = data.load_idx_dir(fake_mnist_dir(root, gz=gz))
+        assert ds.x_train.shape == (20, 784) and ds.x_test.shape == (10, 784)
+        assert ds.x_train.dtype == np.float32 and ds.y_train.dtype == np.int32
+        assert str(root) in ds.source
+
+
+def test_load_idx_dir_lists_missing_files(tmp_path):
+    fake_mnist_dir(tmp_path)
+    (tmp_path / "t10k-images-idx3-ubyte.gz").unlink()
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(DataError) as info:
+        data.load_idx_dir(tmp_path)
+    message = str(info.value)
+    assert "t10k-images-idx3-ubyte" in message and "t10k-labels-idx1-ubyte" in message
+    assert "train-images" not in message
+    assert "--data-dir" in message and "SLEEPJAX_DATA_DIR" in message
+
+
+def test_load_idx_dir_count_mismatch(tmp_path):
+    fake_mnist_dir(tmp_path)
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", idx_bytes(np.zeros(9, np.uint8)))
+    with pytest.raises(DataError, match="10 images but .* 9 labels"):
+        data.load_idx_dir(tmp_path)
+
+
+def test_load_idx_dir_swapped_files(tmp_path):
+    fake_mnist_dir(tmp_path)
+    labels = (tmp_path / "train-labels-idx1-ubyte.gz").read_bytes()
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(labels)
+    with pytest.raises(DataError, match="train-images-idx3-ubyte.gz: expected images"):
+        data.load_idx_dir(tmp_path)
+
+
+def test_load_bundled_is_class_balanced():
+    ds = data.load_bundled()
+    assert ds.x_train.shape == (6000, 784) and ds.x_test.shape == (2000, 784)
+    assert ds.x_train.dtype == np.float32 and ds.y_train.dtype == np.int32
+    assert 0.0 <= ds.x_train.min() and ds.x_train.max() <= 1.0
+    np.testing.assert_array_equal(np.bincount(ds.y_train), [600] * 10)
+    np.testing.assert_array_equal(np.bincount(ds.y_test), [200] * 10)
+    assert ds.source == "bundled subset (6000 train / 2000 test)"
+
+
+def test_bundled_subset_matches_real_mnist():
+    if not REAL_MNIST.is_dir():
+        pytest.skip(f"real MNIST idx files not found at {REAL_MNIST}")
+    full, bundled = data.load_idx_dir(REAL_MNIST), data.load_bundled()
+    for split, per_class in (("train", 600), ("test", 200)):
+        y = getattr(full, f"y_{split}")
+        # Position of each example among those of its own digit, in file order.
+        rank = np.zeros(len(y), int)
+        for digit in range(10):
+            rank[y == digit] = np.arange(np.sum(y == digit))
+        keep = rank < per_class
+        np.testing.assert_array_equal(getattr(bundled, f"x_{split}"),
+                                      getattr(full, f"x_{split}")[keep])
+        np.testing.assert_array_equal(getattr(bundled, f"y_{split}"), y[keep])
+
+
+def test_load_mnist_auto_uses_env_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("SLEEPJAX_DATA_DIR", str(fake_mnist_dir(tmp_path)))
+    ds = data.load_mnist("auto")
+    assert ds.x_train.shape == (20, 784)
+    assert ds.source == f"idx files in {tmp_path}"
+
+
+def test_load_mnist_auto_does_not_fall_back(tmp_path, monkeypatch):
+    monkeypatch.setenv("SLEEPJAX_DATA_DIR", str(tmp_path))  # empty directory
+    with pytest.raises(DataError, match="missing MNIST idx file"):
+        data.load_mnist("auto")
+
+
+def test_load_mnist_auto_defaults_to_bundled(monkeypatch):
+    monkeypatch.delenv("SLEEPJAX_DATA_DIR", raising=False)
+    assert data.load_mnist().source.startswith("bundled subset")
+
+
+def test_load_mnist_idx_needs_a_directory(monkeypatch):
+    monkeypatch.delenv("SLEEPJAX_DATA_DIR", raising=False)
+    with pytest.raises(ValueError, match="SLEEPJAX_DATA_DIR"):
+        data.load_mnist("idx")
+
+
+def test_load_mnist_unknown_source():
+    with pytest.raises(ValueError, match="auto, idx, tfds, bundled"):
+        data.load_mnist("kaggle")
+
+
+def test_dataset_rejects_bad_arrays():
+    x, y = np.zeros((3, 784), np.float32), np.zeros(3, np.int32)
+    with pytest.raises(ValueError, match="y_train labels must lie in 0..9"):
+        data.Dataset(x, y + 10, x, y, "test")
+    with pytest.raises(ValueError, match=r"x_test must have shape \(N, 784\)"):
+        data.Dataset(x, y, x.reshape(3, 28, 28), y, "test")
+    with pytest.raises(ValueError, match=r"x_train values must lie in \[0, 1\]"):
+        data.Dataset(x + 2, y, x, y, "test")
+    with pytest.raises(ValueError, match="3 images but y_test has 2 labels"):
+        data.Dataset(x, y, x, y[:2], "test")
+    with pytest.raises(ValueError, match="x_train must be a float32"):
+        data.Dataset(x.astype(np.float64), y, x, y, "test")
+
+
+def test_load_tfds_with_mock_data():
+    tfds = pytest.importorskip("tensorflow_datasets")
+    with tfds.testing.mock_data(num_examples=12):
+        ds = data.load_tfds()
+    for x, y in ((ds.x_train, ds.y_train), (ds.x_test, ds.y_test)):
+        assert x.shape == (12, 784) and x.dtype == np.float32
+        assert y.shape == (12,) and y.dtype == np.int32
+        assert 0.0 <= x.min() and x.max() <= 1.0
+        assert 0 <= y.min() and y.max() <= 9
+    assert ds.source == "TensorFlow Datasets 'mnist'"
