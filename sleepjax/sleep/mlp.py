@@ -1,0 +1,94 @@
+"""SRC for equinox MLPs: compatibility checks, normalisation from data, and the sleep phase.
+
+:func:`sleep_mlp` sleeps one :class:`sleepjax.nets.MLP` given the data it has seen (for use in any
+training loop); :func:`src_phase` is the same as a :class:`sleepjax.phases.Phase` for continual runs,
+sleeping after every task on statistics of all data seen so far.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from sleepjax.nets import MLP, weights_of, with_weights
+from sleepjax.phases import Phase, Task
+from sleepjax.sleep.normalize import layer_factors, max_activations
+from sleepjax.sleep.src import InputWindow, SRCHparams, sleep, sleep_steps
+
+
+def check_src_compatible(model) -> None:
+    """Raise ``TypeError`` unless ``model`` is a bias-free :class:`~sleepjax.nets.MLP`.
+
+    SRC views the network as integrate-and-fire layers driven by ``W @ spikes``; a bias would be a
+    constant current with no spiking counterpart, so it is refused rather than silently dropped.
+    """
+    if not isinstance(model, MLP):
+        raise TypeError(
+            f"SRC sleeps a sleepjax.nets.MLP (or a list of weight matrices via sleepjax.sleep.src.sleep), "
+            f"got {type(model).__name__}"
+        )
+    with_bias = [i for i, layer in enumerate(model.layers) if layer.bias is not None]
+    if with_bias:
+        raise TypeError(
+            f"SRC needs a bias-free network, but layers {with_bias} have biases; build the MLP with "
+            "use_bias=False"
+        )
+
+
+def sleep_mlp(
+    model: MLP,
+    data: jax.Array,
+    hparams: SRCHparams,
+    key: jax.Array,
+    num_steps: int | jax.Array,
+    window: InputWindow | None = None,
+):
+    """Sleep ``model`` once, using ``data`` ``(n, d)`` (everything seen so far) for its input mean and
+    normalisation. Returns ``(slept_model, SleepStats)``."""
+    check_src_compatible(model)
+    factors = layer_factors(weights_of(model), max_activations(model.activations, data))
+    weights, stats = sleep(weights_of(model), data.mean(axis=0), factors, hparams, key, num_steps, window)
+    return with_weights(model, weights), stats
+
+
+def src_phase(
+    window: InputWindow | None = None, base_steps: int = 15000, steps_per_task: int = 5000
+) -> Phase:
+    """SRC sleep after each task, as in the reference protocol.
+
+    After task ``k`` (0-based) it runs ``base_steps + k * steps_per_task`` steps, driven by the mean of
+    all training inputs seen so far and normalised on their activations (tasks ``0..k`` of
+    ``task.history``). No examples are replayed; the seen data only provide those statistics.
+    Hyperparameters: :class:`~sleepjax.sleep.src.SRCHparams`. Metrics: ``{"spikes", "factors"}``.
+    """
+    if base_steps < 0 or steps_per_task < 0:
+        raise ValueError(f"sleep lengths must be non-negative, got {base_steps} and {steps_per_task}")
+
+    def init(params, key):
+        del key
+        check_src_compatible(params)
+        return ()
+
+    def apply(model, state, task: Task, hparams: SRCHparams, key):
+        check_src_compatible(model)
+        history = task.history
+        num_layers = len(model.layers)
+
+        def accumulate(t, carry):
+            total, maxima = carry
+            x = history[t]
+            return total + x.sum(axis=0), jnp.maximum(maxima, max_activations(model.activations, x))
+
+        seen = task.index + 1
+        total, maxima = lax.fori_loop(
+            0, seen, accumulate, (jnp.zeros(history.shape[-1]), jnp.zeros(num_layers))
+        )
+        mean_input = total / (seen * history.shape[1])
+        weights = weights_of(model)
+        factors = layer_factors(weights, maxima)
+        steps = sleep_steps(task.index, base_steps, steps_per_task)
+        weights, stats = sleep(weights, mean_input, factors, hparams, key, steps, window)
+        return with_weights(model, weights), state, {"spikes": stats.spikes, "factors": factors}
+
+    return Phase(init, apply)
