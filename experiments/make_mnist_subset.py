@@ -67,17 +67,24 @@ def md5(data: bytes) -> str:
 def main() -> None:
     """Parse arguments, select the subset, write it and print its checksums."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", type=Path, default=REPO_ROOT.parent / "shared/data/mnist",
-                        help="directory holding the four MNIST idx files (default: %(default)s)")
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / "sleepjax/_data/mnist_subset.npz",
-                        help="output npz file (default: %(default)s)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=REPO_ROOT.parent / "shared/data/mnist",
+        help="directory holding the four MNIST idx files (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=REPO_ROOT / "sleepjax/_data/mnist_subset.npz",
+        help="output npz file (default: %(default)s)",
+    )
     args = parser.parse_args()
 
     x_train, y_train, x_test, y_test = read_idx_dir(args.data_dir)
     train = first_per_class(y_train, TRAIN_PER_CLASS)
     test = first_per_class(y_test, TEST_PER_CLASS)
-    arrays = {"x_train": x_train[train], "y_train": y_train[train],
-              "x_test": x_test[test], "y_test": y_test[test]}
+    arrays = {"x_train": x_train[train], "y_train": y_train[train], "x_test": x_test[test], "y_test": y_test[test]}
     write_npz(args.out, arrays)
 
     for name, array in arrays.items():

@@ -101,8 +101,9 @@ class Dataset:
 def _check_images(name: str, x: np.ndarray) -> None:
     """Raise ValueError unless ``x`` is a non-empty (N, 784) float32 array in [0, 1]."""
     if not isinstance(x, np.ndarray) or x.dtype != np.float32:
-        raise ValueError(f"{name} must be a float32 numpy array, got {type(x).__name__} "
-                         f"of dtype {getattr(x, 'dtype', None)}")
+        raise ValueError(
+            f"{name} must be a float32 numpy array, got {type(x).__name__} of dtype {getattr(x, 'dtype', None)}"
+        )
     if x.ndim != 2 or x.shape[1] != IMAGE_PIXELS or x.shape[0] == 0:
         raise ValueError(f"{name} must have shape (N, {IMAGE_PIXELS}) with N > 0, got {x.shape}")
     # Written so that NaN fails the check too.
@@ -113,13 +114,13 @@ def _check_images(name: str, x: np.ndarray) -> None:
 def _check_labels(name: str, y: np.ndarray) -> None:
     """Raise ValueError unless ``y`` is a non-empty (N,) int32 array of digits 0..9."""
     if not isinstance(y, np.ndarray) or y.dtype != np.int32:
-        raise ValueError(f"{name} must be an int32 numpy array, got {type(y).__name__} "
-                         f"of dtype {getattr(y, 'dtype', None)}")
+        raise ValueError(
+            f"{name} must be an int32 numpy array, got {type(y).__name__} of dtype {getattr(y, 'dtype', None)}"
+        )
     if y.ndim != 1 or y.shape[0] == 0:
         raise ValueError(f"{name} must have shape (N,) with N > 0, got {y.shape}")
     if y.min() < 0 or y.max() >= NUM_CLASSES:
-        raise ValueError(f"{name} labels must lie in 0..{NUM_CLASSES - 1}, "
-                         f"got [{y.min()}, {y.max()}]")
+        raise ValueError(f"{name} labels must lie in 0..{NUM_CLASSES - 1}, got [{y.min()}, {y.max()}]")
 
 
 def _make_dataset(x_train, y_train, x_test, y_test, source: str) -> Dataset:
@@ -176,19 +177,16 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
     header_len = 4 + 4 * ndim
     if len(data) < header_len:
-        raise DataError(f"{path}: truncated header, expected {header_len} bytes for "
-                        f"{desc}, found {len(data)}")
+        raise DataError(f"{path}: truncated header, expected {header_len} bytes for {desc}, found {len(data)}")
     dims = tuple(int(d) for d in np.frombuffer(data, ">i4", count=ndim, offset=4))
     if any(d < 0 for d in dims):
         raise DataError(f"{path}: negative dimension in header {dims}")
 
     expected_len, found_len = int(np.prod(dims)), len(data) - header_len
     if found_len < expected_len:
-        raise DataError(f"{path}: truncated payload, expected {expected_len} bytes, "
-                        f"found {found_len}")
+        raise DataError(f"{path}: truncated payload, expected {expected_len} bytes, found {found_len}")
     if found_len > expected_len:
-        raise DataError(f"{path}: {found_len - expected_len} trailing bytes after the "
-                        f"{expected_len}-byte payload")
+        raise DataError(f"{path}: {found_len - expected_len} trailing bytes after the {expected_len}-byte payload")
     return np.frombuffer(data, np.uint8, offset=header_len).reshape(dims)
 
 
@@ -200,8 +198,10 @@ def _find_idx_files(data_dir: Path) -> list[Path]:
             sleepjax at the right directory.
     """
     if not data_dir.is_dir():
-        raise DataError(f"{data_dir}: not a directory; pass the folder holding the MNIST "
-                        f"idx files with --data-dir or {DATA_DIR_ENV}")
+        raise DataError(
+            f"{data_dir}: not a directory; pass the folder holding the MNIST "
+            f"idx files with --data-dir or {DATA_DIR_ENV}"
+        )
     found, missing = [], []
     for stem in _IDX_STEMS:
         candidates = [data_dir / f"{stem}.gz", data_dir / stem]
@@ -211,9 +211,11 @@ def _find_idx_files(data_dir: Path) -> list[Path]:
         else:
             missing.append(f"{stem}[.gz]")
     if missing:
-        raise DataError(f"{data_dir}: missing MNIST idx file(s): {', '.join(missing)}. "
-                        f"Point sleepjax at a directory holding all four with --data-dir "
-                        f"or the environment variable {DATA_DIR_ENV}")
+        raise DataError(
+            f"{data_dir}: missing MNIST idx file(s): {', '.join(missing)}. "
+            f"Point sleepjax at a directory holding all four with --data-dir "
+            f"or the environment variable {DATA_DIR_ENV}"
+        )
     return found
 
 
@@ -237,13 +239,13 @@ def read_idx_dir(data_dir: str | os.PathLike) -> tuple[np.ndarray, ...]:
         array = read_idx(path)
         if array.ndim != want_ndim:
             kind = "images" if want_ndim == 3 else "labels"
-            raise DataError(f"{path}: expected {kind} ({want_ndim}-D), found a "
-                            f"{array.ndim}-D idx array")
+            raise DataError(f"{path}: expected {kind} ({want_ndim}-D), found a {array.ndim}-D idx array")
         arrays.append(array)
     for i in (0, 2):
         if len(arrays[i]) != len(arrays[i + 1]):
-            raise DataError(f"{paths[i]} holds {len(arrays[i])} images but {paths[i + 1]} "
-                            f"holds {len(arrays[i + 1])} labels")
+            raise DataError(
+                f"{paths[i]} holds {len(arrays[i])} images but {paths[i + 1]} holds {len(arrays[i + 1])} labels"
+            )
     return tuple(arrays)
 
 
@@ -279,8 +281,7 @@ def load_tfds(data_dir: str | os.PathLike | None = None) -> Dataset:
     try:
         import tensorflow_datasets as tfds
     except ImportError as e:
-        raise ImportError("load_tfds needs tensorflow-datasets; install it with "
-                          "pip install 'sleepjax[tfds]'") from e
+        raise ImportError("load_tfds needs tensorflow-datasets; install it with pip install 'sleepjax[tfds]'") from e
 
     # Splits are named explicitly: TFDS only knows them from metadata otherwise.
     splits = tfds.data_source("mnist", split=["train", "test"], data_dir=data_dir)
@@ -301,8 +302,10 @@ def load_bundled() -> Dataset:
     """
     resource = resources.files("sleepjax").joinpath(_BUNDLED_FILE)
     if not resource.is_file():
-        raise DataError(f"{resource}: bundled subset not found; the installation is "
-                        f"incomplete (rebuild with experiments/make_mnist_subset.py)")
+        raise DataError(
+            f"{resource}: bundled subset not found; the installation is "
+            f"incomplete (rebuild with experiments/make_mnist_subset.py)"
+        )
     with resource.open("rb") as f, np.load(f) as npz:
         arrays = [npz[k] for k in ("x_train", "y_train", "x_test", "y_test")]
     n_train, n_test = len(arrays[0]), len(arrays[2])
@@ -343,6 +346,5 @@ def load_mnist(source: str = "auto", data_dir: str | os.PathLike | None = None) 
     if idx_dir is not None:
         return load_idx_dir(idx_dir)
     if source == "idx":
-        raise ValueError(f"source='idx' needs a directory of MNIST idx files: pass "
-                         f"--data-dir or set {DATA_DIR_ENV}")
+        raise ValueError(f"source='idx' needs a directory of MNIST idx files: pass --data-dir or set {DATA_DIR_ENV}")
     return load_bundled()

@@ -16,7 +16,6 @@ from typing import Literal
 
 import equinox as eqx
 import jax
-import jax.numpy as jnp
 
 Head = Literal["relu", "linear"]
 
@@ -92,7 +91,7 @@ class MLP(eqx.Module):
         for layer, k in zip(self.layers[:-1], keys):
             h = jax.nn.relu(layer(h))
             if self.dropout > 0.0:
-                h = h * jax.random.bernoulli(k, keep, h.shape) if k is not None else h * keep
+                h = h * jax.random.bernoulli(k, keep, h.shape).astype(h.dtype) if k is not None else h * keep
             outs.append(h)
         out = self.layers[-1](h)
         outs.append(jax.nn.relu(out) if self.head == "relu" else out)

@@ -94,9 +94,7 @@ def interleave(first: Phase, second: Phase, chunks: int) -> Phase:
             params, state, m = pair.apply(params, state, task._replace(x=x, y=y), hparams, k)
             return (params, state), m
 
-        (params, state), metrics = lax.scan(
-            body, (params, state), (xs, ys, jax.random.split(key, chunks))
-        )
+        (params, state), metrics = lax.scan(body, (params, state), (xs, ys, jax.random.split(key, chunks)))
         return params, state, metrics
 
     return Phase(pair.init, apply)

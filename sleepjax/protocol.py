@@ -82,9 +82,7 @@ def matched_epochs(n_examples: int, reference_examples: int, reference_epochs: i
 
 def make_scenario(dataset: Dataset, config: ProtocolConfig) -> Scenario:
     """Class-incremental split MNIST with at most ``examples_per_task`` examples per task."""
-    available = min(
-        int(np.isin(dataset.y_train, cs).sum()) for cs in ((0, 1), (2, 3), (4, 5), (6, 7), (8, 9))
-    )
+    available = min(int(np.isin(dataset.y_train, cs).sum()) for cs in ((0, 1), (2, 3), (4, 5), (6, 7), (8, 9)))
     per_task = None if config.examples_per_task is None else min(config.examples_per_task, available)
     return split_by_class(dataset, examples_per_task=per_task, mode="class", name="split-mnist")
 
@@ -168,9 +166,7 @@ def _load_resumable(path: Path | None, identity: dict) -> dict:
             raise ValueError(f"{path}: existing record is not valid JSON ({err}); move it away") from None
         if all(old.get(k) == v for k, v in identity.items()):
             return old
-        raise ValueError(
-            f"{path} holds a record made with other settings; choose another --out or remove it"
-        )
+        raise ValueError(f"{path} holds a record made with other settings; choose another --out or remove it")
     return dict(identity, arms={})
 
 
@@ -227,8 +223,9 @@ def _run_arm(arm, scenario, config, entry, seeds, chunk_size, progress, save) ->
     phase, hparams, stream = make_arm(arm, scenario, config)
     per_chunk = min(chunk_size or len(seeds), len(seeds))
     n_chunks = -(-len(seeds) // per_chunk)
-    bar = tqdm(total=n_chunks * stream.x.shape[0], desc=f"{arm} ({len(seeds)} seeds)", unit="task",
-               disable=not progress)
+    bar = tqdm(
+        total=n_chunks * stream.x.shape[0], desc=f"{arm} ({len(seeds)} seeds)", unit="task", disable=not progress
+    )
     clock = [time.perf_counter()]
 
     def on_chunk_end(chunk_seeds, result):
@@ -238,6 +235,15 @@ def _run_arm(arm, scenario, config, entry, seeds, chunk_size, progress, save) ->
         save()
         clock[0] = time.perf_counter()
 
-    run_seeds(phase, make_model_fn(config), stream, scenario.test, hparams, seeds, per_chunk,
-              on_task_end=lambda _t: bar.update(1), on_chunk_end=on_chunk_end)
+    run_seeds(
+        phase,
+        make_model_fn(config),
+        stream,
+        scenario.test,
+        hparams,
+        seeds,
+        per_chunk,
+        on_task_end=lambda _t: bar.update(1),
+        on_chunk_end=on_chunk_end,
+    )
     bar.close()

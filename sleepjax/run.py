@@ -54,6 +54,8 @@ def continual_run(
     """
     if train.x.ndim != 3 or train.y.shape != train.x.shape[:2]:
         raise ValueError(f"train stream must be x (T, n, d) and y (T, n), got {train.x.shape} and {train.y.shape}")
+    train = jax.tree.map(jnp.asarray, train)
+    test = jax.tree.map(jnp.asarray, test)
     k_init, k_run = jax.random.split(key)
     state = phase.init(model, k_init)
 
@@ -115,7 +117,7 @@ def run_seeds(
         chunk = seeds[start : start + chunk_size]
         padded = np.concatenate([chunk, np.repeat(chunk[-1:], chunk_size - chunk.size)])
         out = batched(jnp.asarray(padded, jnp.uint32), train, test, hparams)
-        out = jax.tree.map(lambda a: np.asarray(a)[: chunk.size], out)
+        out = jax.tree.map(lambda a, n=chunk.size: np.asarray(a)[:n], out)
         if on_chunk_end is not None:
             on_chunk_end(chunk, out)
         results.append(out)

@@ -149,8 +149,7 @@ def test_bundled_subset_matches_real_mnist():
         for digit in range(10):
             rank[y == digit] = np.arange(np.sum(y == digit))
         keep = rank < per_class
-        np.testing.assert_array_equal(getattr(bundled, f"x_{split}"),
-                                      getattr(full, f"x_{split}")[keep])
+        np.testing.assert_array_equal(getattr(bundled, f"x_{split}"), getattr(full, f"x_{split}")[keep])
         np.testing.assert_array_equal(getattr(bundled, f"y_{split}"), y[keep])
 
 

@@ -31,8 +31,7 @@ def check_src_compatible(model) -> None:
     with_bias = [i for i, layer in enumerate(model.layers) if layer.bias is not None]
     if with_bias:
         raise TypeError(
-            f"SRC needs a bias-free network, but layers {with_bias} have biases; build the MLP with "
-            "use_bias=False"
+            f"SRC needs a bias-free network, but layers {with_bias} have biases; build the MLP with use_bias=False"
         )
 
 
@@ -52,9 +51,7 @@ def sleep_mlp(
     return with_weights(model, weights), stats
 
 
-def src_phase(
-    window: InputWindow | None = None, base_steps: int = 15000, steps_per_task: int = 5000
-) -> Phase:
+def src_phase(window: InputWindow | None = None, base_steps: int = 15000, steps_per_task: int = 5000) -> Phase:
     """SRC sleep after each task, as in the reference protocol.
 
     After task ``k`` (0-based) it runs ``base_steps + k * steps_per_task`` steps, driven by the mean of
@@ -81,9 +78,7 @@ def src_phase(
             return total + x.sum(axis=0), jnp.maximum(maxima, max_activations(model.activations, x))
 
         seen = task.index + 1
-        total, maxima = lax.fori_loop(
-            0, seen, accumulate, (jnp.zeros(history.shape[-1]), jnp.zeros(num_layers))
-        )
+        total, maxima = lax.fori_loop(0, seen, accumulate, (jnp.zeros(history.shape[-1]), jnp.zeros(num_layers)))
         mean_input = total / (seen * history.shape[1])
         weights = weights_of(model)
         factors = layer_factors(weights, maxima)

@@ -28,9 +28,7 @@ def layer_factors(weights: Sequence[jax.Array], max_activations: jax.Array) -> j
     ``applied = s / previous_applied`` (starting from 1) and ``factor = 1 / applied``.
     """
     if len(weights) != max_activations.shape[0]:
-        raise ValueError(
-            f"got {len(weights)} weight matrices but {max_activations.shape[0]} activation maxima"
-        )
+        raise ValueError(f"got {len(weights)} weight matrices but {max_activations.shape[0]} activation maxima")
     factors = []
     previous = jnp.ones((), max_activations.dtype)
     for w, act_max in zip(weights, max_activations):

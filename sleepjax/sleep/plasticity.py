@@ -67,9 +67,7 @@ def _update_batched_vmap(axis_size, in_batched, w, post, pre, inc, dec):
     return out.reshape((axis_size,) + w.shape[-3:]), True
 
 
-def update_spiking_rows(
-    w: jax.Array, post: jax.Array, pre: jax.Array, inc: jax.Array, dec: jax.Array
-) -> jax.Array:
+def update_spiking_rows(w: jax.Array, post: jax.Array, pre: jax.Array, inc: jax.Array, dec: jax.Array) -> jax.Array:
     """SRC's Hebbian rule for one layer and one time step.
 
     For every post-synaptic neuron ``i`` that spiked (``post[i]``), each incoming weight moves by

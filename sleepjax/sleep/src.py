@@ -109,19 +109,18 @@ def check_hparams(hparams: SRCHparams, num_layers: int) -> None:
 def _check_weights(weights: Sequence[jax.Array], mean_input: jax.Array) -> None:
     if len(weights) == 0:
         raise ValueError("SRC needs at least one weight matrix")
-    for l, w in enumerate(weights):
+    for layer, w in enumerate(weights):
         if w.ndim != 2:
-            raise ValueError(f"SRC weight {l} must be a matrix (n_out, n_in), got shape {w.shape}")
+            raise ValueError(f"SRC weight {layer} must be a matrix (n_out, n_in), got shape {w.shape}")
     if mean_input.shape != (weights[0].shape[1],):
         raise ValueError(
-            f"sleep input must have shape ({weights[0].shape[1]},) to match the first layer, "
-            f"got {mean_input.shape}"
+            f"sleep input must have shape ({weights[0].shape[1]},) to match the first layer, got {mean_input.shape}"
         )
-    for l in range(1, len(weights)):
-        if weights[l].shape[1] != weights[l - 1].shape[0]:
+    for layer in range(1, len(weights)):
+        if weights[layer].shape[1] != weights[layer - 1].shape[0]:
             raise ValueError(
-                f"SRC weight {l} has {weights[l].shape[1]} inputs but layer {l - 1} has "
-                f"{weights[l - 1].shape[0]} outputs"
+                f"SRC weight {layer} has {weights[layer].shape[1]} inputs but layer {layer - 1} has "
+                f"{weights[layer - 1].shape[0]} outputs"
             )
 
 
@@ -180,9 +179,7 @@ def sleep(
     _check_weights(weights, mean_input)
     check_hparams(hparams, len(weights))
     if window is not None and window.height * window.width != mean_input.shape[0]:
-        raise ValueError(
-            f"input window {window.height}x{window.width} does not match input size {mean_input.shape[0]}"
-        )
+        raise ValueError(f"input window {window.height}x{window.width} does not match input size {mean_input.shape[0]}")
     dtype = weights[0].dtype
     alphas = (hparams.alpha_scale * factors).astype(dtype)
     thresholds = (hparams.threshold * hparams.beta).astype(dtype)
@@ -191,8 +188,8 @@ def sleep(
 
     def apply_plasticity(weights, spikes):
         return tuple(
-            update_spiking_rows(w, spikes[l + 1], spikes[l], hparams.inc, hparams.dec)
-            for l, w in enumerate(weights)
+            update_spiking_rows(w, spikes[layer + 1], spikes[layer], hparams.inc, hparams.dec)
+            for layer, w in enumerate(weights)
         )
 
     def step(t, carry):
@@ -200,10 +197,10 @@ def sleep(
         weights = apply_plasticity(weights, spikes)
         new_spikes = [input_spikes(jax.random.fold_in(key, t), mean_input, hparams, window)]
         new_potentials = []
-        for l, w in enumerate(weights):
+        for layer, w in enumerate(weights):
             drive = w @ new_spikes[-1].astype(dtype)
-            v = decay * potentials[l] + alphas[l] * drive
-            s = v >= thresholds[l]
+            v = decay * potentials[layer] + alphas[layer] * drive
+            s = v >= thresholds[layer]
             new_potentials.append(jnp.where(s, 0.0, v).astype(dtype))
             new_spikes.append(s)
         counts = counts + jnp.stack([s.sum() for s in new_spikes])

@@ -1,0 +1,63 @@
+"""Reproduce the reference SRC experiment on full MNIST and write its table into the README.
+
+Runs the three arms (fine-tune, SRC, joint) of class-incremental split MNIST with the reference
+protocol and hyperparameters for 10 seeds, keeps the JSON record in ``experiments/results/`` (resumed
+if interrupted) and replaces the table between the ``split-mnist-table`` markers of ``README.md``.
+
+    python experiments/split_mnist_reference.py --data-dir ../shared/data/mnist
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from sleepjax.cli import format_table
+from sleepjax.data import load_idx_dir
+from sleepjax.protocol import ARMS, ProtocolConfig, run_protocol
+
+ROOT = Path(__file__).resolve().parents[1]
+BEGIN, END = "<!-- split-mnist-table:begin -->", "<!-- split-mnist-table:end -->"
+
+
+def readme_block(record: dict, command: str) -> str:
+    """The README section: the table, the command that made it and the versions used."""
+    v = record["versions"]
+    return (
+        f"{BEGIN}\n"
+        f"Final accuracy (%) after the fifth task, mean ± SD over {len(record['seeds'])} seeds "
+        f"(seeds {record['seeds'][0]}..{record['seeds'][-1]}), full MNIST, "
+        f"{record['examples_per_task']} training examples per task, reference SRC hyperparameters. "
+        f"Made by `{command}` (jax {v['jax']}, backend {record['backend']}); record: "
+        f"`experiments/results/split_mnist_reference.json`.\n\n"
+        f"```\n{format_table(record)}\n```\n"
+        f"{END}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", required=True, help="directory of the MNIST idx(.gz) files")
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--chunk-size", type=int, default=None, help="seeds per compiled call")
+    parser.add_argument("--out", default=str(ROOT / "experiments" / "results" / "split_mnist_reference.json"))
+    parser.add_argument("--readme", default=str(ROOT / "README.md"))
+    args = parser.parse_args()
+
+    dataset = load_idx_dir(args.data_dir)
+    record = run_protocol(dataset, ARMS, list(range(args.seeds)), ProtocolConfig(), args.out, args.chunk_size)
+    print(format_table(record))
+
+    readme = Path(args.readme)
+    text = readme.read_text()
+    if BEGIN not in text or END not in text:
+        raise SystemExit(f"{readme} has no {BEGIN} ... {END} markers to fill")
+    command = f"python experiments/split_mnist_reference.py --data-dir {args.data_dir} --seeds {args.seeds}"
+    block = readme_block(record, command)
+    readme.write_text(re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S))
+    print(f"table written to {readme}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,200 @@
+"""SRC sleep: normalisation, one step by hand, deterministic multi-step runs against a direct
+transcription of the reference loop, input statistics and input validation."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from sleepjax.nets import MLP, with_weights
+from sleepjax.sleep import (
+    MNIST_WINDOW,
+    InputWindow,
+    SRCHparams,
+    check_src_compatible,
+    layer_factors,
+    max_activations,
+    reference_hparams,
+    sleep,
+    sleep_mlp,
+    sleep_steps,
+)
+from sleepjax.sleep.src import input_spikes, window_mask
+
+pytestmark = pytest.mark.usefixtures("strict_dtypes")
+
+
+def g(w):
+    with np.errstate(over="ignore"):
+        return 2.0 / (1.0 + np.exp(np.asarray(w, np.float64) / 0.001))
+
+
+def test_layer_factors_hand_built_network():
+    w1 = jnp.array([[0.5, -1.0], [2.0, 0.1]])  # largest positive weight 2.0
+    w2 = jnp.array([[0.3, 0.2]])  # largest positive weight 0.3
+    # layer 1: s = max(2.0, 4.0) = 4 -> applied 4, factor 1/4
+    # layer 2: s = max(0.3, 1.0) = 1 -> applied 1/4, factor 4 (divided by the *applied* 4)
+    factors = layer_factors([w1, w2], jnp.array([4.0, 1.0]))
+    np.testing.assert_allclose(factors, [0.25, 4.0])
+    # weights dominate when activations are small
+    factors = layer_factors([w1, w2], jnp.array([0.5, 0.1]))
+    np.testing.assert_allclose(factors, [0.5, 1 / 0.15], rtol=1e-6)
+
+
+def test_max_activations_uses_test_mode_dropout_scaling():
+    model = MLP((2, 2, 1), key=jax.random.key(0), dropout=0.25)
+    w1 = jnp.array([[1.0, 0.0], [0.0, 2.0]])
+    w2 = jnp.array([[1.0, 1.0]])
+    model = with_weights(model, (w1, w2))
+    x = jnp.array([[1.0, 1.0], [3.0, 0.0]])
+    # hidden = relu(W1 x) * 0.75: rows [0.75, 1.5] and [2.25, 0]; output = relu(sum): 2.25, 2.25
+    np.testing.assert_allclose(max_activations(model.activations, x), [2.25, 2.25])
+    np.testing.assert_allclose(max_activations(model.activations, x, jnp.array([True, False])), [1.5, 2.25])
+
+
+def test_one_sleep_step_by_hand():
+    w1 = np.array([[0.004, -0.002], [-0.001, 0.003]], np.float32)
+    w2 = np.array([[0.002, 0.001]], np.float32)
+    # p = min(1, 2 * dt * max_rate * x): with x = [1, 0] input 0 always spikes, input 1 never
+    hp = SRCHparams.create(max_rate=1000.0, inc=0.5, dec=0.25, beta=(0.3, 0.1), alpha_scale=100.0)
+    (n1, n2), stats = sleep([w1, w2], jnp.array([1.0, 0.0]), jnp.ones(2), hp, jax.random.key(0), 1)
+    # layer 1: v = 100 * [0.004, -0.001] = [0.4, -0.1] -> only neuron 0 reaches 0.3
+    e1 = w1.astype(np.float64).copy()
+    e1[0, 0] += 0.5 * g(0.004)  # pre 0 spiked: potentiate
+    e1[0, 1] -= 0.25 * g(-0.002)  # pre 1 silent: depress
+    # layer 2: v = 100 * (w2 @ [1, 0]) = 0.2 >= 0.1 -> spikes
+    e2 = w2.astype(np.float64).copy()
+    e2[0, 0] += 0.5 * g(0.002)
+    e2[0, 1] -= 0.25 * g(0.001)
+    np.testing.assert_allclose(n1, e1, rtol=1e-6)
+    np.testing.assert_allclose(n2, e2, rtol=1e-6)
+    np.testing.assert_array_equal(stats.spikes, [1, 1, 1])
+
+
+def reference_sleep(weights, x, alphas, thresholds, inc, dec, decay, steps):
+    """The spec's loop, transcribed directly, for inputs whose spike probabilities are 0 or 1."""
+    weights = [np.asarray(w, np.float64).copy() for w in weights]
+    v = [np.zeros(w.shape[0]) for w in weights]
+    for _ in range(steps):
+        prev = x > 0
+        for k, w in enumerate(weights):
+            v[k] = decay * v[k] + alphas[k] * (w @ prev)
+            s = v[k] >= thresholds[k]
+            for i in np.flatnonzero(s):
+                w[i] += np.where(prev, inc, -dec) * g(w[i])
+            v[k][s] = 0.0
+            prev = s
+    return weights
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_deterministic_sleep_matches_reference_loop(seed):
+    rng = np.random.default_rng(seed)
+    sizes = (12, 9, 6, 3)
+    weights = [rng.uniform(-0.004, 0.008, (o, i)).astype(np.float32) for i, o in zip(sizes[:-1], sizes[1:])]
+    x = (rng.random(sizes[0]) < 0.5).astype(np.float32)  # rates 0 or saturated: spikes are deterministic
+    factors = np.array([1.0, 0.8, 1.2], np.float32)
+    hp = SRCHparams.create(max_rate=1e4, inc=0.02, dec=0.003, beta=(0.35, 0.2, 0.25), alpha_scale=30.0)
+    out, stats = sleep(weights, jnp.asarray(x), jnp.asarray(factors), hp, jax.random.key(seed), 60)
+    expected = reference_sleep(weights, x, 30.0 * factors, [0.35, 0.2, 0.25], 0.02, 0.003, 0.999, 60)
+    assert stats.spikes[1:].sum() > 20  # the test exercises real plasticity
+    for a, b, w0 in zip(out, expected, weights):
+        assert np.abs(b - w0).max() > 1e-3
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_sleep_jit_with_traced_length_equals_eager():
+    rng = np.random.default_rng(3)
+    weights = [rng.uniform(-0.01, 0.01, (5, 8)).astype(np.float32), rng.uniform(-0.01, 0.01, (2, 5)).astype(np.float32)]
+    x = jnp.asarray(rng.random(8), jnp.float32)
+    hp = SRCHparams.create(50.0, 0.03, 0.003, (0.2, 0.2), 40.0)
+    eager, _ = sleep(weights, x, jnp.ones(2), hp, jax.random.key(1), 100)
+    jitted, _ = jax.jit(sleep)(weights, x, jnp.ones(2), hp, jax.random.key(1), jnp.asarray(100))
+    for a, b in zip(eager, jitted):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_window_mask_is_a_square_anywhere_in_range():
+    corners = set()
+    for i in range(300):
+        m = np.asarray(window_mask(jax.random.key(i), MNIST_WINDOW)).reshape(28, 28)
+        rows, cols = np.nonzero(m)
+        assert m.sum() == 121
+        assert rows.max() - rows.min() == 10 and cols.max() - cols.min() == 10
+        corners.add((rows.min(), cols.min()))
+    r, c = zip(*corners)
+    assert min(r) == 0 and max(r) == 17 and min(c) == 0 and max(c) == 17
+
+
+def test_input_spike_probability():
+    x = jnp.array([0.0, 0.05, 0.1, 0.5, 1.0])
+    hp = SRCHparams.create(max_rate=2.0 / (2 * 0.001) * 0.5, inc=0, dec=0, beta=(1.0,), alpha_scale=1)
+    # 2 * dt * max_rate = 1 -> p = min(1, x)
+    draws = jax.vmap(lambda k: input_spikes(k, x, hp, None))(jax.random.split(jax.random.key(0), 20000))
+    rates = np.asarray(draws).mean(axis=0)
+    np.testing.assert_allclose(rates, [0.0, 0.05, 0.1, 0.5, 1.0], atol=0.012)
+    assert rates[0] == 0.0 and rates[-1] == 1.0
+
+
+def test_window_limits_input_to_121_pixels():
+    hp = SRCHparams.create(max_rate=1e6, inc=0, dec=0, beta=(1.0,), alpha_scale=1)
+    s = input_spikes(jax.random.key(0), jnp.ones(784), hp, MNIST_WINDOW)
+    assert int(s.sum()) == 121
+
+
+def test_sleep_lengths_follow_reference_schedule():
+    np.testing.assert_array_equal(sleep_steps(jnp.arange(5)), [15000, 20000, 25000, 30000, 35000])
+
+
+def test_reference_hparams_and_unknown_name():
+    hp = reference_hparams("mnist")
+    np.testing.assert_allclose(hp.beta, [14.548273, 44.560317, 38.046326])
+    with pytest.raises(ValueError, match="unknown SRC reference"):
+        reference_hparams("cifar100")
+
+
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("inc", float("nan"), "inc must be finite"),
+        ("dec", -0.1, "dec must be non-negative"),
+        ("max_rate", float("inf"), "max_rate must be finite"),
+        ("decay", 1.5, "decay must be at most 1"),
+        ("dt", 0.0, "dt must be positive"),
+    ],
+)
+def test_bad_hyperparameters_are_refused(field, value, message):
+    hp = reference_hparams()._replace(**{field: jnp.asarray(value, jnp.float32)})
+    weights = [jnp.zeros((4, 784)), jnp.zeros((3, 4)), jnp.zeros((2, 3))]
+    with pytest.raises(ValueError, match=message):
+        sleep(weights, jnp.zeros(784), jnp.ones(3), hp, jax.random.key(0), 1)
+
+
+def test_shape_errors_name_the_problem():
+    hp = reference_hparams()
+    with pytest.raises(ValueError, match="beta must have one entry per layer"):
+        sleep([jnp.zeros((4, 784)), jnp.zeros((2, 4))], jnp.zeros(784), jnp.ones(2), hp, jax.random.key(0), 1)
+    w = [jnp.zeros((4, 784)), jnp.zeros((3, 5)), jnp.zeros((2, 3))]
+    with pytest.raises(ValueError, match="weight 1 has 5 inputs but layer 0 has 4 outputs"):
+        sleep(w, jnp.zeros(784), jnp.ones(3), hp, jax.random.key(0), 1)
+    w = [jnp.zeros((4, 100)), jnp.zeros((3, 4)), jnp.zeros((2, 3))]
+    with pytest.raises(ValueError, match="sleep input must have shape"):
+        sleep(w, jnp.zeros(784), jnp.ones(3), hp, jax.random.key(0), 1)
+    with pytest.raises(ValueError, match="input window 28x28 does not match input size 100"):
+        sleep(w, jnp.zeros(100), jnp.ones(3), hp, jax.random.key(0), 1, InputWindow(28, 28, 11))
+
+
+def test_incompatible_networks_are_refused():
+    with pytest.raises(TypeError, match="bias-free"):
+        check_src_compatible(MLP((4, 3, 2), key=jax.random.key(0), use_bias=True))
+    with pytest.raises(TypeError, match="sleeps a sleepjax.nets.MLP"):
+        check_src_compatible([jnp.zeros((2, 2))])
+
+
+def test_sleep_mlp_changes_only_weights():
+    model = MLP((784, 16, 16, 10), key=jax.random.key(0), dropout=0.25)
+    data = jax.random.uniform(jax.random.key(1), (32, 784))
+    slept, stats = sleep_mlp(model, data, reference_hparams(), jax.random.key(2), 500, MNIST_WINDOW)
+    assert stats.spikes[0] > 0
+    assert jax.tree.structure(slept) == jax.tree.structure(model)
+    assert any(not np.array_equal(a.weight, b.weight) for a, b in zip(model.layers, slept.layers))
