@@ -35,7 +35,7 @@ def _parse_arms(text: str) -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sleepjax", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="sleepjax", description="Continual learning with sleep phases in JAX.")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run an experiment")
     run.add_argument("experiment", choices=["split-mnist"], help="the experiment to run")

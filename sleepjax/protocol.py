@@ -201,6 +201,7 @@ def run_protocol(
         "examples_per_task": int(scenario.train.x.shape[1]),
         "test_sizes": scenario.test_sizes.tolist(),
     }
+    identity = json.loads(json.dumps(identity))  # compare as stored (tuples become lists)
     record = _load_resumable(path, identity)
     record.update(versions=versions(), backend=jax.default_backend(), devices=[str(d) for d in jax.devices()])
     for arm in arms:

@@ -1,0 +1,30 @@
+"""The README's two set-up commands stay true: CI runs the test command verbatim, and the main job's
+command names options the CLI accepts."""
+
+import re
+import shlex
+from pathlib import Path
+
+from sleepjax.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def readme_commands():
+    blocks = re.findall(r"```bash\n(.*?)\n```", (ROOT / "README.md").read_text(), flags=re.S)
+    return blocks[0].strip(), blocks[1].strip()
+
+
+def test_ci_runs_the_readme_test_command():
+    _, test_command = readme_commands()
+    assert "pytest" in test_command
+    assert test_command in (ROOT / ".ci" / "run").read_text()
+
+
+def test_readme_main_command_parses():
+    main_command, _ = readme_commands()
+    invocation = main_command.split("&&")[-1].strip()
+    words = shlex.split(invocation)
+    assert words[0].endswith("sleepjax")
+    args = build_parser().parse_args(words[1:])
+    assert args.command == "run" and args.experiment == "split-mnist"
