@@ -198,3 +198,26 @@ def test_sleep_mlp_changes_only_weights():
     assert stats.spikes[0] > 0
     assert jax.tree.structure(slept) == jax.tree.structure(model)
     assert any(not np.array_equal(a.weight, b.weight) for a, b in zip(model.layers, slept.layers))
+
+
+def test_sleep_vmaps_over_hyperparameters():
+    rng = np.random.default_rng(4)
+    weights = [
+        rng.uniform(-0.01, 0.01, (16, 784)).astype(np.float32),
+        rng.uniform(-0.01, 0.01, (10, 16)).astype(np.float32),
+    ]
+    x = jnp.asarray(rng.random(784) * 0.5, jnp.float32)
+    configs = [
+        SRCHparams.create(200.0, 0.03, 0.003, (0.2, 0.1), 60.0),
+        SRCHparams.create(100.0, 0.05, 0.001, (0.3, 0.2), 40.0),
+    ]
+    stacked = jax.tree.map(lambda *v: jnp.stack(v), *configs)
+    swept, stats = jax.jit(
+        jax.vmap(lambda hp: sleep(weights, x, jnp.ones(2), hp, jax.random.key(0), 300, MNIST_WINDOW))
+    )(stacked)
+    for i, hp in enumerate(configs):
+        alone, alone_stats = sleep(weights, x, jnp.ones(2), hp, jax.random.key(0), 300, MNIST_WINDOW)
+        np.testing.assert_array_equal(stats.spikes[i], alone_stats.spikes)
+        for a, b in zip(swept, alone):
+            np.testing.assert_allclose(a[i], b, rtol=1e-6, atol=1e-7)
+    assert stats.spikes[:, 1:].sum() > 0
