@@ -64,7 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--out", default=None, help="JSON record to write; a matching existing record is resumed")
     run.add_argument(
-        "--chunk-size", type=int, default=None, help="seeds per compiled call (default: all seeds at once)"
+        "--chunk-size",
+        type=int,
+        default=None,
+        help="seeds per compiled (vmapped) call (default: all on an accelerator, 1 on the CPU)",
     )
     run.add_argument(
         "--epochs",

@@ -31,7 +31,7 @@ from sleepjax import metrics
 from sleepjax.data import Dataset
 from sleepjax.nets import MLP
 from sleepjax.phases import sequence
-from sleepjax.run import run_seeds
+from sleepjax.run import resolve_chunk_size, run_seeds
 from sleepjax.scenarios import Scenario, split_by_class
 from sleepjax.sleep.mlp import src_phase
 from sleepjax.sleep.src import MNIST_WINDOW, reference_hparams
@@ -222,7 +222,7 @@ def run_protocol(
 def _run_arm(arm, scenario, config, entry, seeds, chunk_size, progress, save) -> None:
     """Run one arm for ``seeds``, storing each chunk's accuracy matrices in ``entry`` and saving."""
     phase, hparams, stream = make_arm(arm, scenario, config)
-    per_chunk = min(chunk_size or len(seeds), len(seeds))
+    per_chunk = resolve_chunk_size(chunk_size, len(seeds))
     n_chunks = -(-len(seeds) // per_chunk)
     bar = tqdm(
         total=n_chunks * stream.x.shape[0], desc=f"{arm} ({len(seeds)} seeds)", unit="task", disable=not progress

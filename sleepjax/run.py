@@ -72,6 +72,16 @@ def continual_run(
     return RunResult(accuracy, metrics)
 
 
+def resolve_chunk_size(chunk_size: int | None, num_seeds: int) -> int:
+    """Seeds per compiled call: ``chunk_size`` capped at ``num_seeds``; by default all seeds on an
+    accelerator and one on the CPU (see :func:`run_seeds`)."""
+    if chunk_size is None:
+        chunk_size = 1 if jax.default_backend() == "cpu" else num_seeds
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be positive, got {chunk_size}")
+    return min(int(chunk_size), num_seeds)
+
+
 def run_seeds(
     phase: Phase,
     make_model: Callable[[jax.Array], Any],
@@ -91,8 +101,10 @@ def run_seeds(
         train, test: the scenario's arrays (shared by all seeds, not copied per seed).
         hparams: phase hyperparameters, shared by all seeds.
         seeds: integer seeds; seed ``s`` uses ``jax.random.key(s)`` for initialisation and the run.
-        chunk_size: seeds per compiled call (default: all at once). The last chunk is padded so
-            that every chunk reuses the one compiled program.
+        chunk_size: seeds per compiled call. The last chunk is padded so that every chunk reuses the
+            one compiled program. Default: all seeds at once on an accelerator, one at a time on the
+            CPU, where a vmapped SRC sleep measured slower than the same seeds in turn
+            (``benchmarks/bench_src.py``).
         on_task_end: host callback after each task of each chunk.
         on_chunk_end: called with ``(chunk_seeds, chunk_result)`` as each chunk finishes, so a caller
             can save results before the next chunk starts.
@@ -103,9 +115,7 @@ def run_seeds(
     seeds = np.asarray(seeds, dtype=np.int64)
     if seeds.ndim != 1 or seeds.size == 0:
         raise ValueError(f"seeds must be a non-empty 1-D list of integers, got {seeds!r}")
-    chunk_size = int(chunk_size or seeds.size)
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be positive, got {chunk_size}")
+    chunk_size = resolve_chunk_size(chunk_size, seeds.size)
 
     def one_seed(seed, train, test, hparams):
         k_model, k_run = jax.random.split(jax.random.key(seed))

@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from sleepjax.sleep.plasticity import update_spiking_rows
@@ -94,15 +95,15 @@ def check_hparams(hparams: SRCHparams, num_layers: int) -> None:
         )
     if any(isinstance(v, jax.core.Tracer) for v in hparams):
         return
-    for name, value in hparams._asdict().items():
-        value = jnp.asarray(value)
-        if not bool(jnp.all(jnp.isfinite(value))):
+    values = {name: np.asarray(value) for name, value in hparams._asdict().items()}
+    for name, value in values.items():
+        if not np.all(np.isfinite(value)):
             raise ValueError(f"SRC hyperparameter {name} must be finite, got {value}")
-        if bool(jnp.any(value < 0)):
+        if np.any(value < 0):
             raise ValueError(f"SRC hyperparameter {name} must be non-negative, got {value}")
-    if not bool(jnp.all(jnp.asarray(hparams.dt) > 0)):
+    if not np.all(values["dt"] > 0):
         raise ValueError(f"SRC hyperparameter dt must be positive, got {hparams.dt}")
-    if not bool(jnp.all(jnp.asarray(hparams.decay) <= 1)):
+    if not np.all(values["decay"] <= 1):
         raise ValueError(f"SRC hyperparameter decay must be at most 1, got {hparams.decay}")
 
 
