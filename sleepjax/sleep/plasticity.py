@@ -1,14 +1,14 @@
 """Row-sparse Hebbian updates for sleep: only synapses onto neurons that spiked change.
 
 In a sleep step few neurons fire, so updating the whole weight matrix densely would waste nearly all of
-the work (and on a CPU, the exponential in the weight dependence dominates the step). Instead the rows
-of the post-synaptic neurons that spiked are gathered, updated and scattered back, one row per
+the work (and on a CPU, the exponential in the weight dependence dominates the step). Instead the row
+of each post-synaptic neuron that spiked is read, updated and written back in place, one row per
 iteration of a ``while_loop`` that runs as many times as there were spikes (usually zero).
 
 Under ``jax.vmap`` a ``while_loop`` with a batched trip count would re-select the whole weight matrix
 on every iteration. ``update_spiking_rows`` therefore carries its own batching rule: the batch is
 processed natively, each iteration updating one spiking row in every batch member that still has one,
-so vmapped seeds or hyperparameters pay only for the rows they actually change.
+and nested vmaps (seeds x configurations) fold into that one batch axis.
 """
 
 from __future__ import annotations
