@@ -32,7 +32,7 @@ from sleepjax.data import Dataset
 from sleepjax.nets import MLP
 from sleepjax.phases import sequence
 from sleepjax.run import resolve_chunk_size, run_seeds
-from sleepjax.scenarios import Scenario, split_by_class
+from sleepjax.scenarios import SPLIT_MNIST_CLASSES, Scenario, split_by_class
 from sleepjax.sleep.mlp import src_phase
 from sleepjax.sleep.src import MNIST_WINDOW, reference_hparams
 from sleepjax.wake import wake
@@ -82,7 +82,7 @@ def matched_epochs(n_examples: int, reference_examples: int, reference_epochs: i
 
 def make_scenario(dataset: Dataset, config: ProtocolConfig) -> Scenario:
     """Class-incremental split MNIST with at most ``examples_per_task`` examples per task."""
-    available = min(int(np.isin(dataset.y_train, cs).sum()) for cs in ((0, 1), (2, 3), (4, 5), (6, 7), (8, 9)))
+    available = min(int(np.isin(dataset.y_train, cs).sum()) for cs in SPLIT_MNIST_CLASSES)
     per_task = None if config.examples_per_task is None else min(config.examples_per_task, available)
     return split_by_class(dataset, examples_per_task=per_task, mode="class", name="split-mnist")
 

@@ -52,8 +52,24 @@ def test_record_with_other_settings_is_not_overwritten(tmp_path, capsys):
     out = tmp_path / "rec.json"
     assert main(["run", "split-mnist", "--arms", "finetune", "--out", str(out), *FAST]) == 0
     before = out.read_text()
-    assert main(["run", "split-mnist", "--arms", "finetune", "--out", str(out), "--examples-per-task", "300",
-                 "--epochs", "1", "--no-progress"]) == 2
+    assert (
+        main(
+            [
+                "run",
+                "split-mnist",
+                "--arms",
+                "finetune",
+                "--out",
+                str(out),
+                "--examples-per-task",
+                "300",
+                "--epochs",
+                "1",
+                "--no-progress",
+            ]
+        )
+        == 2
+    )
     assert "other settings" in capsys.readouterr().err
     assert out.read_text() == before
 

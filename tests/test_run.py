@@ -13,7 +13,7 @@ from sleepjax.nets import MLP
 from sleepjax.phases import sequence
 from sleepjax.protocol import ProtocolConfig, make_arm, make_model_fn, make_scenario
 from sleepjax.run import continual_run, evaluate, run_seeds
-from sleepjax.scenarios import split_by_class
+from sleepjax.scenarios import EvalSet, split_by_class
 from sleepjax.sleep import MNIST_WINDOW, reference_hparams, src_phase
 from sleepjax.wake import wake
 
@@ -60,9 +60,6 @@ def test_evaluate_respects_masks_and_allowed_classes():
             return x  # the input is the output: class = argmax
 
     x = jnp.array([[[0.0, 1.0, 5.0], [2.0, 1.0, 0.0]]])
-    test = type("E", (), {})()
-    from sleepjax.scenarios import EvalSet
-
     test = EvalSet(x, jnp.array([[1, 0]]), jnp.array([[True, False]]), jnp.array([[True, True, True]]))
     assert float(evaluate(Fixed(), test)[0]) == 0.0  # predicts 2, label 1; second row masked out
     test = test._replace(classes=jnp.array([[True, True, False]]))
