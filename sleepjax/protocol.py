@@ -181,8 +181,10 @@ def run_protocol(
 ) -> dict:
     """Run ``arms`` for ``seeds`` and return (and, with ``out``, keep writing) the JSON record.
 
-    The record holds the config, data source, seeds, versions, each seed's accuracy matrix and per-arm
-    summaries. Seeds already in a matching record at ``out`` are not run again.
+    The record holds the config, data source, seeds, versions, and per arm each seed's accuracy matrix,
+    its phase metrics per task (wake: training loss per epoch; SRC: spikes per layer and normalisation
+    factors) and wall time, and the summaries. Seeds already in a matching record at ``out`` are not
+    run again.
     """
     arms = list(arms)
     for arm in arms:
@@ -232,7 +234,11 @@ def _run_arm(arm, scenario, config, entry, seeds, chunk_size, progress, save) ->
     def on_chunk_end(chunk_seeds, result):
         seconds = (time.perf_counter() - clock[0]) / len(chunk_seeds)
         for i, seed in enumerate(chunk_seeds):
-            entry["runs"][str(int(seed))] = {"accuracy": result.accuracy[i].tolist(), "seconds": seconds}
+            entry["runs"][str(int(seed))] = {
+                "accuracy": result.accuracy[i].tolist(),
+                "phase_metrics": jax.tree.map(lambda a, i=i: a[i].tolist(), result.metrics),
+                "seconds": seconds,
+            }
         save()
         clock[0] = time.perf_counter()
 

@@ -34,20 +34,18 @@ def _update_batched(w, post, pre, inc, dec):
     """Batched core: ``w (B, n_post, n_pre)``, ``post (B, n_post)``, ``pre (B, n_pre)`` bools,
     ``inc``/``dec`` ``(B,)``. Returns ``w`` with ``w[b, i] += g(w[b, i]) * (inc if pre else -dec)``
     for every ``i`` with ``post[b, i]``."""
-    batch = w.shape[0]
+    batch, n_post, _ = w.shape
     signed = jnp.where(pre, inc[:, None], -dec[:, None]).astype(w.dtype)  # (B, n_pre)
-
-    def update_member(b, carry):
-        w, remaining = carry
-        row = jnp.argmax(remaining[b])  # row 0 with nothing to do when the member has no spike left
-        has_row = remaining[b, row]
-        old = w[b, row]
-        new = jnp.where(has_row, old + signed[b] * weight_dependence(old), old)
-        w = lax.dynamic_update_slice(w, new[None, None], (b, row, 0))
-        return w, remaining.at[b, row].set(False)
+    members = jnp.arange(batch)
 
     def body(carry):
-        return lax.fori_loop(0, batch, update_member, carry)
+        # One gather and one scatter per iteration for the whole batch (a single kernel each on a GPU);
+        # members with no spiking row left get the out-of-range row n_post, which the scatter drops.
+        w, remaining = carry
+        row = jnp.where(remaining.any(axis=1), jnp.argmax(remaining, axis=1), n_post)
+        old = w.at[members, row].get(mode="fill", fill_value=0.0)
+        w = w.at[members, row].set(old + signed * weight_dependence(old), mode="drop")
+        return w, remaining.at[members, row].set(False, mode="drop")
 
     def loop(w):
         return lax.while_loop(lambda carry: carry[1].any(), body, (w, post))[0]
