@@ -101,11 +101,12 @@ class MLP(eqx.Module):
         return self.activations(x, key=key)[-1]
 
 
-def weights_of(model: MLP) -> tuple[jax.Array, ...]:
-    """The weight matrices of ``model``, each ``(n_out, n_in)``."""
+def weights_of(model) -> tuple[jax.Array, ...]:
+    """The weight matrices of ``model`` (any module whose ``layers`` are ``eqx.nn.Linear``), each
+    ``(n_out, n_in)``."""
     return tuple(layer.weight for layer in model.layers)
 
 
-def with_weights(model: MLP, weights: tuple[jax.Array, ...] | list[jax.Array]) -> MLP:
-    """A copy of ``model`` whose weight matrices are replaced by ``weights``."""
+def with_weights(model, weights: tuple[jax.Array, ...] | list[jax.Array]):
+    """A copy of ``model`` (as for :func:`weights_of`) whose weight matrices are replaced by ``weights``."""
     return eqx.tree_at(lambda m: tuple(layer.weight for layer in m.layers), model, tuple(weights))

@@ -1,12 +1,13 @@
 """SRC sleep: normalisation, one step by hand, deterministic multi-step runs against a direct
 transcription of the reference loop, input statistics and input validation."""
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from sleepjax.nets import MLP, with_weights
+from sleepjax.nets import MLP, weights_of, with_weights
 from sleepjax.sleep import (
     MNIST_WINDOW,
     InputWindow,
@@ -221,3 +222,28 @@ def test_sleep_vmaps_over_hyperparameters():
         for a, b in zip(swept, alone):
             np.testing.assert_allclose(a[i], b, rtol=1e-6, atol=1e-7)
     assert stats.spikes[:, 1:].sum() > 0
+
+
+def test_equinox_mlp_can_sleep_and_matches_sleepjax_mlp():
+    """A bias-free ReLU equinox.nn.MLP sleeps exactly like the sleepjax MLP with the same weights."""
+    eqx_model = eqx.nn.MLP(
+        784, 10, 32, 2, activation=jax.nn.relu, use_bias=False, use_final_bias=False, key=jax.random.key(0)
+    )
+    ours = with_weights(MLP((784, 32, 32, 10), key=jax.random.key(1), head="linear"), weights_of(eqx_model))
+    data = jax.random.uniform(jax.random.key(2), (16, 784))
+    hp = reference_hparams()
+    slept_eqx, stats_eqx = sleep_mlp(eqx_model, data, hp, jax.random.key(3), 300, MNIST_WINDOW)
+    slept_ours, stats_ours = sleep_mlp(ours, data, hp, jax.random.key(3), 300, MNIST_WINDOW)
+    assert isinstance(slept_eqx, eqx.nn.MLP)
+    np.testing.assert_array_equal(stats_eqx.spikes, stats_ours.spikes)
+    for a, b in zip(weights_of(slept_eqx), weights_of(slept_ours)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_equinox_mlp_with_bias_or_other_activation_is_refused():
+    with pytest.raises(TypeError, match="bias-free"):
+        check_src_compatible(eqx.nn.MLP(4, 2, 3, 1, activation=jax.nn.relu, key=jax.random.key(0)))
+    with pytest.raises(TypeError, match="ReLU hidden units"):
+        check_src_compatible(
+            eqx.nn.MLP(4, 2, 3, 1, activation=jax.nn.tanh, use_bias=False, use_final_bias=False, key=jax.random.key(0))
+        )

@@ -1,6 +1,6 @@
 """Sleep phases. ``src``: Sleep Replay Consolidation for ANNs viewed as spiking networks."""
 
-from sleepjax.sleep.mlp import check_src_compatible, sleep_mlp, src_phase
+from sleepjax.sleep.mlp import check_src_compatible, layer_outputs, sleep_mlp, src_phase
 from sleepjax.sleep.normalize import layer_factors, max_activations
 from sleepjax.sleep.plasticity import update_spiking_rows, weight_dependence
 from sleepjax.sleep.src import (
@@ -21,6 +21,7 @@ __all__ = [
     "SRCHparams",
     "SleepStats",
     "check_src_compatible",
+    "layer_outputs",
     "layer_factors",
     "max_activations",
     "reference_hparams",

@@ -1,12 +1,14 @@
 """SRC for equinox MLPs: compatibility checks, normalisation from data, and the sleep phase.
 
-:func:`sleep_mlp` sleeps one :class:`sleepjax.nets.MLP` given the data it has seen (for use in any
-training loop); :func:`src_phase` is the same as a :class:`sleepjax.phases.Phase` for continual runs,
-sleeping after every task on statistics of all data seen so far.
+:func:`sleep_mlp` sleeps one :class:`sleepjax.nets.MLP` or bias-free ReLU ``equinox.nn.MLP`` given the
+data it has seen (for use in any training loop); :func:`src_phase` is the same as a
+:class:`sleepjax.phases.Phase` for continual runs, sleeping after every task on statistics of all data
+seen so far.
 """
 
 from __future__ import annotations
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jax import lax
@@ -18,35 +20,55 @@ from sleepjax.sleep.src import InputWindow, SRCHparams, sleep, sleep_steps
 
 
 def check_src_compatible(model) -> None:
-    """Raise ``TypeError`` unless ``model`` is a bias-free :class:`~sleepjax.nets.MLP`.
+    """Raise ``TypeError`` unless ``model`` is a bias-free ReLU network SRC can sleep.
 
-    SRC views the network as integrate-and-fire layers driven by ``W @ spikes``; a bias would be a
-    constant current with no spiking counterpart, so it is refused rather than silently dropped.
+    Accepted: :class:`sleepjax.nets.MLP` and ``equinox.nn.MLP`` with ``activation=jax.nn.relu``, both
+    without biases. SRC views the network as integrate-and-fire layers driven by ``W @ spikes``; a bias
+    would be a constant current with no spiking counterpart, so it is refused rather than silently
+    dropped. The output activation plays no part in the spiking view (output neurons threshold their
+    linear drive).
     """
-    if not isinstance(model, MLP):
+    if isinstance(model, eqx.nn.MLP):
+        if model.activation is not jax.nn.relu:
+            raise TypeError(f"SRC needs ReLU hidden units, but the equinox MLP uses {model.activation!r}")
+    elif not isinstance(model, MLP):
         raise TypeError(
-            f"SRC sleeps a sleepjax.nets.MLP (or a list of weight matrices via sleepjax.sleep.src.sleep), "
-            f"got {type(model).__name__}"
+            "SRC sleeps a sleepjax.nets.MLP or a bias-free ReLU equinox.nn.MLP (or a list of weight matrices "
+            f"via sleepjax.sleep.src.sleep), got {type(model).__name__}"
         )
     with_bias = [i for i, layer in enumerate(model.layers) if layer.bias is not None]
     if with_bias:
-        raise TypeError(
-            f"SRC needs a bias-free network, but layers {with_bias} have biases; build the MLP with use_bias=False"
-        )
+        raise TypeError(f"SRC needs a bias-free network, but layers {with_bias} have biases; build it without biases")
+
+
+def layer_outputs(model):
+    """A function of one example returning the outputs of every layer, as SRC's normalisation sees them:
+    hidden layers in test mode (after any dropout scaling), the output layer as its linear drive."""
+    if isinstance(model, MLP):
+        return model.activations
+
+    def forward(x):
+        outs = []
+        for layer in model.layers[:-1]:
+            x = jax.nn.relu(layer(x))
+            outs.append(x)
+        return (*outs, model.layers[-1](x))
+
+    return forward
 
 
 def sleep_mlp(
-    model: MLP,
+    model,
     data: jax.Array,
     hparams: SRCHparams,
     key: jax.Array,
     num_steps: int | jax.Array,
     window: InputWindow | None = None,
 ):
-    """Sleep ``model`` once, using ``data`` ``(n, d)`` (everything seen so far) for its input mean and
-    normalisation. Returns ``(slept_model, SleepStats)``."""
+    """Sleep ``model`` (see :func:`check_src_compatible`) once, using ``data`` ``(n, d)`` (everything
+    seen so far) for its input mean and normalisation. Returns ``(slept_model, SleepStats)``."""
     check_src_compatible(model)
-    factors = layer_factors(weights_of(model), max_activations(model.activations, data))
+    factors = layer_factors(weights_of(model), max_activations(layer_outputs(model), data))
     weights, stats = sleep(weights_of(model), data.mean(axis=0), factors, hparams, key, num_steps, window)
     return with_weights(model, weights), stats
 
@@ -70,12 +92,13 @@ def src_phase(window: InputWindow | None = None, base_steps: int = 15000, steps_
     def apply(model, state, task: Task, hparams: SRCHparams, key):
         check_src_compatible(model)
         history = task.history
+        forward = layer_outputs(model)
         num_layers = len(model.layers)
 
         def accumulate(t, carry):
             total, maxima = carry
             x = history[t]
-            return total + x.sum(axis=0), jnp.maximum(maxima, max_activations(model.activations, x))
+            return total + x.sum(axis=0), jnp.maximum(maxima, max_activations(forward, x))
 
         seen = task.index + 1
         total, maxima = lax.fori_loop(0, seen, accumulate, (jnp.zeros(history.shape[-1]), jnp.zeros(num_layers)))
