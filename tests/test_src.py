@@ -185,6 +185,19 @@ def test_shape_errors_name_the_problem():
         sleep(w, jnp.zeros(100), jnp.ones(3), hp, jax.random.key(0), 1, InputWindow(28, 28, 11))
 
 
+def test_bad_sleep_input_or_factors_are_refused():
+    hp = SRCHparams.create(100.0, 0.01, 0.001, (1.0, 1.0), 1.0)
+    w = [jnp.zeros((3, 4)), jnp.zeros((2, 3))]
+    with pytest.raises(ValueError, match="sleep input must be finite and non-negative"):
+        sleep(w, jnp.array([0.1, -0.2, 0.0, 0.3]), jnp.ones(2), hp, jax.random.key(0), 1)
+    with pytest.raises(ValueError, match="sleep input must be finite"):
+        sleep(w, jnp.array([0.1, jnp.nan, 0.0, 0.3]), jnp.ones(2), hp, jax.random.key(0), 1)
+    with pytest.raises(ValueError, match="factors must be finite and positive"):
+        sleep(w, jnp.zeros(4), layer_factors(w, jnp.zeros(2)), hp, jax.random.key(0), 1)
+    with pytest.raises(ValueError, match="factors must have one entry per layer"):
+        sleep(w, jnp.zeros(4), jnp.ones(3), hp, jax.random.key(0), 1)
+
+
 def test_incompatible_networks_are_refused():
     with pytest.raises(TypeError, match="bias-free"):
         check_src_compatible(MLP((4, 3, 2), key=jax.random.key(0), use_bias=True))

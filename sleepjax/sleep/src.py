@@ -107,7 +107,8 @@ def check_hparams(hparams: SRCHparams, num_layers: int) -> None:
         raise ValueError(f"SRC hyperparameter decay must be at most 1, got {hparams.decay}")
 
 
-def _check_weights(weights: Sequence[jax.Array], mean_input: jax.Array) -> None:
+def _check_inputs(weights: Sequence[jax.Array], mean_input: jax.Array, factors: jax.Array) -> None:
+    """Shapes always; values of the sleep input and factors when they are concrete (not traced)."""
     if len(weights) == 0:
         raise ValueError("SRC needs at least one weight matrix")
     for layer, w in enumerate(weights):
@@ -122,6 +123,19 @@ def _check_weights(weights: Sequence[jax.Array], mean_input: jax.Array) -> None:
             raise ValueError(
                 f"SRC weight {layer} has {weights[layer].shape[1]} inputs but layer {layer - 1} has "
                 f"{weights[layer - 1].shape[0]} outputs"
+            )
+    if jnp.shape(factors) != (len(weights),):
+        raise ValueError(f"factors must have one entry per layer, shape ({len(weights)},), got {jnp.shape(factors)}")
+    if not isinstance(mean_input, jax.core.Tracer):
+        x = np.asarray(mean_input)
+        if not (np.all(np.isfinite(x)) and np.all(x >= 0)):
+            raise ValueError("sleep input must be finite and non-negative (a mean image in [0, 1])")
+    if not isinstance(factors, jax.core.Tracer):
+        f = np.asarray(factors)
+        if not (np.all(np.isfinite(f)) and np.all(f > 0)):
+            raise ValueError(
+                f"normalisation factors must be finite and positive, got {f}; an all-zero or all-negative "
+                "layer gives an infinite factor"
             )
 
 
@@ -177,7 +191,7 @@ def sleep(
     away but lets XLA update the matrices in place instead of copying them every step.
     """
     weights = tuple(jnp.asarray(w) for w in weights)
-    _check_weights(weights, mean_input)
+    _check_inputs(weights, mean_input, factors)
     check_hparams(hparams, len(weights))
     if window is not None and window.height * window.width != mean_input.shape[0]:
         raise ValueError(f"input window {window.height}x{window.width} does not match input size {mean_input.shape[0]}")
