@@ -183,8 +183,8 @@ def run_protocol(
 
     The record holds the config, data source, seeds, versions, and per arm each seed's accuracy matrix,
     its phase metrics per task (wake: training loss per epoch; SRC: spikes per layer and normalisation
-    factors) and wall time, and the summaries. Seeds already in a matching record at ``out`` are not
-    run again.
+    factors), wall time and the number of seeds vmapped with it, and the summaries. Seeds already in a
+    matching record at ``out`` are not run again.
     """
     arms = list(arms)
     for arm in arms:
@@ -238,6 +238,7 @@ def _run_arm(arm, scenario, config, entry, seeds, chunk_size, progress, save) ->
                 "accuracy": result.accuracy[i].tolist(),
                 "phase_metrics": jax.tree.map(lambda a, i=i: a[i].tolist(), result.metrics),
                 "seconds": seconds,
+                "chunk_size": per_chunk,
             }
         save()
         clock[0] = time.perf_counter()

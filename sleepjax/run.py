@@ -111,6 +111,10 @@ def run_seeds(
 
     Returns:
         A :class:`RunResult` with a leading seed axis, as NumPy arrays.
+
+    The same seed and chunk size always give the same numbers. Across chunk sizes a seed's numbers agree
+    only to rounding: batched and single matrix products sum in different orders, and over tens of
+    thousands of sleep steps one flipped threshold crossing is enough to send the sleep elsewhere.
     """
     seeds = np.asarray(seeds, dtype=np.int64)
     if seeds.ndim != 1 or seeds.size == 0:

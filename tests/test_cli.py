@@ -25,6 +25,7 @@ def test_run_writes_record_and_table(tmp_path, capsys):
     assert len(record["arms"]["joint"]["runs"]["1"]["accuracy"]) == 1
     losses = finetune["runs"]["0"]["phase_metrics"]["loss"]
     assert len(losses) == 5 and len(losses[0]) == 1  # per task, per epoch
+    assert finetune["runs"]["0"]["chunk_size"] == 1  # CPU default: one seed per compiled call
     assert 0.0 <= finetune["summary"]["overall"]["mean"] <= 1.0
     assert "bwt" in finetune["summary"] and "bwt" not in record["arms"]["joint"]["summary"]
 
