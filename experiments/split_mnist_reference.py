@@ -24,12 +24,14 @@ BEGIN, END = "<!-- split-mnist-table:begin -->", "<!-- split-mnist-table:end -->
 def readme_block(record: dict, command: str) -> str:
     """The README section: the table, the command that made it and the versions used."""
     v = record["versions"]
+    chunks = sorted({run.get("chunk_size") for arm in record["arms"].values() for run in arm["runs"].values()})
     return (
         f"{BEGIN}\n"
         f"Final accuracy (%) after the fifth task, mean ± SD over {len(record['seeds'])} seeds "
         f"(seeds {record['seeds'][0]}..{record['seeds'][-1]}), full MNIST, "
         f"{record['examples_per_task']} training examples per task, reference SRC hyperparameters. "
-        f"Made by `{command}` (jax {v['jax']}, backend {record['backend']}); record: "
+        f"Made by `{command}` (jax {v['jax']}, backend {record['backend']}, seeds per compiled call "
+        f"{', '.join(map(str, chunks))}); record: "
         f"`experiments/results/split_mnist_reference.json`.\n\n"
         f"```\n{format_table(record)}\n```\n"
         f"{END}"
