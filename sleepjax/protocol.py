@@ -206,18 +206,17 @@ def run_protocol(
     identity = json.loads(json.dumps(identity))  # compare as stored (tuples become lists)
     record = _load_resumable(path, identity)
     record.update(versions=versions(), backend=jax.default_backend(), devices=[str(d) for d in jax.devices()])
+    save = (lambda: _write_atomic(path, record)) if path is not None else (lambda: None)
     for arm in arms:
         entry = record["arms"].setdefault(arm, {"epochs": arm_epochs(arm, scenario, config), "runs": {}})
         todo = [s for s in seeds if str(s) not in entry["runs"]]
         if todo:
-            save = (lambda: _write_atomic(path, record)) if path is not None else (lambda: None)
             _run_arm(arm, scenario, config, entry, todo, chunk_size, progress, save)
         done = np.array([entry["runs"][str(s)]["accuracy"] for s in seeds])
         entry["summary"] = summarize_arm(done, scenario.test_sizes)
         entry["summary_seeds"] = seeds
     record["seeds"] = seeds
-    if path is not None:
-        _write_atomic(path, record)
+    save()
     return record
 
 

@@ -68,9 +68,18 @@ def sleep_mlp(
     """Sleep ``model`` (see :func:`check_src_compatible`) once, using ``data`` ``(n, d)`` (everything
     seen so far) for its input mean and normalisation. Returns ``(slept_model, SleepStats)``."""
     check_src_compatible(model)
-    factors = layer_factors(weights_of(model), max_activations(layer_outputs(model), data))
-    weights, stats = sleep(weights_of(model), data.mean(axis=0), factors, hparams, key, num_steps, window)
-    return with_weights(model, weights), stats
+    maxima = max_activations(layer_outputs(model), data)
+    slept, stats, _ = _sleep_on_statistics(model, data.mean(axis=0), maxima, hparams, key, num_steps, window)
+    return slept, stats
+
+
+def _sleep_on_statistics(model, mean_input, maxima, hparams, key, num_steps, window):
+    """Normalise on the layer maxima of the seen data, sleep, and put the weights back into ``model``.
+    Returns ``(slept_model, SleepStats, factors)``."""
+    weights = weights_of(model)
+    factors = layer_factors(weights, maxima)
+    weights, stats = sleep(weights, mean_input, factors, hparams, key, num_steps, window)
+    return with_weights(model, weights), stats, factors
 
 
 def src_phase(window: InputWindow | None = None, base_steps: int = 15000, steps_per_task: int = 5000) -> Phase:
@@ -103,10 +112,8 @@ def src_phase(window: InputWindow | None = None, base_steps: int = 15000, steps_
         seen = task.index + 1
         total, maxima = lax.fori_loop(0, seen, accumulate, (jnp.zeros(history.shape[-1]), jnp.zeros(num_layers)))
         mean_input = total / (seen * history.shape[1])
-        weights = weights_of(model)
-        factors = layer_factors(weights, maxima)
         steps = sleep_steps(task.index, base_steps, steps_per_task)
-        weights, stats = sleep(weights, mean_input, factors, hparams, key, steps, window)
-        return with_weights(model, weights), state, {"spikes": stats.spikes, "factors": factors}
+        model, stats, factors = _sleep_on_statistics(model, mean_input, maxima, hparams, key, steps, window)
+        return model, state, {"spikes": stats.spikes, "factors": factors}
 
     return Phase(init, apply)

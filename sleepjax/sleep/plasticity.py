@@ -75,7 +75,8 @@ def _update_batched_vmap(axis_size, in_batched, w, post, pre, inc, dec):
 
 @jax.custom_batching.custom_vmap
 def _update_rows(w, post, pre, inc, dec):
-    """Unbatched core: one ``while_loop`` iteration per spiking row, updated in place."""
+    """Unbatched core: one ``while_loop`` iteration per spiking row. A dynamic row update of a single
+    matrix, which XLA keeps in place, is cheaper than the batched gather/scatter with a batch of one."""
     signed = jnp.where(pre, inc, -dec).astype(w.dtype)
 
     def body(carry):
