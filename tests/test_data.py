@@ -108,6 +108,13 @@ def test_read_idx_header_product_does_not_overflow(tmp_path):
         data.read_idx(path)
 
 
+def test_read_idx_negative_dimension(tmp_path):
+    # 0xFFFFFFFF is -1 as the idx format's signed int32
+    path = write_idx(tmp_path / "x", (0x803).to_bytes(4, "big") + b"\xff\xff\xff\xff" + (28).to_bytes(4, "big") * 2)
+    with pytest.raises(DataError, match=r"x: negative dimension in header \(-1, 28, 28\)"):
+        data.read_idx(path, (None, 28, 28))
+
+
 def test_read_idx_reads_no_more_than_the_header_promises(tmp_path):
     # A gzip bomb: the header promises one 28x28 image, the stream decompresses to 32 MiB.
     bomb = idx_bytes(np.zeros((1, 28, 28), np.uint8)) + bytes(32 * 2**20)
