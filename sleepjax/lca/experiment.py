@@ -1,18 +1,17 @@
-"""Wake and sleep phases of the spiking LCA, its evaluation, and a continual run over blocks of patches.
+"""Wake and sleep phases of the spiking LCA and its evaluation, for :func:`sleepjax.run.continual_run`.
 
-A run shows the network ``B`` blocks of ``K`` training patches. After each block it may sleep, and
-is then evaluated on held-out data patches and on pure-noise patches (:func:`evaluate`). The phases
-follow :mod:`sleepjax.phases`: params are the dictionary ``phi`` ``(d, n)`` alone; a task is a
-:class:`PatchBlock`.
+A run shows the network ``B`` blocks of ``K`` training patches (the tasks: a :class:`PatchBlock` with a
+leading block axis). After each block it may sleep, and is then evaluated on held-out data patches and
+on pure-noise patches (:class:`Evaluator`). Params are the dictionary ``phi`` ``(d, n)`` alone.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jax import lax
 
 from sleepjax.lca.learning import learn_patches
 from sleepjax.lca.model import NeuronConfig, infer
@@ -74,8 +73,13 @@ def sleep_phase(cfg: NeuronConfig, max_steps: int) -> Phase:
 
 
 def wake_sleep(cfg: NeuronConfig, steps_per_patch: int, max_sleep_steps: int) -> Phase:
-    """Wake on the block, then sleep; hparams ``(WakeHparams, SleepHparams)``."""
-    return sequence(wake_phase(cfg, steps_per_patch), sleep_phase(cfg, max_sleep_steps))
+    """Wake on the block, then sleep; hparams ``{"wake": WakeHparams, "sleep": SleepHparams}``."""
+    return sequence(wake=wake_phase(cfg, steps_per_patch), sleep=sleep_phase(cfg, max_sleep_steps))
+
+
+def wake_only(cfg: NeuronConfig, steps_per_patch: int) -> Phase:
+    """Wake on the block, no sleep; hparams ``{"wake": WakeHparams}``."""
+    return sequence(wake=wake_phase(cfg, steps_per_patch))
 
 
 class Evaluation(NamedTuple):
@@ -116,26 +120,17 @@ def evaluate(
     )
 
 
-def run_blocks(
-    phase: Phase,
-    phi: jax.Array,
-    blocks: jax.Array,
-    evaluate_fn,
-    hparams,
-    key: jax.Array,
-):
-    """Apply ``phase`` to each block of ``blocks`` ``(B, K, d)`` in turn, evaluating after each.
+class Evaluator(eqx.Module):
+    """``evaluate(phi, key)`` for :func:`sleepjax.run.continual_run`: :func:`evaluate` on fixed patches.
 
-    Returns ``(phi, evaluations, metrics)`` with evaluations and metrics stacked over blocks.
+    The held-out and noise patches are array fields, so they are inputs of the compiled program.
     """
-    k_init, k_run = jax.random.split(key)
-    state = phase.init(phi, k_init)
 
-    def step(carry, b):
-        phi, state = carry
-        task = PatchBlock(blocks[b], b)
-        phi, state, metrics = phase.apply(phi, state, task, hparams, jax.random.fold_in(k_run, b))
-        return (phi, state), (evaluate_fn(phi), metrics)
+    test: jax.Array
+    noise: jax.Array
+    cfg: NeuronConfig = eqx.field(static=True)
+    num_steps: int = eqx.field(static=True)
+    readout_steps: int = eqx.field(static=True)
 
-    (phi, _), (evaluations, metrics) = lax.scan(step, (phi, state), jnp.arange(blocks.shape[0]))
-    return phi, evaluations, metrics
+    def __call__(self, phi: jax.Array, key: jax.Array) -> Evaluation:
+        return evaluate(phi, self.test, self.noise, self.cfg, self.num_steps, self.readout_steps)

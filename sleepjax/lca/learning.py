@@ -26,7 +26,7 @@ from sleepjax.lca.model import NeuronConfig, SpikingState, spiking_init, spiking
 
 
 def hebbian_update(phi: jax.Array, e: jax.Array, a: jax.Array, eta_dt: float | jax.Array) -> jax.Array:
-    """``phi + eta_dt * outer(e, a)``: the local rule for one step; ``phi`` ``(d, n)``, ``e`` ``(d,)``, ``a`` ``(n,)``."""
+    """The local rule for one step, ``phi + eta_dt * outer(e, a)``; ``phi (d, n)``, ``e (d,)``, ``a (n,)``."""
     return phi + jnp.asarray(eta_dt, phi.dtype) * jnp.outer(e, a)
 
 

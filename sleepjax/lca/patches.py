@@ -49,7 +49,7 @@ class PatchSet:
 
 
 def cut_patches(images: np.ndarray, num: int, size: int, rng: np.random.Generator, min_std: float) -> np.ndarray:
-    """``num`` random ``size x size`` windows ``(num, size * size)`` of ``images`` ``(N, 784)`` with raw SD >= ``min_std``.
+    """``num`` random ``size x size`` windows ``(num, size * size)`` of ``images (N, 784)``, raw SD >= ``min_std``.
 
     Raises:
         ValueError: for a size that does not fit in an image, or if the images hold too few windows
