@@ -90,11 +90,16 @@ def long_feature_dictionary():
 
 
 def test_zero_amplitude_noise_leaves_the_dictionary_unchanged():
+    # A tiny lam, so that even weak noise would make neurons fire (and learn): with zero input the
+    # drive is -lam, nothing fires, the code stays 0 and so does every update e a^T.
+    cfg = sleep_cfg()._replace(lam=0.01)
     phi = long_feature_dictionary()
     silent = SleepHparams(frequency=5.0, amplitude=0.0, offset=0.0, duration=0.3, eta=3.0)
-    slept, count = sleep(phi, silent, sleep_cfg(), jax.random.key(0), max_steps=300)
+    slept, count = sleep(phi, silent, cfg, jax.random.key(0), max_steps=300)
     np.testing.assert_array_equal(slept, phi)
     assert int(count.sum()) == 0
+    weak, count = sleep(phi, silent._replace(offset=0.5), cfg, jax.random.key(0), max_steps=300)
+    assert int(count.sum()) > 0 and not np.array_equal(weak, phi)
 
 
 def test_noise_sleep_shrinks_the_feature_that_fires():
