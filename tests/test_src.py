@@ -244,6 +244,10 @@ def test_shape_errors_name_the_problem():
         sleep(w, jnp.zeros(784), jnp.ones(3), hp, jax.random.key(0), 1)
     with pytest.raises(ValueError, match="input window 28x28 does not match input size 100"):
         sleep(w, jnp.zeros(100), jnp.ones(3), hp, jax.random.key(0), 1, InputWindow(28, 28, 11))
+    with pytest.raises(ValueError, match="num_steps must be non-negative, got -5"):
+        sleep(w, jnp.zeros(100), jnp.ones(3), hp, jax.random.key(0), -5)
+    with pytest.raises(ValueError, match="method must be 'event' or 'dense'"):
+        sleep(w, jnp.zeros(100), jnp.ones(3), hp, jax.random.key(0), 1, method="sparse")
 
 
 def test_bad_sleep_input_or_factors_are_refused():
