@@ -4,14 +4,14 @@ Measures, on a 784-1200-1200-10 network trained on the first split-MNIST task (s
 those of a real sleep):
 
 1. one full SRC sleep of 35,000 steps (the longest of the protocol), compile time separately;
-2. a vmapped sleep of several seeds against the same seeds slept one after another (ratio);
-3. the whole SRC arm of the 5-task protocol for one seed through the ``sleepjax`` command, with its
+2. the whole SRC arm of the 5-task protocol for one seed through the ``sleepjax`` command, with its
    wall time and peak resident memory (run in a child process so the figure is that run's alone).
 
     python benchmarks/bench_src.py --data-dir ../shared/data/mnist
 
 Without ``--data-dir`` the bundled subset is used. Results are printed and written as JSON to
-``benchmarks/results/``.
+``benchmarks/results/``. Sleep steps event-driven against dense, and vmapped sleep configurations against
+a loop, are measured by ``benchmarks/bench_sleep.py``.
 """
 
 from __future__ import annotations
@@ -60,7 +60,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--steps", type=int, default=35000)
-    parser.add_argument("--seeds", type=int, default=4, help="seeds in the vmapped-vs-loop comparison")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "src_cpu.json"))
     args = parser.parse_args()
 
@@ -78,16 +77,6 @@ def main() -> None:
     print(
         f"one sleep: {args.steps} steps in {sleep_s:.2f} s = {1e6 * sleep_s / args.steps:.1f} us/step "
         f"(compile {compile_s:.1f} s); spikes per step by layer {np.round(spikes_per_step, 3).tolist()}"
-    )
-
-    keys = jax.random.split(jax.random.key(2), args.seeds)
-    batched = jax.jit(jax.vmap(lambda k: sleep(weights, mean_input, factors, hp, k, args.steps // 5, MNIST_WINDOW)))
-    time_call(batched, keys)
-    vmapped_s = time_call(batched, keys)
-    loop_s = sum(time_call(one, k, args.steps // 5) for k in keys)
-    print(
-        f"{args.seeds} seeds x {args.steps // 5} steps: vmapped {vmapped_s:.2f} s, one by one {loop_s:.2f} s, "
-        f"ratio loop/vmapped {loop_s / vmapped_s:.2f}"
     )
 
     record_path = Path(os.environ.get("TMPDIR", "/tmp")) / "sleepjax_bench_protocol.json"
@@ -127,10 +116,6 @@ def main() -> None:
         "sleep_us_per_step": 1e6 * sleep_s / args.steps,
         "sleep_compile_seconds": compile_s,
         "spikes_per_step": spikes_per_step,
-        "vmap_seeds": args.seeds,
-        "vmap_steps": args.steps // 5,
-        "vmapped_seconds": vmapped_s,
-        "one_by_one_seconds": loop_s,
         "protocol_src_arm_seconds": protocol_s,
         "protocol_peak_rss_gib": peak_gib,
     }

@@ -27,6 +27,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=4, help="vmapped seeds; 0 profiles one unbatched sleep")
     parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument("--method", choices=("event", "dense"), default="event")
     args = parser.parse_args()
 
     rng = np.random.default_rng(0)
@@ -36,7 +37,7 @@ def main() -> None:
     hp = SRCHparams.create(200.0, 0.03, 0.003, (1e9, 1e9, 1e9), 50.0)
 
     def one(key):
-        return sleep(weights, mean_input, jnp.ones(3), hp, key, args.steps, MNIST_WINDOW)
+        return sleep(weights, mean_input, jnp.ones(3), hp, key, args.steps, MNIST_WINDOW, method=args.method)
 
     if args.seeds:
         fn, keys = jax.jit(jax.vmap(one)), jax.random.split(jax.random.key(0), args.seeds)
@@ -55,7 +56,7 @@ def main() -> None:
         if event.get("ph") == "X" and not event["name"].startswith(("ThunkExecutor", "$")):
             total[event["name"]] += event.get("dur", 0)
     print(
-        f"{args.seeds or 'one unbatched'} seed(s), {args.steps} steps on {jax.default_backend()}; "
+        f"{args.seeds or 'one unbatched'} seed(s), {args.steps} {args.method} steps on {jax.default_backend()}; "
         "time per step of the slowest operations:"
     )
     for name, micros in total.most_common(6):

@@ -5,14 +5,14 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from sleepjax.sleep.plasticity import update_spiking_rows, weight_dependence
+from sleepjax.sleep.plasticity import update_spiking_columns, update_spiking_rows, weight_dependence
 
 pytestmark = pytest.mark.usefixtures("strict_dtypes")
 
 
-def g_reference(w):
+def g_reference(w, scale=0.001):
     with np.errstate(over="ignore"):  # exp overflows to inf for large w, and g correctly becomes 0
-        return 2.0 / (1.0 + np.exp(np.asarray(w, np.float64) / 0.001))
+        return 2.0 / (1.0 + np.exp(np.asarray(w, np.float64) / scale))
 
 
 def test_weight_dependence_values():
@@ -27,10 +27,10 @@ def test_weight_dependence_values():
     assert np.all(np.isfinite(g))
 
 
-def dense_reference(w, post, pre, inc, dec):
+def dense_reference(w, post, pre, inc, dec, scale=0.001):
     w = np.asarray(w, np.float64)
     signed = np.where(pre, inc, -dec)
-    return w + post[:, None] * signed[None, :] * g_reference(w)
+    return w + post[:, None] * signed[None, :] * g_reference(w, scale)
 
 
 @pytest.mark.parametrize("n_spikes", [0, 1, 3, 7])
@@ -56,7 +56,7 @@ def test_update_rows_under_vmap_and_nested_vmap():
     out = np.asarray(f(w, post, pre, inc, dec))
     for a in range(2):
         for b in range(3):
-            single = update_spiking_rows(w[a, b], post[a, b], pre[a, b], inc[a], dec)
+            single = jax.jit(update_spiking_rows)(w[a, b], post[a, b], pre[a, b], inc[a], dec)
             np.testing.assert_array_equal(out[a, b], np.asarray(single))
             np.testing.assert_allclose(
                 out[a, b], dense_reference(w[a, b], post[a, b], pre[a, b], inc[a], dec), rtol=1e-6, atol=1e-9
@@ -73,3 +73,19 @@ def test_unbatched_weights_with_batched_hyperparameters():
     expected = -0.001 + 0.1 * g_reference(-0.001)
     np.testing.assert_allclose(out[1][[0, 2], 0], [expected, expected], rtol=1e-6)
     np.testing.assert_array_equal(out[1][1], w[1])
+
+
+@pytest.mark.parametrize("scale", [0.001, 0.004])
+def test_update_columns_and_index_lists_match_dense_rule(scale):
+    """Transposed weights, pre-synaptic spikes as bools or as a padded index list, another g scale."""
+    rng = np.random.default_rng(1)
+    w = rng.uniform(-0.01, 0.01, (7, 5)).astype(np.float32)
+    post = rng.random(7) < 0.5
+    pre = np.array([True, False, False, True, False])
+    expected = dense_reference(w, post, pre, 0.03, 0.004, scale)
+    padded = jnp.array([0, 3, 5, 5, 5, 5], jnp.int32)  # entries >= n_pre = 5 are padding
+    for pre_arg in (jnp.asarray(pre), padded):
+        rows = update_spiking_rows(jnp.asarray(w), jnp.asarray(post), pre_arg, 0.03, 0.004, scale)
+        cols = update_spiking_columns(jnp.asarray(w.T), jnp.asarray(post), pre_arg, 0.03, 0.004, scale)
+        np.testing.assert_allclose(rows, expected, rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(np.asarray(cols).T, expected, rtol=1e-6, atol=1e-9)
