@@ -34,7 +34,8 @@ import numpy as np
 from bench_src import trained_network
 
 from sleepjax.data import load_mnist
-from sleepjax.protocol import ProtocolConfig, versions
+from sleepjax.protocols.split_mnist import Config
+from sleepjax.record import environment
 from sleepjax.sleep import MNIST_WINDOW, reference_hparams, sleep
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,7 +88,7 @@ def main() -> None:
 
     dataset = load_mnist("idx" if args.data_dir else "bundled", args.data_dir)
     print(f"data: {dataset.source}; backend: {jax.default_backend()}; load average {os.getloadavg()}", flush=True)
-    weights, mean_input, factors = trained_network(dataset, ProtocolConfig())
+    weights, mean_input, factors = trained_network(dataset, Config())
     hp = reference_hparams("mnist")
 
     step = {}
@@ -148,7 +149,7 @@ def main() -> None:
     result = {
         "data": dataset.source,
         "backend": jax.default_backend(),
-        "versions": versions(),
+        "environment": environment(),
         "cpu_count": os.cpu_count(),
         "load_average_at_end": os.getloadavg(),
         "step_us": step,
