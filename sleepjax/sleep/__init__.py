@@ -2,13 +2,14 @@
 
 from sleepjax.sleep.mlp import SRCPhaseHparams, check_src_compatible, layer_outputs, sleep_mlp, src_phase
 from sleepjax.sleep.normalize import layer_factors, max_activations
-from sleepjax.sleep.plasticity import update_spiking_rows, weight_dependence
+from sleepjax.sleep.plasticity import update_spiking_columns, update_spiking_rows, weight_dependence
 from sleepjax.sleep.src import (
     MNIST_WINDOW,
     REFERENCE_HPARAMS,
     InputWindow,
     SleepStats,
     SRCHparams,
+    check_unit_interval,
     reference_hparams,
     sleep,
     sleep_steps,
@@ -22,6 +23,7 @@ __all__ = [
     "SRCPhaseHparams",
     "SleepStats",
     "check_src_compatible",
+    "check_unit_interval",
     "layer_outputs",
     "layer_factors",
     "max_activations",
@@ -30,6 +32,7 @@ __all__ = [
     "sleep_mlp",
     "sleep_steps",
     "src_phase",
+    "update_spiking_columns",
     "update_spiking_rows",
     "weight_dependence",
 ]

@@ -413,7 +413,7 @@ def sleep(
             matrix-vector products, the reference formulation); same random numbers, same result up to
             floating-point summation order.
         capacity: input spikes an event-driven step gathers in its first fused block (a speed setting;
-            the result does not depend on it).
+            results differ only by floating-point summation order).
 
     Returns:
         The slept weights and :class:`SleepStats`.
