@@ -235,3 +235,38 @@ def test_out_as_a_bad_link_is_refused_before_computing(kind, tmp_path, monkeypat
     os.symlink(tmp_path / "gone.json" if kind == "dangling" else tmp_path, out)
     assert main([*RUN, "--out", str(out), *FAST]) == 2
     assert ("which does not exist" if kind == "dangling" else "is a directory") in capsys.readouterr().err
+
+
+def test_identity_is_the_data_not_where_it_was_read(tmp_path, monkeypatch, capsys):
+    """The bundled subset written out as idx files (named with a trailing slash) resumes the record made
+    from the bundle; the same files with one label changed are other data and are refused by field."""
+    from importlib import resources
+
+    with resources.files("sleepjax").joinpath("_data/mnist_subset.npz").open("rb") as f:
+        bundle = dict(np.load(f))
+
+    def write_idx_dir(directory, arrays):
+        directory.mkdir()
+        for name, key in [
+            ("train-images-idx3-ubyte", "x_train"),
+            ("train-labels-idx1-ubyte", "y_train"),
+            ("t10k-images-idx3-ubyte", "x_test"),
+            ("t10k-labels-idx1-ubyte", "y_test"),
+        ]:
+            a = np.ascontiguousarray(arrays[key], np.uint8)
+            header = (0x800 + a.ndim).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in a.shape)
+            (directory / name).write_bytes(header + a.tobytes())
+        return directory
+
+    out = tmp_path / "rec.json"
+    args = [*RUN, "--arms", "finetune", "--out", str(out), *FAST]
+    assert main([*args, "--source", "bundled"]) == 0
+    monkeypatch.setattr(split_mnist, "run_seeds", lambda *a, **k: pytest.fail("ran a seed already in the record"))
+    same = write_idx_dir(tmp_path / "same", bundle)
+    assert main([*args, "--data-dir", f"{same}/"]) == 0
+    changed = dict(bundle, y_test=bundle["y_test"].copy())
+    changed["y_test"][0] = (changed["y_test"][0] + 1) % 10
+    other = write_idx_dir(tmp_path / "other", changed)
+    capsys.readouterr()
+    assert main([*args, "--data-dir", str(other)]) == 2
+    assert "differing: data_sha256" in capsys.readouterr().err
