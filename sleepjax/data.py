@@ -490,7 +490,7 @@ def load_mnist(source: str = "auto", data_dir: str | os.PathLike | None = None) 
         try:
             return load_idx_dir(env_dir)
         except DataError as err:
-            raise DataError(f"${DATA_DIR_ENV}={env_dir}: {err}") from None
+            raise DataError(f"${DATA_DIR_ENV}: {err}") from None
     if source == "idx":
         raise ValueError(f"--source idx needs a directory of MNIST idx files: pass --data-dir or set ${DATA_DIR_ENV}")
     return load_bundled()

@@ -372,7 +372,7 @@ MUTANTS = (
     ),
     data(
         "data-env-dir-unnamed",
-        'raise DataError(f"${DATA_DIR_ENV}={env_dir}: {err}") from None',
+        'raise DataError(f"${DATA_DIR_ENV}: {err}") from None',
         "raise",
         "a missing directory from $SLEEPJAX_DATA_DIR is reported without saying where the path came from",
         ("tests/test_data.py::test_missing_directory_from_the_environment_names_the_variable",),
