@@ -122,7 +122,8 @@ def test_missing_data_dir_is_a_clear_error(tmp_path, capsys):
         (["--task-classes", "0,1/1,2"], "distinct digits"),
     ],
 )
-def test_bad_argument_syntax_exits_2_with_the_flag(args, message, capsys):
+def test_bad_argument_syntax_exits_2_with_the_flag(args, message, capsys, monkeypatch):
+    monkeypatch.setattr(split_mnist, "run_seeds", lambda *a, **k: pytest.fail("computed despite a bad argument"))
     with pytest.raises(SystemExit) as exit_info:
         main([*RUN, *args])
     assert exit_info.value.code == 2
@@ -206,7 +207,11 @@ def test_second_ctrl_c_exits_130_with_one_line(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr(split_mnist, "run_seeds", stopped_at_once)
     out = tmp_path / "rec.json"
-    assert main([*RUN, "--arms", "finetune", "--out", str(out), *FAST]) == 130
+    try:
+        code = main([*RUN, "--arms", "finetune", "--out", str(out), *FAST])
+    except KeyboardInterrupt:
+        pytest.fail("a second Ctrl-C ended in a traceback")
+    assert code == 130
     assert capsys.readouterr().err.strip().splitlines() == [
         f"sleepjax: interrupted; every run finished before is saved in {out}; rerun the same command to resume"
     ]
