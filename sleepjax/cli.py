@@ -18,7 +18,7 @@ from pathlib import Path
 from sleepjax.data import DATA_DIR_ENV, SOURCES, DataError, load_mnist
 from sleepjax.interrupt import Interrupted, stop_at_safe_point
 from sleepjax.protocols import lca, split_mnist
-from sleepjax.record import RecordError, check_writable, write_atomic
+from sleepjax.record import RecordError, check_writable, writable_directory, write_atomic
 
 USER_ERRORS = (DataError, RecordError, ValueError, ImportError, OSError)
 
@@ -220,8 +220,7 @@ def check_plot_dir(directory: str | None) -> Path | None:
     path = Path(directory)
     if path.exists() and not path.is_dir():
         raise ValueError(f"--plot {directory}: exists and is not a directory")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return writable_directory(path, f"--plot {directory}")
 
 
 def run_split_mnist(args) -> int:
@@ -244,7 +243,7 @@ def run_split_mnist(args) -> int:
         f"\nclass-incremental split MNIST, final accuracy (%), mean ± SD over seeds "
         f"({record['identity']['examples_per_task']} training examples per task)"
     )
-    print(split_mnist.format_results(record))
+    print(split_mnist.format_results(record, args.arms))
     if plot_dir is not None:
         from sleepjax import plots
 
@@ -298,8 +297,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with stop_at_safe_point():
             return args.handler(args)
-    except (Interrupted, KeyboardInterrupt):
-        kept = f"every finished run is saved in {out}; rerun the same command to resume" if out else "no --out given"
+    except (Interrupted, KeyboardInterrupt) as stop:
+        if out is None:
+            kept = "nothing was saved (no --out given)"
+        elif isinstance(stop, Interrupted) and stop.saved is not None:
+            kept = f"saved in {out}: {stop.saved}; rerun the same command to resume"
+        else:
+            kept = f"every run finished before is saved in {out}; rerun the same command to resume"
         print(f"sleepjax: interrupted; {kept}", file=sys.stderr)
         return 130
     except USER_ERRORS as err:

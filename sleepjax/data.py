@@ -22,6 +22,8 @@ import dataclasses
 import gzip
 import math
 import os
+import socket
+import threading
 import zipfile
 import zlib
 from importlib import resources
@@ -322,11 +324,39 @@ def load_idx_dir(data_dir: str | os.PathLike) -> Dataset:
     return _make_dataset(*read_idx_dir(data_dir), source=f"idx files in {data_dir}")
 
 
-def load_tfds(data_dir: str | os.PathLike | None = None) -> Dataset:
-    """Load the full MNIST through ``tensorflow_datasets.data_source``.
+TFDS_MNIST_HOST = "storage.googleapis.com"
+"""Where TensorFlow Datasets downloads MNIST from when it is not prepared yet."""
 
-    The array-record data source needs no TensorFlow.  TFDS downloads and
-    prepares the dataset on first use if it is not already in ``data_dir``.
+
+def _check_reachable(host: str, timeout: float) -> None:
+    """Raise :class:`DataError` unless a TCP connection to ``host`` port 443 opens within ``timeout``
+    seconds (name lookup included: it runs in a daemon thread, as ``getaddrinfo`` takes no timeout)."""
+    outcome: list[BaseException | None] = []
+
+    def connect():
+        try:
+            socket.create_connection((host, 443), timeout=timeout).close()
+            outcome.append(None)
+        except OSError as err:
+            outcome.append(err)
+
+    thread = threading.Thread(target=connect, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if not outcome or outcome[0] is not None:
+        reason = f"{outcome[0]}" if outcome else f"no answer within {timeout:g} s"
+        raise DataError(
+            f"--source tfds: MNIST is not prepared in the TensorFlow Datasets directory and {host} cannot be "
+            f"reached to download it ({reason}); prepare it where there is a network, or use --source idx or bundled"
+        )
+
+
+def load_tfds(data_dir: str | os.PathLike | None = None, connect_timeout: float = 10.0) -> Dataset:
+    """Load the full MNIST through TensorFlow Datasets' array-record data source (no TensorFlow needed).
+
+    TFDS downloads and prepares the dataset on first use if it is not already in ``data_dir``. Without
+    a network that download retries for minutes and ends in a traceback, so reachability of the download
+    host is checked first, bounded by ``connect_timeout`` seconds.
 
     Args:
         data_dir: TFDS data directory; ``None`` uses TFDS's default
@@ -334,19 +364,33 @@ def load_tfds(data_dir: str | os.PathLike | None = None) -> Dataset:
 
     Raises:
         ImportError: if tensorflow-datasets is not installed.
+        DataError: naming the source, if the data are not prepared and cannot be downloaded, or TFDS
+            fails in any other way (a broken installation, corrupt prepared files).
     """
     try:
         import tensorflow_datasets as tfds
     except ImportError as e:
-        raise ImportError("load_tfds needs tensorflow-datasets; install it with pip install 'sleepjax[tfds]'") from e
+        raise ImportError(
+            "--source tfds needs tensorflow-datasets; install it with pip install 'sleepjax[tfds]'"
+        ) from e
 
-    # Splits are named explicitly: TFDS only knows them from metadata otherwise.
-    splits = tfds.data_source("mnist", split=["train", "test"], data_dir=data_dir)
-    arrays = []
-    for split in splits:
-        records = list(split)
-        arrays.append(np.stack([r["image"] for r in records]))
-        arrays.append(np.array([r["label"] for r in records]))
+    try:
+        builder = tfds.builder("mnist", data_dir=data_dir)
+        if not builder.is_prepared():
+            _check_reachable(TFDS_MNIST_HOST, connect_timeout)
+            builder.download_and_prepare()
+        arrays = []
+        for split in builder.as_data_source(split=["train", "test"]):
+            records = list(split)
+            arrays.append(np.stack([r["image"] for r in records]))
+            arrays.append(np.array([r["label"] for r in records]))
+    except DataError:
+        raise
+    except Exception as e:  # TFDS fails in many ways (download, missing dependencies, corrupt files)
+        first_line = (str(e).strip().splitlines() or [""])[0][:300]
+        raise DataError(
+            f"--source tfds: TensorFlow Datasets could not load 'mnist' ({type(e).__name__}: {first_line})"
+        ) from None
     return _make_dataset(*arrays, source="TensorFlow Datasets 'mnist'")
 
 
@@ -434,12 +478,19 @@ def load_mnist(source: str = "auto", data_dir: str | os.PathLike | None = None) 
         return load_tfds(data_dir)
     if source == "bundled":
         if data_dir is not None:
-            raise ValueError("data_dir cannot be used with source='bundled'")
+            raise ValueError(
+                "--data-dir cannot be used with --source bundled (the bundled subset ships inside sleepjax)"
+            )
         return load_bundled()
 
-    idx_dir = data_dir if data_dir is not None else os.environ.get(DATA_DIR_ENV) or None
-    if idx_dir is not None:
-        return load_idx_dir(idx_dir)
+    if data_dir is not None:
+        return load_idx_dir(data_dir)
+    env_dir = os.environ.get(DATA_DIR_ENV) or None
+    if env_dir is not None:
+        try:
+            return load_idx_dir(env_dir)
+        except DataError as err:
+            raise DataError(f"${DATA_DIR_ENV}: {err}") from None
     if source == "idx":
-        raise ValueError(f"source='idx' needs a directory of MNIST idx files: pass --data-dir or set {DATA_DIR_ENV}")
+        raise ValueError(f"--source idx needs a directory of MNIST idx files: pass --data-dir or set ${DATA_DIR_ENV}")
     return load_bundled()

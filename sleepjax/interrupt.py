@@ -16,7 +16,14 @@ import threading
 
 
 class Interrupted(Exception):
-    """The user asked the run to stop; everything finished so far has been saved."""
+    """The user asked the run to stop; everything finished so far has been saved.
+
+    ``saved`` says what (e.g. :meth:`sleepjax.record.Record.describe`), or is ``None``.
+    """
+
+    def __init__(self, saved: str | None = None):
+        super().__init__(saved)
+        self.saved = saved
 
 
 _requested = threading.Event()
@@ -52,7 +59,8 @@ def request_stop() -> None:
     _requested.set()
 
 
-def check_stop() -> None:
-    """Raise :class:`Interrupted` if a stop was requested. Call it right after saving finished work."""
+def check_stop(saved: str | None = None) -> None:
+    """Raise :class:`Interrupted` if a stop was requested. Call it right after saving finished work,
+    with ``saved`` saying what the save holds."""
     if _requested.is_set():
-        raise Interrupted()
+        raise Interrupted(saved)

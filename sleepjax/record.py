@@ -25,6 +25,7 @@ import json
 import math
 import os
 import platform
+import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
@@ -34,6 +35,12 @@ from typing import Any
 import jax
 
 FORMAT = "sleepjax-record/1"
+
+MAX_RECORD_BYTES = 256 * 2**20
+"""Largest record file read (256 MiB, thousands of times a split-MNIST record of 30 runs): anything
+larger is refused rather than read into memory."""
+
+_SEED_KEY = re.compile(r"0|[1-9][0-9]*")
 
 UnitCheck = Callable[[str, str, Any], None]
 """``check(group, seed, unit)`` raises :class:`RecordError` (via :func:`require`) for a malformed unit."""
@@ -78,25 +85,42 @@ def environment() -> dict:
     return {"versions": versions, "backend": jax.default_backend(), "devices": [str(d) for d in jax.devices()]}
 
 
-def check_writable(path: str | os.PathLike) -> Path:
-    """Refuse an output path that could not be written, before any computing starts.
-
-    Creates missing parent directories. Raises :class:`RecordError` if ``path`` is a directory, if a
-    parent is a file, or if the directory does not accept new files.
-    """
-    path = Path(path)
-    if path.is_dir():
-        raise RecordError(f"{path}: is a directory; --out needs a file name, e.g. {path / 'record.json'}")
-    parent = path.parent
-    for ancestor in [parent, *parent.parents]:
+def writable_directory(directory: str | os.PathLike, what: str) -> Path:
+    """Create ``directory`` if missing and check that it accepts new files; ``what`` names it in the
+    :class:`RecordError` (e.g. ``"--plot figs"``)."""
+    directory = Path(directory)
+    for ancestor in [directory, *directory.parents]:
         if ancestor.exists() and not ancestor.is_dir():
-            raise RecordError(f"{path}: cannot create the record there, {ancestor} is a file, not a directory")
+            raise RecordError(f"{what}: cannot create a directory there, {ancestor} is a file, not a directory")
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=parent, prefix=f".{path.name}.", suffix=".probe"):
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".sleepjax-", suffix=".probe"):
             pass
     except OSError as err:
-        raise RecordError(f"{path}: cannot write in {parent} ({err.strerror or err})") from None
+        raise RecordError(f"{what}: cannot write in {directory} ({err.strerror or err})") from None
+    return directory
+
+
+def check_writable(path: str | os.PathLike) -> Path:
+    """Refuse an output path that could not be written, before any computing starts; return the path
+    records are written to.
+
+    Creates missing parent directories. Raises :class:`RecordError` if ``path`` is a directory (or a link
+    to one), a link to nothing, something other than a regular file, if a parent is a file, or if the
+    directory does not accept new files. A link to a file is followed: the record replaces the file it
+    points to and the link stays.
+    """
+    path = Path(path)
+    if path.is_symlink():
+        target = path.resolve()
+        if not target.exists():
+            raise RecordError(f"{path}: is a link to {target}, which does not exist; remove the link or fix it")
+        path = target
+    if path.is_dir():
+        raise RecordError(f"{path}: is a directory; --out needs a file name, e.g. {path / 'record.json'}")
+    if path.exists() and not path.is_file():
+        raise RecordError(f"{path}: exists and is not a regular file; --out needs a file name")
+    writable_directory(path.parent, str(path))
     if path.exists() and not os.access(path, os.W_OK):
         raise RecordError(f"{path}: the existing record is not writable")
     return path
@@ -144,6 +168,7 @@ class Record:
         self.path = path
         self.data = data
         self.groups_key = groups_key
+        self._saved = self.describe() if path is not None and path.exists() else None
 
     @classmethod
     def open(
@@ -178,16 +203,21 @@ class Record:
         if not path.exists():
             return cls(path, fresh, groups_key)
         try:
-            data = json.loads(path.read_bytes().decode("utf-8"))
+            with path.open("rb") as f:
+                raw = f.read(MAX_RECORD_BYTES + 1)
+            if len(raw) > MAX_RECORD_BYTES:
+                raise RecordError(f"larger than {MAX_RECORD_BYTES // 2**20} MiB, not a record this version wrote")
+            data = json.loads(raw.decode("utf-8"))
+            cls._validate(data, experiment, groups_key, check_unit, groups)
+            changed = differences(data["identity"], identity)
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
             raise RecordError(f"{path}: not a JSON record ({err}); move it away or choose another --out") from None
+        except RecursionError:
+            raise RecordError(f"{path}: JSON nested too deeply to be a record; the file was left as it is") from None
         except OSError as err:
             raise RecordError(f"{path}: cannot read the existing record ({err.strerror or err})") from None
-        try:
-            cls._validate(data, experiment, groups_key, check_unit, groups)
         except RecordError as err:
             raise RecordError(f"{path}: {err}; the file was left as it is") from None
-        changed = differences(data["identity"], identity)
         if changed:
             raise RecordError(
                 f"{path}: holds a record made with other settings (differing: {', '.join(changed)}); "
@@ -217,7 +247,8 @@ class Record:
             require(isinstance(entry, dict), field, "expected an object")
             require(isinstance(entry.get("runs"), dict), f"{field}.runs", "missing or not an object")
             for seed, unit in entry["runs"].items():
-                require(seed.isdigit() and int(seed) < 2**32, f"{field}.runs.{seed}", "run keys must be seeds")
+                is_seed = _SEED_KEY.fullmatch(seed) is not None and int(seed) < 2**32
+                require(is_seed, f"{field}.runs.{seed}", "run keys must be seeds written as 0 .. 4294967295")
                 require(isinstance(unit, dict), f"{field}.runs.{seed}", "expected an object")
                 check_unit(group, seed, unit)
 
@@ -240,7 +271,30 @@ class Record:
         """Finished units over all groups."""
         return sum(len(g["runs"]) for g in self.data[self.groups_key].values())
 
+    def describe(self) -> str:
+        """The finished units, e.g. ``"finetune: seeds 0, 1; src: seed 0"`` (long seed lists shortened)."""
+        parts = []
+        for name, entry in self.data[self.groups_key].items():
+            seeds = sorted(int(s) for s in entry["runs"])
+            if seeds:
+                shown = ", ".join(map(str, seeds[:8])) + (f", ... ({len(seeds)} in all)" if len(seeds) > 8 else "")
+                parts.append(f"{name}: seed{'s' if len(seeds) > 1 else ''} {shown}")
+        return "; ".join(parts) or "no finished run"
+
     def save(self) -> None:
-        """Write the record (no-op without a path)."""
-        if self.path is not None:
+        """Write the record (no-op without a path).
+
+        A failed write (disk full, permissions changed during the run) raises :class:`RecordError` naming
+        the file and what it still holds: the write is atomic, so the file keeps the previous save.
+        """
+        if self.path is None:
+            return
+        try:
             write_atomic(self.path, self.data)
+        except OSError as err:
+            kept = f"it still holds {self._saved}" if self._saved is not None else "no record was written"
+            raise RecordError(
+                f"{self.path}: cannot save the record ({err.strerror or err}); {kept}; "
+                "fix that and rerun the same command to resume"
+            ) from None
+        self._saved = self.describe()

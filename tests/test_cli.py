@@ -1,7 +1,10 @@
 """The ``sleepjax`` command: table, JSON record, resuming, and one clear line for every user mistake."""
 
 import json
+import os
+import sys
 
+import numpy as np
 import pytest
 
 import sleepjax.protocols.split_mnist as split_mnist
@@ -51,6 +54,20 @@ def test_rerun_resumes_finished_seeds(tmp_path, monkeypatch):
     assert record["arms"]["finetune"]["runs"]["0"] == first["0"]
     assert record["arms"]["finetune"]["summary_seeds"] == [0, 1, 2]
 
+    # a subset of the stored seeds: nothing runs, the summary is over the seeds asked, nothing is dropped
+    assert main([*args, "--seeds", "0,2"]) == 0
+    assert ran == [[2]]
+    entry = json.loads(out.read_text())["arms"]["finetune"]
+    assert sorted(entry["runs"]) == ["0", "1", "2"] and entry["summary_seeds"] == [0, 2]
+    finals = np.array([entry["runs"][s]["accuracy"][-1] for s in ("0", "2")])
+    np.testing.assert_allclose(entry["summary"]["per_task_final"]["mean"], finals.mean(axis=0))
+
+    # the table shows the arms asked for, not an unchecked summary another run left in the record
+    record = json.loads(out.read_text())
+    record["arms"]["src"] = {"runs": {}, "summary": "left by hand"}
+    out.write_text(json.dumps(record))
+    assert main([*args, "--seeds", "0,2"]) == 0 and ran == [[2]]
+
 
 def test_record_with_other_settings_is_not_overwritten(tmp_path, capsys):
     out = tmp_path / "rec.json"
@@ -76,7 +93,8 @@ def test_interrupt_keeps_finished_seeds_and_says_how_to_resume(tmp_path, monkeyp
 
     monkeypatch.setattr(split_mnist, "run_seeds", interrupted_during_first_chunk)
     assert main([*RUN, "--arms", "finetune", "--seeds", "3", "--out", str(out), *FAST]) == 130
-    assert "rerun the same command to resume" in capsys.readouterr().err
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == f"sleepjax: interrupted; saved in {out}: finetune: seed 0; rerun the same command to resume"
     assert list(json.loads(out.read_text())["arms"]["finetune"]["runs"]) == ["0"]
     monkeypatch.setattr(split_mnist, "run_seeds", real)
     assert main([*RUN, "--arms", "finetune", "--seeds", "3", "--out", str(out), *FAST]) == 0
@@ -97,12 +115,15 @@ def test_missing_data_dir_is_a_clear_error(tmp_path, capsys):
         (["--seeds", "0,4294967296"], "unsigned 32-bit"),
         (["--seeds=-1,2"], "unsigned 32-bit"),
         (["--seeds", "3,3"], "lists a seed twice"),
+        (["--seeds", "100001"], "--seeds count must be in 1..100000"),
+        (["--seeds", "4294967295,4294967296"], "(unsigned 32-bit), got 4294967296"),
         (["--epochs", "0"], "positive integer"),
         (["--epochs", "x"], "positive integer, got 'x'"),
         (["--task-classes", "0,1/1,2"], "distinct digits"),
     ],
 )
-def test_bad_argument_syntax_exits_2_with_the_flag(args, message, capsys):
+def test_bad_argument_syntax_exits_2_with_the_flag(args, message, capsys, monkeypatch):
+    monkeypatch.setattr(split_mnist, "run_seeds", lambda *a, **k: pytest.fail("computed despite a bad argument"))
     with pytest.raises(SystemExit) as exit_info:
         main([*RUN, *args])
     assert exit_info.value.code == 2
@@ -153,3 +174,104 @@ def test_unusable_out_is_refused_before_computing(kind, tmp_path, monkeypatch, c
         out, expected = ro / "rec.json", "cannot write in"
     assert main([*RUN, "--out", str(out), *FAST]) == 2
     assert expected in capsys.readouterr().err
+
+
+def test_failed_save_mid_run_is_one_line_and_keeps_the_finished_seed(tmp_path, monkeypatch, capsys):
+    """The disk fills up after seed 0 was saved: seed 1's save fails, the run stops with exit 2 and one
+    line naming the file, and the file still holds seed 0 (nothing finished and saved is lost)."""
+    from sleepjax import record as rec
+
+    out = tmp_path / "rec.json"
+    real = rec.write_atomic
+    calls = []
+
+    def full_after_first(path, data):
+        calls.append(path)
+        if len(calls) > 1:
+            raise OSError(28, "No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(rec, "write_atomic", full_after_first)
+    assert main([*RUN, "--arms", "finetune", "--seeds", "3", "--out", str(out), *FAST]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == (
+        f"sleepjax: error: {out}: cannot save the record (No space left on device); it still holds finetune: "
+        "seed 0; fix that and rerun the same command to resume"
+    )
+    assert list(json.loads(out.read_text())["arms"]["finetune"]["runs"]) == ["0"]
+
+
+def test_second_ctrl_c_exits_130_with_one_line(tmp_path, monkeypatch, capsys):
+    def stopped_at_once(*a, **kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(split_mnist, "run_seeds", stopped_at_once)
+    out = tmp_path / "rec.json"
+    try:
+        code = main([*RUN, "--arms", "finetune", "--out", str(out), *FAST])
+    except KeyboardInterrupt:
+        pytest.fail("a second Ctrl-C ended in a traceback")
+    assert code == 130
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"sleepjax: interrupted; every run finished before is saved in {out}; rerun the same command to resume"
+    ]
+
+
+@pytest.mark.parametrize("kind", ["file", "under_a_file", "no_matplotlib"])
+def test_unusable_plot_is_refused_before_computing(kind, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(split_mnist, "run_seeds", lambda *a, **k: pytest.fail("computed despite a bad --plot"))
+    (tmp_path / "file").write_text("x")
+    plot, expected = {
+        "file": (tmp_path / "file", "exists and is not a directory"),
+        "under_a_file": (tmp_path / "file" / "figs", "is a file, not a directory"),
+        "no_matplotlib": (tmp_path / "figs", "--plot needs matplotlib: pip install 'sleepjax[plot]'"),
+    }[kind]
+    if kind == "no_matplotlib":
+        monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib then fails
+    assert main([*RUN, "--plot", str(plot), *FAST]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("sleepjax: error: ") and expected in err[0]
+
+
+@pytest.mark.parametrize("kind", ["dangling", "to_directory"])
+def test_out_as_a_bad_link_is_refused_before_computing(kind, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(split_mnist, "run_seeds", lambda *a, **k: pytest.fail("computed despite a bad --out"))
+    out = tmp_path / "rec.json"
+    os.symlink(tmp_path / "gone.json" if kind == "dangling" else tmp_path, out)
+    assert main([*RUN, "--out", str(out), *FAST]) == 2
+    assert ("which does not exist" if kind == "dangling" else "is a directory") in capsys.readouterr().err
+
+
+def test_identity_is_the_data_not_where_it_was_read(tmp_path, monkeypatch, capsys):
+    """The bundled subset written out as idx files (named with a trailing slash) resumes the record made
+    from the bundle; the same files with one label changed are other data and are refused by field."""
+    from importlib import resources
+
+    with resources.files("sleepjax").joinpath("_data/mnist_subset.npz").open("rb") as f:
+        bundle = dict(np.load(f))
+
+    def write_idx_dir(directory, arrays):
+        directory.mkdir()
+        for name, key in [
+            ("train-images-idx3-ubyte", "x_train"),
+            ("train-labels-idx1-ubyte", "y_train"),
+            ("t10k-images-idx3-ubyte", "x_test"),
+            ("t10k-labels-idx1-ubyte", "y_test"),
+        ]:
+            a = np.ascontiguousarray(arrays[key], np.uint8)
+            header = (0x800 + a.ndim).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in a.shape)
+            (directory / name).write_bytes(header + a.tobytes())
+        return directory
+
+    out = tmp_path / "rec.json"
+    args = [*RUN, "--arms", "finetune", "--out", str(out), *FAST]
+    assert main([*args, "--source", "bundled"]) == 0
+    monkeypatch.setattr(split_mnist, "run_seeds", lambda *a, **k: pytest.fail("ran a seed already in the record"))
+    same = write_idx_dir(tmp_path / "same", bundle)
+    assert main([*args, "--data-dir", f"{same}/"]) == 0
+    changed = dict(bundle, y_test=bundle["y_test"].copy())
+    changed["y_test"][0] = (changed["y_test"][0] + 1) % 10
+    other = write_idx_dir(tmp_path / "other", changed)
+    capsys.readouterr()
+    assert main([*args, "--data-dir", str(other)]) == 2
+    assert "differing: data_sha256" in capsys.readouterr().err

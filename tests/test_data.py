@@ -379,13 +379,68 @@ def test_dataset_rejects_bad_arrays():
         data.Dataset(x.astype(np.float64), y, x, y, "test")
 
 
-def test_load_tfds_with_mock_data():
+def test_load_tfds_with_mock_data(monkeypatch):
     tfds = pytest.importorskip("tensorflow_datasets")
+    probed = []
+    monkeypatch.setattr(data, "_check_reachable", lambda host, timeout: probed.append(host))
     with tfds.testing.mock_data(num_examples=12):
         ds = data.load_tfds()
+    assert probed == [data.TFDS_MNIST_HOST]  # mock data count as not prepared: the download host is checked
     for x, y in ((ds.x_train, ds.y_train), (ds.x_test, ds.y_test)):
         assert x.shape == (12, 784) and x.dtype == np.float32
         assert y.shape == (12,) and y.dtype == np.int32
         assert 0.0 <= x.min() and x.max() <= 1.0
         assert 0 <= y.min() and y.max() <= 9
     assert ds.source == "TensorFlow Datasets 'mnist'"
+
+
+def test_tfds_without_network_is_one_line_naming_the_source(tmp_path, monkeypatch):
+    """Unprepared data and an unreachable download host: one error, not minutes of retries."""
+    pytest.importorskip("tensorflow_datasets")
+    monkeypatch.setattr(data, "TFDS_MNIST_HOST", "sleepjax-test.invalid")  # .invalid never resolves
+    with pytest.raises(
+        DataError, match=r"^--source tfds: MNIST is not prepared .* sleepjax-test\.invalid cannot"
+    ) as err:
+        data.load_mnist("tfds", tmp_path / "tfds")
+    assert "\n" not in str(err.value)
+
+
+def test_reachability_check_is_bounded(monkeypatch):
+    """A network that answers only after the timeout (a lookup or connect that hangs) is not waited for."""
+    import time
+
+    def late(*args, **kwargs):
+        time.sleep(3)
+        raise OSError("answered too late")
+
+    monkeypatch.setattr(data.socket, "create_connection", late)
+    with pytest.raises(DataError, match=r"no answer within 0\.2 s"):
+        data._check_reachable("example.org", 0.2)
+
+
+def test_any_tfds_failure_is_one_line_naming_the_source(monkeypatch):
+    """A broken TFDS installation (here: a builder that raises) gives a DataError with the first line."""
+    import sys
+    import types
+
+    def builder(*args, **kwargs):
+        raise ModuleNotFoundError("No module named 'importlib_resources'\nsecond line")
+
+    monkeypatch.setitem(sys.modules, "tensorflow_datasets", types.SimpleNamespace(builder=builder))
+    with pytest.raises(DataError) as err:
+        data.load_tfds()
+    assert str(err.value) == (
+        "--source tfds: TensorFlow Datasets could not load 'mnist' "
+        "(ModuleNotFoundError: No module named 'importlib_resources')"
+    )
+
+
+def test_missing_directory_from_the_environment_names_the_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv("SLEEPJAX_DATA_DIR", str(tmp_path / "nowhere"))
+    with pytest.raises(DataError, match=r"^\$SLEEPJAX_DATA_DIR: .*nowhere: not a directory"):
+        data.load_mnist("auto")
+
+
+def test_data_dir_with_bundled_source_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="--data-dir cannot be used with --source bundled"):
+        data.load_mnist("bundled", tmp_path)

@@ -144,3 +144,114 @@ def test_check_writable_reports_a_directory_that_refuses_files(tmp_path, monkeyp
 def test_differences_lists_leaves_and_missing_keys():
     assert rec.differences({"a": {"b": 1, "c": 2}}, {"a": {"b": 1, "c": 3}, "d": 0}) == ["a.c", "d"]
     assert rec.differences([1, 2], [1, 2]) == []
+
+
+def test_accuracies_at_the_ends_of_the_range_are_valid(tmp_path):
+    """0 and 1 are accuracies (a range check off by one at either end would refuse them)."""
+    path = saved(tmp_path, lambda d: d["arms"]["finetune"]["runs"]["0"].update(accuracy=[[1.0, 0.0], [0, 1]]))
+    assert open_record(path).finished("finetune") == {0}
+
+
+@pytest.mark.parametrize("key,ok", [("4294967295", True), ("4294967296", False), ("00", False), ("-1", False)])
+def test_run_keys_are_seeds_as_written_by_this_layer(tmp_path, key, ok):
+    """Seeds are unsigned 32-bit and written in one way (``"00"`` would be seed 0 under another key)."""
+    path = saved(tmp_path, lambda d: d["arms"]["finetune"]["runs"].update({key: good_unit()}))
+    if ok:
+        assert open_record(path).finished("finetune") == {0, int(key)}
+    else:
+        with pytest.raises(RecordError, match=f"arms.finetune.runs.{key}: run keys must be seeds"):
+            open_record(path)
+
+
+def test_unit_check_runs_on_every_stored_run(tmp_path):
+    path = saved(tmp_path, lambda d: d["arms"].update(src={"runs": {"3": {"accuracy": None}}}))
+    with pytest.raises(RecordError, match=r"arms\.src\.runs\.3\.accuracy: expected a 2x2 matrix"):
+        open_record(path)
+
+
+def test_too_large_or_too_deep_json_is_refused_by_name(tmp_path, monkeypatch):
+    path = saved(tmp_path)
+    monkeypatch.setattr(rec, "MAX_RECORD_BYTES", 100)
+    with pytest.raises(RecordError, match="larger than 0 MiB"):
+        open_record(path)
+    monkeypatch.undo()
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(RecordError, match="nested too deeply") as err:
+        open_record(deep)
+    assert str(deep) in str(err.value)
+    deep_identity = saved(tmp_path, lambda d: d.update(identity={"config": json.loads("[" * 900 + "]" * 900)}))
+    with pytest.raises(RecordError, match="nested too deeply|differing: config"):
+        open_record(deep_identity)
+
+
+def test_links_and_special_files_as_out(tmp_path):
+    """A link to a file is followed (the link stays); a dangling link, a link to a directory and a
+    non-regular file are refused."""
+    target = saved(tmp_path)
+    link = tmp_path / "link.json"
+    os.symlink(target, link)
+    r = open_record(link)
+    r.group("finetune")["runs"]["1"] = good_unit()
+    r.save()
+    assert link.is_symlink() and open_record(target).finished("finetune") == {0, 1}
+    dangling = tmp_path / "dangling.json"
+    os.symlink(tmp_path / "nowhere" / "x.json", dangling)
+    with pytest.raises(RecordError, match="is a link to .*which does not exist"):
+        rec.check_writable(dangling)
+    assert not (tmp_path / "nowhere").exists()
+    to_dir = tmp_path / "to_dir"
+    os.symlink(tmp_path, to_dir)
+    with pytest.raises(RecordError, match="is a directory"):
+        rec.check_writable(to_dir)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(RecordError, match="not a regular file"):
+        rec.check_writable(fifo)
+
+
+@pytest.mark.parametrize("kind", ["directory", "parent_is_file"])
+def test_check_writable_refuses_directories_and_file_parents(tmp_path, kind):
+    if kind == "directory":
+        path, message = tmp_path, "is a directory"
+    else:
+        (tmp_path / "file").write_text("x")
+        path, message = tmp_path / "file" / "sub" / "rec.json", "file is a file, not a directory"
+    with pytest.raises(RecordError, match=message):
+        rec.check_writable(path)
+
+
+def test_disk_full_while_saving_keeps_the_previous_save(tmp_path):
+    """A write that fails half way (here: a file-size limit, as a full disk would) names the file and
+    what it still holds; the file is exactly the previous save and no temporary file is left."""
+    import resource
+    import signal
+
+    path = saved(tmp_path)
+    before = path.read_bytes()
+    r = open_record(path)
+    for seed in range(1, 40):
+        r.group("finetune")["runs"][str(seed)] = good_unit()
+    limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write then fails with EFBIG
+    resource.setrlimit(resource.RLIMIT_FSIZE, (len(before) + 64, limits[1]))
+    try:
+        with pytest.raises(RecordError) as err:
+            r.save()
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+        signal.signal(signal.SIGXFSZ, previous)
+    assert str(err.value) == (
+        f"{path}: cannot save the record (File too large); it still holds finetune: seed 0; "
+        "fix that and rerun the same command to resume"
+    )
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rec.json"]
+
+
+def test_describe_lists_finished_seeds(tmp_path):
+    r = open_record(tmp_path / "rec.json")
+    assert r.describe() == "no finished run"
+    r.group("src")["runs"].update({str(s): good_unit() for s in range(10)})
+    r.group("finetune")["runs"]["3"] = good_unit()
+    assert r.describe() == "src: seeds 0, 1, 2, 3, 4, 5, 6, 7, ... (10 in all); finetune: seed 3"

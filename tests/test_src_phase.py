@@ -89,3 +89,29 @@ def test_bad_schedules_are_refused():
         phase = src_phase()
         h = history()
         phase.apply(model(), (), SupervisedTask(h[0], jnp.zeros(4, jnp.int32), 0, h), DETERMINISTIC, None)
+
+
+@pytest.mark.parametrize("task_index", [0, 1, 2])
+def test_sleep_is_driven_by_the_exact_mean_of_seen_inputs(task_index, monkeypatch):
+    """The mean image handed to the sleep, value by value. Spike counts alone cannot tell a mean of 0.5
+    from one of 1.0 (both saturate the input rate), so this catches a wrong denominator."""
+    from sleepjax.sleep import mlp
+
+    seen_means = []
+    real_sleep = mlp.sleep
+
+    def spy(weights, mean_input, *args):
+        seen_means.append(np.asarray(mean_input))
+        return real_sleep(weights, mean_input, *args)
+
+    monkeypatch.setattr(mlp, "sleep", spy)
+    sleep_after(task_index)
+    # after task 0: pixels 0-1 at 4/4 = 1; after task 1: 8 examples, pixels 0-3 each lit in 4 -> 0.5;
+    # after task 2: 12 examples, pixels 0-3 at (4 + 4 * 5) / 12 = 2, pixels 4-5 at 4 * 5 / 12 = 5/3
+    expected = {
+        0: [1.0, 1.0, 0.0, 0.0, 0.0, 0.0],
+        1: [0.5, 0.5, 0.5, 0.5, 0.0, 0.0],
+        2: [2.0, 2.0, 2.0, 2.0, 5 / 3, 5 / 3],
+    }[task_index]
+    assert len(seen_means) == 1
+    np.testing.assert_allclose(seen_means[0], expected, rtol=1e-6)

@@ -266,7 +266,7 @@ def _run_arm(arm, scenario, config, evaluate, record, seeds, chunk_size, progres
             }
         record.save()
         clock[0] = time.perf_counter()
-        check_stop()
+        check_stop(record.describe())
 
     try:
         run_seeds(
@@ -284,12 +284,13 @@ def _run_arm(arm, scenario, config, evaluate, record, seeds, chunk_size, progres
         bar.close()
 
 
-def format_results(record: dict) -> str:
-    """Final accuracies (%) per task and overall, mean ± SD over seeds, one row per arm."""
+def format_results(record: dict, arms: Sequence[str] | None = None) -> str:
+    """Final accuracies (%) per task and overall, mean ± SD over seeds, one row per arm (of ``arms``
+    only when given: the summaries a run just made, not older ones another run left in the record)."""
     tasks = ["{" + ",".join(map(str, c)) + "}" for c in record["identity"]["task_classes"]]
     rows = [["arm", "seeds", *tasks, "overall", "BWT"]]
     for arm, entry in record["arms"].items():
-        if "summary" not in entry:
+        if "summary" not in entry or (arms is not None and arm not in arms):
             continue
         s = entry["summary"]
         per_task = [

@@ -13,6 +13,10 @@ Not part of the normal pytest run (it runs the chosen tests once per mutant). Fr
     python tests/mutants/run_mutants.py            # every mutant
     python tests/mutants/run_mutants.py --list     # names and the mistakes they stand for
     python tests/mutants/run_mutants.py data-no-size-bound metrics-bwt-counts-last-task
+    python tests/mutants/run_mutants.py --only record-    # the mutants whose names start so
+
+The tests of each mutant are the few that should catch it (test files or single tests), so that the
+whole list runs in minutes.
 
 Exit status: 0 when every mutant was killed, 1 when some survived, 2 for a broken mutant or a failing
 baseline.
@@ -52,12 +56,53 @@ DATA_TESTS = ("tests/test_data.py",)
 METRICS_TESTS = ("tests/test_metrics.py",)
 
 
-def data(name: str, old: str, new: str, mistake: str) -> Mutant:
-    return Mutant(name, "sleepjax/data.py", old, new, mistake, DATA_TESTS)
+def data(name: str, old: str, new: str, mistake: str, tests: tuple[str, ...] = DATA_TESTS) -> Mutant:
+    return Mutant(name, "sleepjax/data.py", old, new, mistake, tests)
 
 
 def metrics(name: str, old: str, new: str, mistake: str) -> Mutant:
     return Mutant(name, "sleepjax/metrics.py", old, new, mistake, METRICS_TESTS)
+
+
+PHASE = "tests/test_src_phase.py::"
+MEAN_TESTS = (PHASE + "test_sleep_is_driven_by_the_exact_mean_of_seen_inputs",)
+MAXIMA_TESTS = (PHASE + "test_normalisation_uses_seen_tasks_only",)
+LENGTH_TESTS = (PHASE + "test_sleep_length_follows_task_index_and_schedule",)
+NORMALIZE_TESTS = (
+    "tests/test_src_normalization.py",
+    "tests/test_src.py::test_layer_factors_hand_built_network",
+    "tests/test_src.py::test_max_activations_uses_test_mode_dropout_scaling",
+)
+RECORD_TESTS = ("tests/test_record.py",)
+INTERRUPT_TESTS = ("tests/test_interrupt.py",)
+CLI = "tests/test_cli.py::"
+SYNTAX_TESTS = (CLI + "test_bad_argument_syntax_exits_2_with_the_flag",)
+SETTINGS_TESTS = (CLI + "test_bad_settings_are_refused_before_anything_runs",)
+RESUME_TESTS = (CLI + "test_rerun_resumes_finished_seeds",)
+
+
+def src_phase(name: str, old: str, new: str, mistake: str, tests: tuple[str, ...]) -> Mutant:
+    return Mutant(name, "sleepjax/sleep/mlp.py", old, new, mistake, tests)
+
+
+def normalize(name: str, old: str, new: str, mistake: str) -> Mutant:
+    return Mutant(name, "sleepjax/sleep/normalize.py", old, new, mistake, NORMALIZE_TESTS)
+
+
+def record(name: str, old: str, new: str, mistake: str) -> Mutant:
+    return Mutant(name, "sleepjax/record.py", old, new, mistake, RECORD_TESTS)
+
+
+def interrupt(name: str, old: str, new: str, mistake: str) -> Mutant:
+    return Mutant(name, "sleepjax/interrupt.py", old, new, mistake, INTERRUPT_TESTS)
+
+
+def cli(name: str, old: str, new: str, mistake: str, tests: tuple[str, ...]) -> Mutant:
+    return Mutant(name, "sleepjax/cli.py", old, new, mistake, tests)
+
+
+def split_mnist(name: str, old: str, new: str, mistake: str, tests: tuple[str, ...]) -> Mutant:
+    return Mutant(name, "sleepjax/protocols/split_mnist.py", old, new, mistake, tests)
 
 
 MUTANTS = (
@@ -303,6 +348,449 @@ MUTANTS = (
         "baseline = np.asarray(baseline, dtype=np.float64)",
         "a NaN baseline accuracy passes into FWT",
     ),
+    # --- sleepjax/data.py: TensorFlow Datasets and the environment variable -----------------------
+    data(
+        "data-tfds-no-reachability-check",
+        "_check_reachable(TFDS_MNIST_HOST, connect_timeout)",
+        "pass",
+        "without a network TFDS retries its download for minutes and ends in a traceback",
+        ("tests/test_data.py::test_tfds_without_network_is_one_line_naming_the_source",),
+    ),
+    data(
+        "data-tfds-probe-unbounded",
+        "thread.join(timeout)",
+        "thread.join()",
+        "the reachability check waits for a lookup or connect that hangs",
+        ("tests/test_data.py::test_reachability_check_is_bounded",),
+    ),
+    data(
+        "data-tfds-failure-traceback",
+        "except Exception as e:  # TFDS",
+        "except ZeroDivisionError as e:  # TFDS",
+        "a broken TFDS installation ends in a traceback",
+        ("tests/test_data.py::test_any_tfds_failure_is_one_line_naming_the_source",),
+    ),
+    data(
+        "data-env-dir-unnamed",
+        'raise DataError(f"${DATA_DIR_ENV}: {err}") from None',
+        "raise",
+        "a missing directory from $SLEEPJAX_DATA_DIR is reported without saying where the path came from",
+        ("tests/test_data.py::test_missing_directory_from_the_environment_names_the_variable",),
+    ),
+    data(
+        "data-bundled-ignores-data-dir",
+        '        if data_dir is not None:\n            raise ValueError(\n                "--data-dir cannot',
+        '        if False:\n            raise ValueError(\n                "--data-dir cannot',
+        "--data-dir is silently ignored with --source bundled",
+        ("tests/test_data.py::test_data_dir_with_bundled_source_is_refused",),
+    ),
+    # --- sleepjax/sleep/mlp.py: the SRC phase -------------------------------------------------------
+    src_phase(
+        "src-mean-over-all-tasks",
+        "mean_input = total / (seen * history.shape[1])",
+        "mean_input = history.mean(axis=(0, 1))",
+        "the mean image includes tasks not yet seen",
+        MEAN_TESTS,
+    ),
+    src_phase(
+        "src-mean-not-divided-by-tasks",
+        "mean_input = total / (seen * history.shape[1])",
+        "mean_input = total / history.shape[1]",
+        "the mean image is summed over the seen tasks instead of averaged",
+        MEAN_TESTS,
+    ),
+    src_phase(
+        "src-mean-divided-by-all-tasks",
+        "mean_input = total / (seen * history.shape[1])",
+        "mean_input = total / (history.shape[0] * history.shape[1])",
+        "the mean image is divided by the number of all tasks, seen or not",
+        MEAN_TESTS,
+    ),
+    src_phase(
+        "src-maxima-over-all-tasks",
+        "total, maxima = lax.fori_loop(0, seen, accumulate, zeros)",
+        "total, maxima = lax.fori_loop(0, seen, accumulate, zeros)\n"
+        "        maxima = max_activations(forward, history.reshape(-1, history.shape[-1]))",
+        "the normalisation uses tasks not yet seen",
+        MAXIMA_TESTS,
+    ),
+    src_phase(
+        "src-sees-next-task",
+        "seen = task.index + 1",
+        "seen = task.index + 2",
+        "the statistics include the next task",
+        MEAN_TESTS,
+    ),
+    src_phase(
+        "src-maxima-summed",
+        "jnp.maximum(maxima, max_activations(forward, x))",
+        "maxima + max_activations(forward, x)",
+        "layer maxima summed over tasks instead of max'ed",
+        MAXIMA_TESTS,
+    ),
+    src_phase(
+        "src-length-ignores-task-index",
+        "steps = sleep_steps(task.index, hparams.base_steps, hparams.steps_per_task)",
+        "steps = sleep_steps(0, hparams.base_steps, hparams.steps_per_task)",
+        "every sleep is as long as the first",
+        LENGTH_TESTS,
+    ),
+    src_phase(
+        "src-length-ignores-schedule",
+        "steps = sleep_steps(task.index, hparams.base_steps, hparams.steps_per_task)",
+        "steps = sleep_steps(task.index)",
+        "the sleep length ignores the schedule hyperparameters (always 15000 + k * 5000)",
+        LENGTH_TESTS,
+    ),
+    src_phase(
+        "src-length-schedule-swapped",
+        "steps = sleep_steps(task.index, hparams.base_steps, hparams.steps_per_task)",
+        "steps = sleep_steps(task.index, hparams.steps_per_task, hparams.base_steps)",
+        "base and per-task sleep lengths swapped",
+        LENGTH_TESTS,
+    ),
+    src_phase(
+        "src-length-one-task-late",
+        "steps = sleep_steps(task.index, hparams.base_steps, hparams.steps_per_task)",
+        "steps = sleep_steps(task.index + 1, hparams.base_steps, hparams.steps_per_task)",
+        "the sleep after task k is as long as the reference's after task k + 1",
+        LENGTH_TESTS,
+    ),
+    # --- sleepjax/sleep/normalize.py ----------------------------------------------------------------
+    normalize(
+        "norm-chain-by-raw-max",
+        "previous = applied",
+        "previous = scale",
+        "the chain divides by the previous layer's raw maximum, not its applied factor",
+    ),
+    normalize(
+        "norm-scale-not-clamped",
+        "jnp.maximum(jnp.maximum(w.max(), act_max), 0.0)",
+        "jnp.maximum(w.max(), act_max)",
+        "a layer with nothing positive gets a negative scale",
+    ),
+    normalize(
+        "norm-maxima-not-clamped",
+        "maxima.append(jnp.maximum(per_row.max(), 0.0))",
+        "maxima.append(per_row.max())",
+        "a layer that never activates reports a negative maximum",
+    ),
+    normalize(
+        "norm-weights-ignored",
+        "jnp.maximum(jnp.maximum(w.max(), act_max), 0.0)",
+        "jnp.maximum(act_max, 0.0)",
+        "the scale ignores the largest weight",
+    ),
+    normalize(
+        "norm-factor-not-inverted",
+        "factors.append(1.0 / applied)",
+        "factors.append(applied)",
+        "the factor is the applied scale instead of its inverse",
+    ),
+    normalize(
+        "norm-mask-ignored",
+        "per_row = jnp.where(mask, per_row, 0.0)",
+        "per_row = per_row",
+        "padding rows count in the maxima",
+    ),
+    # --- sleepjax/record.py ---------------------------------------------------------------------------
+    record(
+        "record-identity-unchecked",
+        "        if changed:",
+        "        if False:",
+        "a record made with other settings is resumed",
+    ),
+    record(
+        "record-identity-ignores-missing-keys",
+        "                out.append(name)",
+        "                pass",
+        "a setting present on one side only is not a difference",
+    ),
+    record(
+        "record-environment-overwritten",
+        'self.data["environment_history"].append(dict(before, runs_before_change=finished))',
+        "pass",
+        "a change of versions or backend overwrites the old environment instead of appending it",
+    ),
+    record(
+        "record-environment-not-updated",
+        'self.data["environment"] = now',
+        "pass",
+        "the environment of the resumed session is not recorded",
+    ),
+    record(
+        "record-matrix-range-unchecked",
+        "is_number(v) and low <= v <= high",
+        "is_number(v)",
+        "accuracies outside [0, 1] (e.g. percentages) accepted",
+    ),
+    record(
+        "record-matrix-range-open-top",
+        "is_number(v) and low <= v <= high",
+        "is_number(v) and low <= v < high",
+        "an accuracy of exactly 1 refused",
+    ),
+    record(
+        "record-matrix-range-open-bottom",
+        "is_number(v) and low <= v <= high",
+        "is_number(v) and low < v <= high",
+        "an accuracy of exactly 0 refused",
+    ),
+    record(
+        "record-matrix-rows-unchecked",
+        "and len(value) == shape[0]",
+        "and True",
+        "an accuracy matrix with the wrong number of rows accepted",
+    ),
+    record(
+        "record-unit-check-skipped",
+        "                check_unit(group, seed, unit)",
+        "                pass",
+        "stored runs are not validated (tracebacks later)",
+    ),
+    record(
+        "record-validation-skipped",
+        "cls._validate(data, experiment, groups_key, check_unit, groups)",
+        "pass",
+        "an existing file is used without validation",
+    ),
+    record(
+        "record-unknown-group-accepted",
+        "known is None or group in known",
+        "True",
+        "an arm the experiment does not know is accepted",
+    ),
+    record(
+        "record-seed-key-wraps",
+        "int(seed) < 2**32",
+        "int(seed) <= 2**32",
+        "a run key of 2**32 (seed 0 again once cast) accepted",
+    ),
+    record(
+        "record-seed-key-any-digits",
+        "_SEED_KEY.fullmatch(seed) is not None",
+        "seed.isdigit()",
+        "run keys like '00' (seed 0 under another key) accepted",
+    ),
+    record(
+        "record-predictable-temp",
+        'fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")',
+        'tmp = f"{path}.tmp"\n    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)',
+        "a fixed temporary name that follows a link planted there",
+    ),
+    record(
+        "record-write-in-place",
+        '        with os.fdopen(fd, "w") as f:\n'
+        "            f.write(text)\n"
+        "            f.flush()\n"
+        "            os.fsync(f.fileno())\n"
+        "        os.replace(tmp, path)",
+        "        os.close(fd)\n"
+        "        Path(tmp).unlink()\n"
+        '        with open(path, "w") as f:\n'
+        "            f.write(text)\n"
+        "            f.flush()\n"
+        "            os.fsync(f.fileno())",
+        "the record is rewritten in place: a write that fails half way destroys the finished runs",
+    ),
+    record(
+        "record-failed-write-leaves-temp",
+        "Path(tmp).unlink(missing_ok=True)",
+        "pass",
+        "a failed write leaves its temporary file behind",
+    ),
+    record(
+        "record-no-size-bound",
+        "if len(raw) > MAX_RECORD_BYTES:",
+        "if False:",
+        "a huge file is parsed whole",
+    ),
+    record(
+        "record-deep-json-traceback",
+        "except RecursionError:",
+        "except ZeroDivisionError:",
+        "deeply nested JSON ends in a RecursionError traceback",
+    ),
+    record(
+        "record-dangling-link-followed",
+        "if not target.exists():",
+        "if False:",
+        "a dangling link as --out is followed (creating the directories it names)",
+    ),
+    record(
+        "record-special-file-accepted",
+        "if path.exists() and not path.is_file():",
+        "if False:",
+        "a FIFO or device as --out is read",
+    ),
+    record(
+        "record-directory-accepted",
+        "    if path.is_dir():",
+        "    if False:",
+        "a directory as --out is accepted and fails at the first save",
+    ),
+    record(
+        "record-save-error-raw",
+        "        except OSError as err:\n            kept =",
+        "        except ZeroDivisionError as err:\n            kept =",
+        "a failed save is a bare OS error that names neither the file nor what it holds",
+    ),
+    record(
+        "record-save-claims-unsaved",
+        'f"it still holds {self._saved}"',
+        'f"it still holds {self.describe()}"',
+        "a failed save claims the file holds the runs it could not write",
+    ),
+    # --- sleepjax/interrupt.py ------------------------------------------------------------------------
+    interrupt(
+        "interrupt-first-ctrl-c-stops-at-once",
+        "def _on_sigint(signum, frame):\n    _requested.set()",
+        "def _on_sigint(signum, frame):\n    raise KeyboardInterrupt",
+        "the first Ctrl-C throws away the run in progress",
+    ),
+    interrupt(
+        "interrupt-second-ctrl-c-ignored",
+        "    signal.signal(signal.SIGINT, signal.default_int_handler)\n",
+        "",
+        "a second Ctrl-C cannot stop the run at once",
+    ),
+    interrupt(
+        "interrupt-handler-not-restored",
+        "signal.signal(signal.SIGINT, previous)",
+        "pass",
+        "the Ctrl-C handler outlives the run",
+    ),
+    interrupt(
+        "interrupt-stale-request",
+        "    _requested.clear()\n    if threading",
+        "    if threading",
+        "a stop requested before the run stops it at once",
+    ),
+    interrupt(
+        "interrupt-request-outlives-block",
+        "signal.signal(signal.SIGINT, previous)\n        _requested.clear()",
+        "signal.signal(signal.SIGINT, previous)",
+        "a stop requested in one run stops later code outside any run",
+    ),
+    interrupt(
+        "interrupt-never-stops",
+        "if _requested.is_set():",
+        "if False:",
+        "Ctrl-C is noted but the run never stops",
+    ),
+    interrupt(
+        "interrupt-forgets-what-was-saved",
+        "raise Interrupted(saved)",
+        "raise Interrupted()",
+        "the stop message cannot say what was saved",
+    ),
+    # --- sleepjax/cli.py ------------------------------------------------------------------------------
+    cli(
+        "cli-seeds-negative-wrap",
+        "bad = [s for s in seeds if not 0 <= s < 2**32]",
+        "bad = [s for s in seeds if not s < 2**32]",
+        "negative seeds accepted (they wrap around to large unsigned seeds)",
+        SYNTAX_TESTS,
+    ),
+    cli(
+        "cli-seeds-2-32-accepted",
+        "bad = [s for s in seeds if not 0 <= s < 2**32]",
+        "bad = [s for s in seeds if not 0 <= s <= 2**32]",
+        "seed 2**32 accepted (the same key as seed 0)",
+        SYNTAX_TESTS,
+    ),
+    cli(
+        "cli-seeds-duplicates",
+        "if len(set(seeds)) != len(seeds):",
+        "if False:",
+        "a seed listed twice runs twice and halves the SD",
+        SYNTAX_TESTS,
+    ),
+    cli(
+        "cli-seeds-count-unbounded",
+        "if not 1 <= n <= 100_000:",
+        "if not 1 <= n:",
+        "an absurd seed count is accepted",
+        SYNTAX_TESTS,
+    ),
+    cli(
+        "cli-second-ctrl-c-traceback",
+        "except (Interrupted, KeyboardInterrupt) as stop:",
+        "except Interrupted as stop:",
+        "a second Ctrl-C ends in a traceback",
+        (CLI + "test_second_ctrl_c_exits_130_with_one_line",),
+    ),
+    cli(
+        "cli-interrupt-exit-code",
+        "        return 130",
+        "        return 1",
+        "an interrupted run exits with 1, not 130",
+        (CLI + "test_second_ctrl_c_exits_130_with_one_line",),
+    ),
+    cli(
+        "cli-plot-not-probed",
+        'return writable_directory(path, f"--plot {directory}")',
+        "path.mkdir(parents=True, exist_ok=True)\n    return path",
+        "--plot under a file gives a bare OS error",
+        (CLI + "test_unusable_plot_is_refused_before_computing",),
+    ),
+    # --- sleepjax/protocols/split_mnist.py ------------------------------------------------------------
+    split_mnist(
+        "split-resume-recomputes",
+        "todo = [s for s in seeds if s not in record.finished(arm)]",
+        "todo = list(seeds)",
+        "a resumed run recomputes the seeds already in the record",
+        RESUME_TESTS,
+    ),
+    split_mnist(
+        "split-summary-over-stored-seeds",
+        'done = np.array([entry["runs"][str(s)]["accuracy"] for s in seeds])',
+        'done = np.array([entry["runs"][s]["accuracy"] for s in entry["runs"]])',
+        "the summary is over every stored seed, not the seeds asked for",
+        RESUME_TESTS,
+    ),
+    split_mnist(
+        "split-summary-seeds-mislabelled",
+        'entry["summary_seeds"] = seeds',
+        'entry["summary_seeds"] = sorted(record.finished(arm))',
+        "the summary names other seeds than it was computed over",
+        RESUME_TESTS,
+    ),
+    split_mnist(
+        "split-table-shows-stale-arms",
+        " or (arms is not None and arm not in arms)",
+        "",
+        "the table prints (unchecked) summaries of arms not run this time",
+        RESUME_TESTS,
+    ),
+    split_mnist(
+        "split-saved-after-check-stop",
+        "record.save()\n        clock[0] = time.perf_counter()\n        check_stop(record.describe())",
+        "check_stop(record.describe())\n        record.save()\n        clock[0] = time.perf_counter()",
+        "Ctrl-C throws away the seed that was running (saved only after the stop check)",
+        (CLI + "test_interrupt_keeps_finished_seeds_and_says_how_to_resume",),
+    ),
+    split_mnist(
+        "split-identity-without-data",
+        '        "data_sha256": data_fingerprint(dataset),\n',
+        "",
+        "a record made on other data is resumed",
+        (CLI + "test_identity_is_the_data_not_where_it_was_read",),
+    ),
+    split_mnist(
+        "split-examples-cut-silently",
+        "elif config.examples_per_task > available:",
+        "elif False:",
+        "--examples-per-task above what the data hold is cut silently",
+        SETTINGS_TESTS,
+    ),
+    split_mnist(
+        "split-sleep-steps-unchecked",
+        "if not 0 <= last < 2**31:",
+        "if False:",
+        "sleep lengths overflowing the 32-bit step counter accepted",
+        SETTINGS_TESTS,
+    ),
 )
 
 
@@ -317,6 +805,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="mutants to run (default: all)")
     parser.add_argument("--list", action="store_true", help="list the mutants and exit")
+    parser.add_argument("--only", metavar="PREFIX", help="run the mutants whose names start with PREFIX")
     args = parser.parse_args(argv)
 
     by_name = {m.name: m for m in MUTANTS}
@@ -326,6 +815,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown mutant(s): {', '.join(unknown)}; see --list")
     chosen = [by_name[n] for n in args.names] if args.names else list(MUTANTS)
+    if args.only:
+        chosen = [m for m in chosen if m.name.startswith(args.only)]
+        if not chosen:
+            parser.error(f"no mutant name starts with {args.only!r}; see --list")
     if args.list:
         for m in chosen:
             print(f"{m.name:40s} {m.file}: {m.mistake}")
