@@ -74,12 +74,13 @@ class Config:
     0.005) every learned dictionary lies on one trade-off curve: longer features reconstruct better and
     fire more on noise (an active neuron settles at ``phi_i . e = lam``, so ``lam / |phi_i|`` is the
     effective sparsity penalty), and no sleep setting got below 2 % noise firing without losing
-    reconstruction. With coarse spikes (0.02, the default) reconstruction is best at intermediate norms:
-    past them a feature's spikes each add a large step to the prediction, so the features that the
-    Hebbian rule keeps lengthening code worse, and a mild sleep (level 2) that trims them gives fewer
-    neurons firing on noise *and* a smaller reconstruction error. The price: coarse spikes reconstruct
-    worse in absolute terms than fine ones, and they brake the growth without sleep sooner (spike-count
-    noise shrinks long features), so that norms level off within the run.
+    reconstruction. With coarser spikes (0.015, the default; 0.02 too) reconstruction is best at
+    intermediate norms: past them a feature's spikes each add a large step to the prediction, so the
+    features that the Hebbian rule keeps lengthening code worse, and a mild sleep (level 2.25) that
+    trims them gives fewer neurons firing on noise *and* a smaller reconstruction error. The price:
+    coarser spikes reconstruct worse in absolute terms than fine ones, and they brake the growth
+    without sleep sooner (spike-count noise shrinks long features), so that norms level off within the
+    run. Calibrated on seeds other than the reported ones.
     """
 
     patch_size: int = 8
@@ -94,12 +95,12 @@ class Config:
     dt: float = 1e-3
     tau_m: float = 0.02
     tau_s: float = 0.03
-    threshold: float = 0.02
+    threshold: float = 0.015
     lam: float = 2.5
     eta: float = 1.0
     sleep_seconds: float = 10.0
     sleep_frequency: float = 8.0
-    sleep_level: float = 2.0
+    sleep_level: float = 2.25
     patch_seed: int = 0
 
     def __post_init__(self):
