@@ -192,6 +192,9 @@ def add_lca(sub) -> None:
     p.add_argument("--sleep-level", type=float, default=defaults.sleep_level, help="mean noise level of the sleeps")
     p.add_argument("--sleep-frequency", type=float, default=defaults.sleep_frequency, help="sinusoid frequency (Hz)")
     p.add_argument(
+        "--threshold", type=float, default=defaults.threshold, help="LIF threshold = code carried by one spike"
+    )
+    p.add_argument(
         "--tiny", action="store_true", help="a few-second version (16 neurons, 3 short blocks) for smoke tests"
     )
     p.add_argument("--sweep-freq", type=parse_floats, default=None, help="sweep sinusoid frequencies, e.g. 0.5,2,8,32")
@@ -263,6 +266,7 @@ def run_lca(args) -> int:
         "sleep_seconds": args.sleep_seconds,
         "sleep_level": args.sleep_level,
         "sleep_frequency": args.sleep_frequency,
+        "threshold": args.threshold,
     }
     if not args.tiny:
         chosen.update(blocks=args.blocks, patches_per_block=args.patches_per_block)

@@ -1,10 +1,13 @@
 """``sleepjax run lca`` end to end on a tiny configuration: record, resume, sweep, figures, errors."""
 
+import dataclasses
 import json
 
+import numpy as np
 import pytest
 
 from sleepjax import cli
+from sleepjax.data import load_mnist
 from sleepjax.protocols import lca
 
 SUMMARY_KEYS = {"final_max_norm", "final_mean_norm", "noise_fire_fraction", "recon_error", "sparsity"}
@@ -49,3 +52,27 @@ def test_bad_config_is_refused():
         lca.Config(preprocessing="zca")
     with pytest.raises(ValueError, match="--blocks must be a positive integer"):
         lca.Config(blocks=0)
+    with pytest.raises(ValueError, match="threshold must be positive"):
+        lca.Config(threshold=0.0)
+
+
+def test_vmapped_sweep_equals_the_settings_run_one_by_one():
+    # Each cell of the frequency x level grid must hold the final scores of an ordinary run of the
+    # sinusoidal arm with that frequency and level (same seed, hence the same initial dictionary,
+    # data order and noise keys); a transposed grid, a mixed-up offset or another key would differ.
+    dataset = load_mnist("bundled")
+    base = dataclasses.replace(lca.Config.tiny(), blocks=2, sleep_seconds=0.3)
+    frequencies, levels = [2.0, 40.0], [4.0, 10.0]
+    grid = lca.sweep(dataset, frequencies, levels, base, seed=3)["final"]
+    assert np.asarray(grid["mean_norm"]).shape == (2, 2)
+    for i, f in enumerate(frequencies):
+        for j, level in enumerate(levels):
+            config = dataclasses.replace(base, sleep_frequency=f, sleep_level=level)
+            one = lca.run(dataset, [3], config, progress=False, arms=["sinusoidal_sleep"])
+            final = {k: v[-1] for k, v in one["arms"]["sinusoidal_sleep"]["runs"]["3"]["trajectories"].items()}
+            for key in lca.TRAJECTORIES:
+                np.testing.assert_allclose(
+                    grid[key][i][j], final[key], rtol=1e-5, atol=1e-6, err_msg=f"{key} {f} {level}"
+                )
+    # The settings lead to different dictionaries, so a cell taken from the wrong setting is caught.
+    assert len({round(v, 4) for row in grid["mean_norm"] for v in row}) == 4

@@ -8,12 +8,16 @@ At every simulation step each dictionary weight ``phi[k, i]`` (from neuron ``i``
 which is stochastic gradient descent on ``0.5 |x - phi a|^2``. It is purely local (no column norms,
 no global renormalisation), as on neuromorphic hardware. Since an active neuron's drive settles at
 ``phi_i . e = lam > 0`` (:mod:`sleepjax.lca.model`), the rule lengthens every feature in use:
-``d|phi_i|^2 / dt = 2 eta a_i phi_i . e`` is positive on average during wake, so feature norms grow
-without bound, and with them the response of each neuron to inputs that do not match its feature at
-all, pure noise included.
+``d|phi_i|^2 / dt = 2 eta a_i phi_i . e`` is positive on average during wake, so feature norms grow,
+and with them the response of each neuron to inputs that do not match its feature at all, pure noise
+included. With rate codes the growth has no end. With spikes the code fluctuates around its rate,
+which takes a term ``|phi_i|^2 Var(a_i)`` off the average of ``a_i phi_i . e``: a brake that grows
+with the norm and with the code carried by one spike, so that in the spiking network the norms level
+off, late and high for fine spikes, sooner for coarse ones.
 
-:func:`present` shows one input for a fixed number of steps with the rule active; :func:`learn_stream`
-shows a sequence of inputs (``(K, T, d)``: an input per step) from a given state.
+:func:`learn_steps` runs the network over a sequence of inputs (one per step) from a given state,
+:func:`present` shows one input for a fixed number of steps from rest, :func:`learn_patches` a
+sequence of patches, all with the rule active.
 """
 
 from __future__ import annotations

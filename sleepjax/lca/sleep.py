@@ -11,7 +11,9 @@ Noise is uncorrelated with the code it evokes, so on average ``e a^T = -phi a a^
 noise drives to fire, the rule shrinks its feature (and pushes it away from co-active features),
 while silent neurons are left alone. Features grown long in wake are exactly the ones that fire on
 noise, so sleep trims them; the modulation sweeps the noise level, reaching neurons over a range of
-norms in every cycle.
+norms in every cycle. The level decides how selective this is: noise that only the longest features
+respond to trims just those, while strong noise drives every neuron and shrinks short features
+fastest (relative to their length), which erases what wake has learned.
 
 ``amplitude = 0`` gives plain, unmodulated noise of level ``offset``; ``duration = 0`` gives no
 sleep (the phase then changes nothing, so arms with and without sleep share one compiled program).

@@ -13,8 +13,9 @@ fraction of active neurons on held-out patches. :func:`run` keeps a resumable JS
 (:mod:`sleepjax.record`) with every seed's trajectories; :func:`sweep` runs a frequency x amplitude
 grid of sinusoidal sleeps, vmapped over the settings in one compiled program.
 
-The constants are this implementation's choices (the paper's were not available), calibrated so that
-the instability appears within minutes on a CPU; see :class:`Config`.
+The constants are this implementation's choices (the paper's were not available), calibrated on a
+CPU (seeds other than the reported ones) so that the growth appears within minutes and the three
+claims can be checked; see :class:`Config`.
 """
 
 from __future__ import annotations
@@ -67,12 +68,25 @@ class Config:
     asleep. A sleep lasts ``sleep_seconds``; the sinusoidal arm's noise level is
     ``max(sleep_level + sleep_level * sin(2 pi sleep_frequency t), 0)`` (full-depth modulation), the
     plain arm's is ``sleep_level`` throughout.
+
+    Calibration. Two constants decide whether sleep can keep the features short *and* the codes good:
+    ``threshold``, the code one spike carries, and ``sleep_level``. With fine spikes (``threshold``
+    0.005) every learned dictionary lies on one trade-off curve: longer features reconstruct better and
+    fire more on noise (an active neuron settles at ``phi_i . e = lam``, so ``lam / |phi_i|`` is the
+    effective sparsity penalty), and no sleep setting got below 2 % noise firing without losing
+    reconstruction. With coarser spikes (0.015, the default; 0.02 too) reconstruction is best at
+    intermediate norms: past them a feature's spikes each add a large step to the prediction, so the
+    features that the Hebbian rule keeps lengthening code worse, and a mild sleep (level 2.25) that
+    trims them gives fewer neurons firing on noise *and* a smaller reconstruction error. The price:
+    coarser spikes reconstruct worse in absolute terms than fine ones, and they brake the growth
+    without sleep sooner (spike-count noise shrinks long features), so that norms level off within the
+    run. Calibrated on seeds other than the reported ones.
     """
 
     patch_size: int = 8
     preprocessing: str = "center"
     num_neurons: int = 128
-    blocks: int = 20
+    blocks: int = 40
     patches_per_block: int = 250
     num_test: int = 200
     num_noise: int = 200
@@ -81,12 +95,12 @@ class Config:
     dt: float = 1e-3
     tau_m: float = 0.02
     tau_s: float = 0.03
-    threshold: float = 0.005
+    threshold: float = 0.015
     lam: float = 2.5
     eta: float = 1.0
     sleep_seconds: float = 10.0
     sleep_frequency: float = 8.0
-    sleep_level: float = 4.0
+    sleep_level: float = 2.25
     patch_seed: int = 0
 
     def __post_init__(self):
