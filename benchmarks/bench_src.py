@@ -31,8 +31,8 @@ import numpy as np
 
 from sleepjax.data import load_mnist
 from sleepjax.nets import weights_of
-from sleepjax.phases import Task
-from sleepjax.protocol import ProtocolConfig, make_arm, make_model_fn, make_scenario, versions
+from sleepjax.protocols.split_mnist import Config, make_arm, make_model_fn, make_scenario
+from sleepjax.record import environment
 from sleepjax.sleep import MNIST_WINDOW, layer_factors, max_activations, reference_hparams, sleep
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,10 +42,10 @@ def trained_network(dataset, config):
     """Weights, sleep input and normalisation factors of a network wake-trained on the first task."""
     scenario = make_scenario(dataset, config)
     phase, _, _ = make_arm("finetune", scenario, config)
-    x, y = jnp.asarray(scenario.train.x[0]), jnp.asarray(scenario.train.y[0])
+    x = jnp.asarray(scenario.train.x[0])
     model = make_model_fn(config)(jax.random.key(0))
     state = phase.init(model, jax.random.key(1))
-    model, _, _ = jax.jit(phase.apply)(model, state, Task(x, y, jnp.asarray(0), x[None]), None, jax.random.key(2))
+    model, _, _ = jax.jit(phase.apply)(model, state, scenario.train.at(0), {}, jax.random.key(2))
     factors = layer_factors(weights_of(model), max_activations(model.activations, x))
     return weights_of(model), x.mean(axis=0), factors
 
@@ -65,7 +65,7 @@ def main() -> None:
     args = parser.parse_args()
 
     dataset = load_mnist("idx" if args.data_dir else "bundled", args.data_dir)
-    config = ProtocolConfig()
+    config = Config()
     print(f"data: {dataset.source}; backend: {jax.default_backend()}", flush=True)
     weights, mean_input, factors = trained_network(dataset, config)
     hp = reference_hparams("mnist")
@@ -120,7 +120,7 @@ def main() -> None:
     result = {
         "data": dataset.source,
         "backend": jax.default_backend(),
-        "versions": versions(),
+        "environment": environment(),
         "cpu_count": os.cpu_count(),
         "sleep_steps": args.steps,
         "sleep_seconds": sleep_s,

@@ -13,9 +13,8 @@ import argparse
 import re
 from pathlib import Path
 
-from sleepjax.cli import format_table
 from sleepjax.data import load_idx_dir
-from sleepjax.protocol import ARMS, ProtocolConfig, run_protocol
+from sleepjax.protocols import split_mnist
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- split-mnist-table:begin -->", "<!-- split-mnist-table:end -->"
@@ -23,17 +22,17 @@ BEGIN, END = "<!-- split-mnist-table:begin -->", "<!-- split-mnist-table:end -->
 
 def readme_block(record: dict, command: str) -> str:
     """The README section: the table, the command that made it and the versions used."""
-    v = record["versions"]
+    v = record["environment"]["versions"]
     chunks = sorted({run.get("chunk_size") for arm in record["arms"].values() for run in arm["runs"].values()})
     return (
         f"{BEGIN}\n"
         f"Final accuracy (%) after the fifth task, mean ± SD over {len(record['seeds'])} seeds "
         f"(seeds {record['seeds'][0]}..{record['seeds'][-1]}), full MNIST, "
-        f"{record['examples_per_task']} training examples per task, reference SRC hyperparameters. "
-        f"Made by `{command}` (jax {v['jax']}, backend {record['backend']}, seeds per compiled call "
+        f"{record['identity']['examples_per_task']} training examples per task, reference SRC hyperparameters. "
+        f"Made by `{command}` (jax {v['jax']}, backend {record['environment']['backend']}, seeds per compiled call "
         f"{', '.join(map(str, chunks))}); record: "
         f"`experiments/results/split_mnist_reference.json`.\n\n"
-        f"```\n{format_table(record)}\n```\n"
+        f"```\n{split_mnist.format_results(record)}\n```\n"
         f"{END}"
     )
 
@@ -48,8 +47,10 @@ def main() -> None:
     args = parser.parse_args()
 
     dataset = load_idx_dir(args.data_dir)
-    record = run_protocol(dataset, ARMS, list(range(args.seeds)), ProtocolConfig(), args.out, args.chunk_size)
-    print(format_table(record))
+    record = split_mnist.run(
+        dataset, split_mnist.ARMS, list(range(args.seeds)), split_mnist.Config(), args.out, args.chunk_size
+    )
+    print(split_mnist.format_results(record))
 
     readme = Path(args.readme)
     text = readme.read_text()

@@ -2,29 +2,33 @@
 
 The core idea: every change to a network during continual learning (wake training, sleep, a
 baseline's bookkeeping) is a :class:`~sleepjax.phases.Phase`, a pure ``(init, apply)`` pair; phases
-compose, a continual run is one ``lax.scan`` over tasks, and sweeps vmap whole runs over seeds.
+compose by name, a continual run is one ``lax.scan`` over tasks with the experiment's own evaluation,
+and whole runs vmap over seeds and hyperparameters.
 """
 
 from sleepjax import data, metrics, nets, phases, run, scenarios, wake
 from sleepjax.nets import MLP
-from sleepjax.phases import Phase, Task, every_n_tasks, interleave, sequence
-from sleepjax.run import RunResult, continual_run, evaluate, run_seeds
-from sleepjax.scenarios import Scenario, split_by_class
-from sleepjax.sleep import SRCHparams, sleep_mlp, src_phase
+from sleepjax.phases import Phase, SupervisedTask, by_task, every_n_tasks, interleave, sequence
+from sleepjax.run import AccuracyEvaluator, RunResult, continual_run, run_seeds
+from sleepjax.scenarios import Scenario, TaskStream, split_by_class
+from sleepjax.sleep import SRCHparams, SRCPhaseHparams, sleep_mlp, src_phase
 from sleepjax.wake import wake as wake_phase
 
 __version__ = "0.1.0"
 
 __all__ = [
     "MLP",
+    "AccuracyEvaluator",
     "Phase",
     "RunResult",
     "SRCHparams",
+    "SRCPhaseHparams",
     "Scenario",
-    "Task",
+    "SupervisedTask",
+    "TaskStream",
+    "by_task",
     "continual_run",
     "data",
-    "evaluate",
     "every_n_tasks",
     "interleave",
     "metrics",

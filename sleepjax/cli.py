@@ -1,149 +1,235 @@
-"""The ``sleepjax`` command.
+"""The ``sleepjax`` command: parses arguments and dispatches to the experiments in :mod:`sleepjax.protocols`.
 
-``sleepjax run split-mnist`` runs the reference SRC experiment (arms fine-tune, SRC, joint) for
-several seeds, prints a table of mean +- SD final accuracies and writes a JSON record.
+``sleepjax run split-mnist`` runs the reference SRC experiment (arms fine-tune, SRC, joint) for several
+seeds, prints a table of mean ± SD final accuracies and writes a resumable JSON record.
+
+Every user mistake ends in one line ``sleepjax: error: ...`` and exit code 2 (argument syntax errors:
+argparse's usage line and exit code 2); Ctrl-C stops after the run in progress is saved, with exit code
+130 and a line saying how to resume.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from sleepjax.data import DATA_DIR_ENV, SOURCES, DataError, load_mnist
-from sleepjax.protocol import ARMS, ProtocolConfig, run_protocol
+from sleepjax.interrupt import Interrupted, stop_at_safe_point
+from sleepjax.protocols import split_mnist
+from sleepjax.record import RecordError, check_writable
+
+USER_ERRORS = (DataError, RecordError, ValueError, ImportError, OSError)
 
 
-def _parse_seeds(text: str) -> list[int]:
-    """``"5"`` means seeds 0..4; ``"3,7,11"`` lists seeds explicitly."""
+def parse_seeds(text: str) -> list[int]:
+    """``"5"`` means seeds 0..4; ``"3,7,11"`` lists seeds explicitly (distinct, in 0 .. 2**32 - 1)."""
     try:
         if "," in text:
-            return [int(s) for s in text.split(",") if s.strip()]
-        n = int(text)
+            seeds = [int(s) for s in text.split(",") if s.strip()]
+        else:
+            n = int(text)
+            if not 1 <= n <= 100_000:
+                raise argparse.ArgumentTypeError(f"--seeds count must be in 1..100000, got {n}")
+            seeds = list(range(n))
     except ValueError:
         raise argparse.ArgumentTypeError(f"--seeds takes a count or a comma-separated list, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"--seeds must be at least 1, got {n}")
-    return list(range(n))
+    if not seeds:
+        raise argparse.ArgumentTypeError(f"--seeds lists no seed: {text!r}")
+    bad = [s for s in seeds if not 0 <= s < 2**32]
+    if bad:
+        raise argparse.ArgumentTypeError(f"--seeds must lie in 0 .. 2**32 - 1 (unsigned 32-bit), got {bad[0]}")
+    if len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"--seeds lists a seed twice: {text!r}")
+    return seeds
 
 
-def _parse_arms(text: str) -> list[str]:
+def parse_arms(text: str) -> list[str]:
     arms = [a.strip() for a in text.split(",") if a.strip()]
-    unknown = [a for a in arms if a not in ARMS]
+    unknown = [a for a in arms if a not in split_mnist.ARMS]
     if unknown or not arms:
-        raise argparse.ArgumentTypeError(f"unknown arm(s) {unknown}; choose from {', '.join(ARMS)}")
+        raise argparse.ArgumentTypeError(f"unknown arm(s) {unknown}; choose from {', '.join(split_mnist.ARMS)}")
+    if len(set(arms)) != len(arms):
+        raise argparse.ArgumentTypeError(f"--arms lists an arm twice: {text!r}")
     return arms
+
+
+def parse_task_classes(text: str) -> tuple[tuple[int, ...], ...]:
+    """``"9,8/7,6/5,4/3,2/1,0"``: tasks separated by ``/``, each a comma-separated list of classes."""
+    try:
+        tasks = tuple(tuple(int(c) for c in task.split(",")) for task in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--task-classes takes tasks separated by '/' of comma-separated digits, e.g. 9,8/7,6/5,4/3,2/1,0; "
+            f"got {text!r}"
+        ) from None
+    flat = [c for t in tasks for c in t]
+    if len(set(flat)) != len(flat) or not all(0 <= c <= 9 for c in flat):
+        raise argparse.ArgumentTypeError(f"--task-classes must use distinct digits 0..9, got {text!r}")
+    return tasks
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
+    return value
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    """Options every experiment takes: the record, plots, progress."""
+    parser.add_argument("--out", default=None, help="JSON record to write; a matching existing record is resumed")
+    parser.add_argument("--plot", default=None, metavar="DIR", help="write PNG figures into DIR (needs matplotlib)")
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def add_data(parser: argparse.ArgumentParser) -> None:
+    """MNIST source options."""
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help=f"directory of MNIST idx(.gz) files (default: ${DATA_DIR_ENV}, else the bundled subset)",
+    )
+    parser.add_argument(
+        "--source",
+        choices=SOURCES,
+        default="auto",
+        help="data source: auto (idx dir if given, else bundled), idx, tfds or bundled",
+    )
+
+
+def add_split_mnist(sub) -> None:
+    p = sub.add_parser("split-mnist", help="SRC on class-incremental split MNIST (fine-tune, SRC, joint)")
+    p.add_argument(
+        "--arms",
+        type=parse_arms,
+        default=list(split_mnist.ARMS),
+        help=f"comma-separated arms among {', '.join(split_mnist.ARMS)} (default: all)",
+    )
+    p.add_argument("--seeds", type=parse_seeds, default=[0], help="number of seeds (0..N-1) or a list (default: 1)")
+    add_data(p)
+    p.add_argument(
+        "--chunk-size",
+        type=positive_int,
+        default=None,
+        help="seeds per compiled (vmapped) call (default: all on an accelerator, 1 on the CPU)",
+    )
+    p.add_argument(
+        "--epochs",
+        type=positive_int,
+        default=None,
+        help="epochs per task (default: 2, or matched to the reference's SGD updates on smaller data)",
+    )
+    p.add_argument(
+        "--examples-per-task",
+        type=positive_int,
+        default=None,
+        help="training examples per task, the first ones of its classes (default: 5000, or all the data hold)",
+    )
+    p.add_argument(
+        "--task-classes",
+        type=parse_task_classes,
+        default=split_mnist.SPLIT_MNIST_CLASSES,
+        help="class order and split, e.g. 9,8/7,6/5,4/3,2/1,0 (default: 0,1/2,3/4,5/6,7/8,9)",
+    )
+    p.add_argument(
+        "--src-hparams",
+        default="mnist",
+        metavar="NAME_OR_FILE",
+        help="SRC vector: a name (mnist = the reference) or a JSON vector file (default: mnist)",
+    )
+    p.add_argument(
+        "--sleep-steps",
+        type=non_negative_int,
+        nargs=2,
+        default=None,
+        metavar=("BASE", "PER_TASK"),
+        help="SRC sleep length after task k: BASE + k * PER_TASK (default: the vector's, 15000 5000)",
+    )
+    add_common(p)
+    p.set_defaults(handler=run_split_mnist)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sleepjax", description="Continual learning with sleep phases in JAX.")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run an experiment")
-    run.add_argument("experiment", choices=["split-mnist"], help="the experiment to run")
-    run.add_argument(
-        "--arms",
-        type=_parse_arms,
-        default=list(ARMS),
-        help=f"comma-separated arms among {', '.join(ARMS)} (default: all)",
-    )
-    run.add_argument(
-        "--seeds",
-        type=_parse_seeds,
-        default=[0],
-        help="number of seeds (0..N-1) or a comma-separated list (default: 1)",
-    )
-    run.add_argument(
-        "--data-dir",
-        default=None,
-        help=f"directory of MNIST idx(.gz) files (default: ${DATA_DIR_ENV}, else the bundled subset)",
-    )
-    run.add_argument(
-        "--source",
-        choices=SOURCES,
-        default="auto",
-        help="data source: auto (idx dir if given, else bundled), idx, tfds or bundled",
-    )
-    run.add_argument("--out", default=None, help="JSON record to write; a matching existing record is resumed")
-    run.add_argument(
-        "--chunk-size",
-        type=int,
-        default=None,
-        help="seeds per compiled (vmapped) call (default: all on an accelerator, 1 on the CPU)",
-    )
-    run.add_argument(
-        "--epochs",
-        type=int,
-        default=None,
-        help="epochs per task (default: 2, or matched to the reference's SGD updates on smaller data)",
-    )
-    run.add_argument(
-        "--examples-per-task",
-        type=int,
-        default=5000,
-        help="training examples per task, the first ones of its classes (default: 5000)",
-    )
-    run.add_argument(
-        "--sleep-steps",
-        type=int,
-        nargs=2,
-        default=(15000, 5000),
-        metavar=("BASE", "PER_TASK"),
-        help="SRC sleep length after task k: BASE + k * PER_TASK (default: 15000 5000)",
-    )
-    run.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    experiments = run.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
+    add_split_mnist(experiments)
     return parser
 
 
-def format_table(record: dict) -> str:
-    """Final accuracies (%) per task and overall, mean +- SD over seeds, one row per arm."""
-    num_tasks = len(record["task_classes"])
-    tasks = ["{" + ",".join(map(str, c)) + "}" for c in record["task_classes"]]
-    header = ["arm", "seeds", *tasks, "overall", "BWT"]
-    rows = [header]
-    for arm, entry in record["arms"].items():
-        if "summary" not in entry:
-            continue
-        s = entry["summary"]
-        cell = lambda m, sd: f"{100 * m:.1f} ± {100 * sd:.1f}"  # noqa: E731
-        per_task = [cell(s["per_task_final"]["mean"][j], s["per_task_final"]["sd"][j]) for j in range(num_tasks)]
-        bwt = cell(s["bwt"]["mean"], s["bwt"]["sd"]) if "bwt" in s else "-"
-        rows.append(
-            [arm, str(len(entry["summary_seeds"])), *per_task, cell(s["overall"]["mean"], s["overall"]["sd"]), bwt]
-        )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+def check_plot_dir(directory: str | None) -> Path | None:
+    """Refuse ``--plot`` before computing if matplotlib is missing or the directory is unusable."""
+    if directory is None:
+        return None
+    from sleepjax import plots
+
+    plots.require_matplotlib()
+    path = Path(directory)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"--plot {directory}: exists and is not a directory")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def run_split_mnist(args) -> int:
+    config = split_mnist.Config(
+        epochs=args.epochs,
+        examples_per_task=args.examples_per_task,
+        task_classes=args.task_classes,
+        sleep_steps=tuple(args.sleep_steps) if args.sleep_steps else None,
+        src_hparams=args.src_hparams,
+    )
+    plot_dir = check_plot_dir(args.plot)
+    if args.out is not None:
+        check_writable(args.out)
+    dataset = load_mnist(args.source, args.data_dir)
+    print(f"data: {dataset.source}", flush=True)
+    record = split_mnist.run(
+        dataset, args.arms, args.seeds, config, args.out, args.chunk_size, progress=not args.no_progress
+    )
+    print(
+        f"\nclass-incremental split MNIST, final accuracy (%), mean ± SD over seeds "
+        f"({record['identity']['examples_per_task']} training examples per task)"
+    )
+    print(split_mnist.format_results(record))
+    if plot_dir is not None:
+        from sleepjax import plots
+
+        for path in plots.split_mnist_figures(record, plot_dir):
+            print(f"figure written to {path}")
+    if args.out:
+        print(f"\nrecord written to {args.out}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    out = getattr(args, "out", None)
     try:
-        dataset = load_mnist(args.source, args.data_dir)
-        config = ProtocolConfig(
-            epochs=args.epochs,
-            examples_per_task=args.examples_per_task,
-            sleep_base_steps=args.sleep_steps[0],
-            sleep_steps_per_task=args.sleep_steps[1],
-        )
-    except (DataError, ValueError, ImportError) as err:
+        with stop_at_safe_point():
+            return args.handler(args)
+    except (Interrupted, KeyboardInterrupt):
+        kept = f"every finished run is saved in {out}; rerun the same command to resume" if out else "no --out given"
+        print(f"sleepjax: interrupted; {kept}", file=sys.stderr)
+        return 130
+    except USER_ERRORS as err:
         print(f"sleepjax: error: {err}", file=sys.stderr)
         return 2
-    print(f"data: {dataset.source}", flush=True)
-    try:
-        record = run_protocol(
-            dataset, args.arms, args.seeds, config, args.out, args.chunk_size, progress=not args.no_progress
-        )
-    except ValueError as err:
-        print(f"sleepjax: error: {err}", file=sys.stderr)
-        return 2
-    print(
-        f"\nclass-incremental split MNIST, final accuracy (%), mean ± SD over seeds "
-        f"({record['examples_per_task']} training examples per task)"
-    )
-    print(format_table(record))
-    if args.out:
-        print(f"\nrecord written to {args.out}")
-    return 0
 
 
 if __name__ == "__main__":

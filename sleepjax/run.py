@@ -1,9 +1,12 @@
 """Continual runs: one ``lax.scan`` over tasks, and ``vmap`` over seeds in one compiled program.
 
-:func:`continual_run` applies a phase to each task in turn and evaluates every task after every task,
-which yields the accuracy matrix ``R[i, j]``. :func:`run_seeds` vmaps it over seeds (the model is
-initialised inside, from each seed's key), compiles once and runs the seeds in chunks so that memory
-stays bounded; results of a chunk are kept as soon as it finishes.
+:func:`continual_run` applies a phase to each task in turn and, after each, calls the experiment's own
+``evaluate``; for classification (:func:`accuracy_evaluator`) that yields the accuracy matrix
+``R[i, j]``, for the foraging agent the score on each task, and so on. Tasks are any pytree with a
+leading task axis: a :class:`~sleepjax.scenarios.TaskStream` of datasets, a stack of environment
+specifications, a stack of patch sets. :func:`run_seeds` vmaps a run over seeds (each seed builds its own
+initial parameters), compiles once and runs the seeds in chunks so that memory stays bounded; results
+of a chunk are handed back as soon as it finishes.
 """
 
 from __future__ import annotations
@@ -11,65 +14,103 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from sleepjax.phases import Phase, Task
-from sleepjax.scenarios import EvalSet, TaskStream
+from sleepjax.phases import Phase
+from sleepjax.scenarios import EvalSet
+
+Evaluate = Callable[[Any, jax.Array], Any]
+"""``evaluate(params, key) -> pytree``: what the experiment measures after every task."""
 
 
 class RunResult(NamedTuple):
-    """``accuracy (T, E)``: accuracy on eval task ``j`` after training task ``i``; ``metrics``: the
-    phase metrics stacked over training tasks."""
+    """``evaluation``: the experiment's evaluation after each task, stacked (leading axis: tasks), e.g.
+    accuracy ``(T, E)`` on eval task ``j`` after training task ``i``; ``metrics``: the phase metrics
+    stacked over tasks."""
 
-    accuracy: jax.Array
+    evaluation: Any
     metrics: Any
 
 
-def evaluate(model, test: EvalSet) -> jax.Array:
-    """Accuracy of ``model`` on each eval task, predicting among that task's allowed classes."""
+class AccuracyEvaluator(eqx.Module):
+    """``evaluate`` for classification: accuracy of the model on each eval task, predicting among that
+    task's allowed classes (all classes in class-incremental scenarios).
 
-    def task_accuracy(x, y, mask, classes):
-        out = jax.vmap(model)(x)
-        pred = jnp.argmax(jnp.where(classes, out, -jnp.inf), axis=-1)
-        return jnp.sum((pred == y) & mask) / jnp.maximum(mask.sum(), 1)
+    A pytree holding the test set, so that a compiled run receives the test arrays as arguments instead
+    of baking them into the program as constants.
+    """
 
-    return jax.vmap(task_accuracy)(test.x, test.y, test.mask, test.classes)
+    test: EvalSet
+
+    def __init__(self, test: EvalSet):
+        self.test = jax.tree.map(jnp.asarray, test)
+
+    def __call__(self, model, key: jax.Array) -> jax.Array:
+        del key
+
+        def task_accuracy(x, y, mask, classes):
+            out = jax.vmap(model)(x)
+            pred = jnp.argmax(jnp.where(classes, out, -jnp.inf), axis=-1)
+            return jnp.sum((pred == y) & mask) / jnp.maximum(mask.sum(), 1)
+
+        t = self.test
+        return jax.vmap(task_accuracy)(t.x, t.y, t.mask, t.classes)
+
+
+def num_tasks(tasks) -> int:
+    """Length of the leading task axis shared by every leaf of ``tasks``."""
+    lengths = {jnp.shape(leaf)[0] if jnp.ndim(leaf) else None for leaf in jax.tree.leaves(tasks)}
+    if len(lengths) != 1 or None in lengths:
+        raise ValueError(f"every leaf of the tasks pytree needs the same leading task axis, got lengths {lengths}")
+    return lengths.pop()
+
+
+def task_at(tasks, t):
+    """Task ``t`` as a phase sees it: ``tasks.at(t)`` where the stream defines it, else its slice."""
+    at = getattr(tasks, "at", None)
+    return at(t) if callable(at) else jax.tree.map(lambda a: a[t], tasks)
 
 
 def continual_run(
     phase: Phase,
-    model,
-    train: TaskStream,
-    test: EvalSet,
+    params,
+    tasks,
+    evaluate: Evaluate,
     hparams,
     key: jax.Array,
     on_task_end: Callable[[int], None] | None = None,
 ) -> RunResult:
-    """Train ``model`` on the tasks of ``train`` with ``phase``, evaluating on ``test`` after each.
+    """Apply ``phase`` to every task of ``tasks`` in order, calling ``evaluate`` after each.
 
-    ``on_task_end(task_index)`` is called on the host after each task (for progress reporting).
+    Args:
+        phase: the (composed) phase applied to each task.
+        params: initial parameters (e.g. an equinox model).
+        tasks: pytree whose leaves share a leading task axis ``T``; see :func:`task_at`.
+        evaluate: ``evaluate(params, key) -> pytree``, stacked over tasks in the result.
+        hparams: the phase's hyperparameters (a pytree of arrays; may be traced, e.g. vmapped).
+        key: PRNG key of the run.
+        on_task_end: called on the host with the task index after each task (progress bars).
     """
-    if train.x.ndim != 3 or train.y.shape != train.x.shape[:2]:
-        raise ValueError(f"train stream must be x (T, n, d) and y (T, n), got {train.x.shape} and {train.y.shape}")
-    train = jax.tree.map(jnp.asarray, train)
-    test = jax.tree.map(jnp.asarray, test)
+    t_count = num_tasks(tasks)
+    tasks = jax.tree.map(jnp.asarray, tasks)
     k_init, k_run = jax.random.split(key)
-    state = phase.init(model, k_init)
+    state = phase.init(params, k_init)
 
     def step(carry, t):
-        model, state = carry
-        task = Task(train.x[t], train.y[t], t, train.x)
-        model, state, metrics = phase.apply(model, state, task, hparams, jax.random.fold_in(k_run, t))
-        accuracy = evaluate(model, test)
+        params, state = carry
+        k_apply, k_eval = jax.random.split(jax.random.fold_in(k_run, t))
+        params, state, metrics = phase.apply(params, state, task_at(tasks, t), hparams, k_apply)
+        evaluation = evaluate(params, k_eval)
         if on_task_end is not None:
             jax.debug.callback(on_task_end, t)
-        return (model, state), (accuracy, metrics)
+        return (params, state), (evaluation, metrics)
 
-    _, (accuracy, metrics) = lax.scan(step, (model, state), jnp.arange(train.x.shape[0]))
-    return RunResult(accuracy, metrics)
+    _, (evaluation, metrics) = lax.scan(step, (params, state), jnp.arange(t_count))
+    return RunResult(evaluation, metrics)
 
 
 def resolve_chunk_size(chunk_size: int | None, num_seeds: int) -> int:
@@ -82,13 +123,32 @@ def resolve_chunk_size(chunk_size: int | None, num_seeds: int) -> int:
     return min(int(chunk_size), num_seeds)
 
 
+def check_seeds(seeds) -> np.ndarray:
+    """``seeds`` as a 1-D int64 array of distinct integers that ``jax.random.key`` takes as they are.
+
+    Seeds are drawn as unsigned 32-bit values; anything outside ``0 .. 2**32 - 1`` would wrap around
+    and could silently run the same seed twice, so it is refused.
+    """
+    values = list(seeds) if not isinstance(seeds, np.ndarray) else seeds.tolist()
+    if not values:
+        raise ValueError("seeds must be a non-empty list of integers")
+    for s in values:
+        if isinstance(s, bool) or not isinstance(s, int | np.integer):
+            raise ValueError(f"seeds must be integers, got {s!r}")
+        if not 0 <= int(s) < 2**32:
+            raise ValueError(f"seed {s} is outside 0 .. 2**32 - 1 (seeds are unsigned 32-bit integers)")
+    if len(set(int(s) for s in values)) != len(values):
+        raise ValueError(f"seeds must be distinct, got {values}")
+    return np.asarray(values, dtype=np.int64)
+
+
 def run_seeds(
     phase: Phase,
-    make_model: Callable[[jax.Array], Any],
-    train: TaskStream,
-    test: EvalSet,
+    make_params: Callable[[jax.Array], Any],
+    tasks,
+    evaluate: Evaluate,
     hparams,
-    seeds: list[int] | np.ndarray,
+    seeds,
     chunk_size: int | None = None,
     on_task_end: Callable[[int], None] | None = None,
     on_chunk_end: Callable[[np.ndarray, RunResult], None] | None = None,
@@ -97,14 +157,16 @@ def run_seeds(
 
     Args:
         phase: the composed phase applied to each task.
-        make_model: builds the initial model from a PRNG key.
-        train, test: the scenario's arrays (shared by all seeds, not copied per seed).
+        make_params: builds the initial parameters from a PRNG key.
+        tasks: the tasks (shared by all seeds, not copied per seed).
+        evaluate: the experiment's evaluation, see :func:`continual_run`; best a pytree holding its data
+            (like :class:`AccuracyEvaluator`), so that the data are inputs of the compiled program.
         hparams: phase hyperparameters, shared by all seeds.
-        seeds: integer seeds; seed ``s`` uses ``jax.random.key(s)`` for initialisation and the run.
+        seeds: distinct integer seeds in ``0 .. 2**32 - 1``; seed ``s`` uses ``jax.random.key(s)`` for
+            initialisation and the run.
         chunk_size: seeds per compiled call. The last chunk is padded so that every chunk reuses the
             one compiled program. Default: all seeds at once on an accelerator, one at a time on the
-            CPU, where a vmapped SRC sleep measured slower than the same seeds in turn
-            (``benchmarks/bench_src.py``).
+            CPU.
         on_task_end: host callback after each task of each chunk.
         on_chunk_end: called with ``(chunk_seeds, chunk_result)`` as each chunk finishes, so a caller
             can save results before the next chunk starts.
@@ -112,25 +174,28 @@ def run_seeds(
     Returns:
         A :class:`RunResult` with a leading seed axis, as NumPy arrays.
 
-    The same seed and chunk size always give the same numbers. Across chunk sizes a seed's numbers agree
-    only to rounding: batched and single matrix products sum in different orders, and over tens of
-    thousands of sleep steps one flipped threshold crossing is enough to send the sleep elsewhere.
+    The same seed and chunk size always give the same numbers. Across chunk sizes a seed's numbers may
+    agree only to rounding: batched and single matrix products sum in different orders, and over tens of
+    thousands of sleep steps one flipped threshold crossing is enough to send a sleep elsewhere.
     """
-    seeds = np.asarray(seeds, dtype=np.int64)
-    if seeds.ndim != 1 or seeds.size == 0:
-        raise ValueError(f"seeds must be a non-empty 1-D list of integers, got {seeds!r}")
+    seeds = check_seeds(seeds)
     chunk_size = resolve_chunk_size(chunk_size, seeds.size)
 
-    def one_seed(seed, train, test, hparams):
-        k_model, k_run = jax.random.split(jax.random.key(seed))
-        return continual_run(phase, make_model(k_model), train, test, hparams, k_run, on_task_end)
+    @eqx.filter_jit
+    def batched(seeds, tasks, evaluate, hparams):
+        # tasks, evaluate and hparams are arguments (not closed over) so their arrays stay inputs of the
+        # program; non-array parts (functions, static fields) are static.
+        def one_seed(seed):
+            k_params, k_run = jax.random.split(jax.random.key(seed))
+            return continual_run(phase, make_params(k_params), tasks, evaluate, hparams, k_run, on_task_end)
 
-    batched = jax.jit(jax.vmap(one_seed, in_axes=(0, None, None, None)))
+        return jax.vmap(one_seed)(seeds)
+
     results = []
     for start in range(0, seeds.size, chunk_size):
         chunk = seeds[start : start + chunk_size]
         padded = np.concatenate([chunk, np.repeat(chunk[-1:], chunk_size - chunk.size)])
-        out = batched(jnp.asarray(padded, jnp.uint32), train, test, hparams)
+        out = batched(jnp.asarray(padded, jnp.uint32), tasks, evaluate, hparams)
         out = jax.tree.map(lambda a, n=chunk.size: np.asarray(a)[:n], out)
         if on_chunk_end is not None:
             on_chunk_end(chunk, out)

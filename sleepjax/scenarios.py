@@ -15,6 +15,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 
 from sleepjax.data import NUM_CLASSES, Dataset
+from sleepjax.phases import SupervisedTask
 
 SPLIT_MNIST_CLASSES = ((0, 1), (2, 3), (4, 5), (6, 7), (8, 9))
 
@@ -24,6 +25,10 @@ class TaskStream(NamedTuple):
 
     x: np.ndarray
     y: np.ndarray
+
+    def at(self, t) -> SupervisedTask:
+        """Task ``t`` as a phase sees it, with every task's inputs as its history."""
+        return SupervisedTask(self.x[t], self.y[t], t, self.x)
 
 
 class EvalSet(NamedTuple):

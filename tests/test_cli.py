@@ -1,29 +1,30 @@
-"""The ``sleepjax`` command: table, JSON record, resuming, and clear errors."""
+"""The ``sleepjax`` command: table, JSON record, resuming, and one clear line for every user mistake."""
 
 import json
 
 import pytest
 
-import sleepjax.protocol as protocol
+import sleepjax.protocols.split_mnist as split_mnist
 from sleepjax.cli import main
 
 FAST = ["--examples-per-task", "200", "--epochs", "1", "--no-progress"]
+RUN = ["run", "split-mnist"]
 
 
 def test_run_writes_record_and_table(tmp_path, capsys):
     out = tmp_path / "rec.json"
-    assert main(["run", "split-mnist", "--arms", "finetune,joint", "--seeds", "2", "--out", str(out), *FAST]) == 0
+    assert main([*RUN, "--arms", "finetune,joint", "--seeds", "2", "--out", str(out), *FAST]) == 0
     printed = capsys.readouterr().out
     assert "data: bundled subset" in printed
     assert "finetune" in printed and "joint" in printed and "overall" in printed
     record = json.loads(out.read_text())
     assert record["seeds"] == [0, 1]
-    assert record["config"]["epochs"] == 1 and record["examples_per_task"] == 200
-    assert set(record["versions"]) >= {"jax", "jaxlib", "optax", "equinox", "sleepjax", "python"}
+    assert record["identity"]["config"]["epochs"] == 1 and record["identity"]["examples_per_task"] == 200
+    assert set(record["environment"]["versions"]) >= {"jax", "jaxlib", "optax", "equinox", "sleepjax", "python"}
     finetune = record["arms"]["finetune"]
     assert len(finetune["runs"]["0"]["accuracy"]) == 5 and len(finetune["runs"]["0"]["accuracy"][0]) == 5
     assert len(record["arms"]["joint"]["runs"]["1"]["accuracy"]) == 1
-    losses = finetune["runs"]["0"]["phase_metrics"]["loss"]
+    losses = finetune["runs"]["0"]["phase_metrics"]["wake"]["loss"]
     assert len(losses) == 5 and len(losses[0]) == 1  # per task, per epoch
     assert finetune["runs"]["0"]["chunk_size"] == 1  # CPU default: one seed per compiled call
     assert 0.0 <= finetune["summary"]["overall"]["mean"] <= 1.0
@@ -32,18 +33,18 @@ def test_run_writes_record_and_table(tmp_path, capsys):
 
 def test_rerun_resumes_finished_seeds(tmp_path, monkeypatch):
     out = tmp_path / "rec.json"
-    args = ["run", "split-mnist", "--arms", "finetune", "--out", str(out), *FAST]
+    args = [*RUN, "--arms", "finetune", "--out", str(out), *FAST]
     assert main([*args, "--seeds", "2"]) == 0
     first = json.loads(out.read_text())["arms"]["finetune"]["runs"]
 
     ran = []
-    real = protocol.run_seeds
+    real = split_mnist.run_seeds
 
     def spy(*a, **kw):
         ran.append(list(a[5]))
         return real(*a, **kw)
 
-    monkeypatch.setattr(protocol, "run_seeds", spy)
+    monkeypatch.setattr(split_mnist, "run_seeds", spy)
     assert main([*args, "--seeds", "3"]) == 0
     assert ran == [[2]]  # seeds 0 and 1 were kept from the record
     record = json.loads(out.read_text())
@@ -53,40 +54,102 @@ def test_rerun_resumes_finished_seeds(tmp_path, monkeypatch):
 
 def test_record_with_other_settings_is_not_overwritten(tmp_path, capsys):
     out = tmp_path / "rec.json"
-    assert main(["run", "split-mnist", "--arms", "finetune", "--out", str(out), *FAST]) == 0
+    assert main([*RUN, "--arms", "finetune", "--out", str(out), *FAST]) == 0
     before = out.read_text()
-    assert (
-        main(
-            [
-                "run",
-                "split-mnist",
-                "--arms",
-                "finetune",
-                "--out",
-                str(out),
-                "--examples-per-task",
-                "300",
-                "--epochs",
-                "1",
-                "--no-progress",
-            ]
-        )
-        == 2
-    )
-    assert "other settings" in capsys.readouterr().err
+    other = [*RUN, "--arms", "finetune", "--out", str(out), "--examples-per-task", "300", "--epochs", "1"]
+    assert main([*other, "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "other settings" in err and "config.examples_per_task" in err and "examples_per_task" in err
     assert out.read_text() == before
 
 
+def test_interrupt_keeps_finished_seeds_and_says_how_to_resume(tmp_path, monkeypatch, capsys):
+    """A Ctrl-C during seed 0 finishes and saves seed 0, then stops before seed 1."""
+    from sleepjax import interrupt
+
+    out = tmp_path / "rec.json"
+    real = split_mnist.run_seeds
+
+    def interrupted_during_first_chunk(*a, **kw):
+        interrupt.request_stop()  # what the first Ctrl-C does
+        return real(*a, **kw)
+
+    monkeypatch.setattr(split_mnist, "run_seeds", interrupted_during_first_chunk)
+    assert main([*RUN, "--arms", "finetune", "--seeds", "3", "--out", str(out), *FAST]) == 130
+    assert "rerun the same command to resume" in capsys.readouterr().err
+    assert list(json.loads(out.read_text())["arms"]["finetune"]["runs"]) == ["0"]
+    monkeypatch.setattr(split_mnist, "run_seeds", real)
+    assert main([*RUN, "--arms", "finetune", "--seeds", "3", "--out", str(out), *FAST]) == 0
+    assert sorted(json.loads(out.read_text())["arms"]["finetune"]["runs"]) == ["0", "1", "2"]
+
+
 def test_missing_data_dir_is_a_clear_error(tmp_path, capsys):
-    assert main(["run", "split-mnist", "--data-dir", str(tmp_path), *FAST]) == 2
+    assert main([*RUN, "--data-dir", str(tmp_path), *FAST]) == 2
     err = capsys.readouterr().err
     assert "train-images-idx3-ubyte" in err and "--data-dir" in err
 
 
-def test_bad_arguments_exit_with_usage_errors(capsys):
-    with pytest.raises(SystemExit):
-        main(["run", "split-mnist", "--arms", "sleepless"])
-    assert "unknown arm" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        main(["run", "split-mnist", "--seeds", "0"])
-    assert main(["run", "split-mnist", "--epochs", "0", "--no-progress"]) == 2
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--arms", "sleepless"], "unknown arm"),
+        (["--seeds", "0"], "--seeds count must be in 1..100000"),
+        (["--seeds", "0,4294967296"], "unsigned 32-bit"),
+        (["--seeds=-1,2"], "unsigned 32-bit"),
+        (["--seeds", "3,3"], "lists a seed twice"),
+        (["--epochs", "0"], "positive integer"),
+        (["--epochs", "x"], "positive integer, got 'x'"),
+        (["--task-classes", "0,1/1,2"], "distinct digits"),
+    ],
+)
+def test_bad_argument_syntax_exits_2_with_the_flag(args, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([*RUN, *args])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--sleep-steps", "2000000000", "2000000000"], "--sleep-steps BASE PER_TASK"),
+        (["--examples-per-task", "5000"], "--examples-per-task 5000: the data hold only 1200"),
+        (["--src-hparams", "nonesuch"], "--src-hparams: unknown SRC vector 'nonesuch'"),
+        (["--src-hparams", "missing.json"], "--src-hparams: missing.json: SRC vector file not found"),
+    ],
+)
+def test_bad_settings_are_refused_before_anything_runs(args, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(split_mnist, "run_seeds", lambda *a, **k: pytest.fail("computed despite a bad setting"))
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "rec.json"
+    assert main([*RUN, "--out", str(out), "--no-progress", *args]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_bad_src_vector_file_names_the_field(tmp_path, capsys):
+    vector = tmp_path / "v.json"
+    vector.write_text(json.dumps({"max_rate": 100.0, "inc": 0.01, "dec": 0.001, "beta": [1.0, 2.0], "alpha_scale": 1}))
+    assert main([*RUN, "--src-hparams", str(vector), *FAST]) == 2
+    assert "beta must have one entry per layer" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", ["directory", "parent_is_file", "read_only"])
+def test_unusable_out_is_refused_before_computing(kind, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(split_mnist, "run_seeds", lambda *a, **k: pytest.fail("computed despite a bad --out"))
+    if kind == "directory":
+        out, expected = tmp_path, "is a directory"
+    elif kind == "parent_is_file":
+        (tmp_path / "file").write_text("x")
+        out, expected = tmp_path / "file" / "rec.json", "is a file, not a directory"
+    else:
+        import os
+
+        if os.geteuid() == 0:
+            pytest.skip("root can write into read-only directories")
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o500)
+        out, expected = ro / "rec.json", "cannot write in"
+    assert main([*RUN, "--out", str(out), *FAST]) == 2
+    assert expected in capsys.readouterr().err

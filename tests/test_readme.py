@@ -28,3 +28,14 @@ def test_readme_main_command_parses():
     assert words[0].endswith("sleepjax")
     args = build_parser().parse_args(words[1:])
     assert args.command == "run" and args.experiment == "split-mnist"
+
+
+def test_readme_epochs_claim_comes_from_the_code():
+    """The README states the epochs the bundled subset trains for; they must be what the code does."""
+    from sleepjax.data import load_bundled
+    from sleepjax.protocols.split_mnist import Config, arm_epochs, make_scenario
+
+    scenario = make_scenario(load_bundled(), Config())
+    task, joint = arm_epochs("finetune", scenario, Config()), arm_epochs("joint", scenario, Config())
+    text = " ".join((ROOT / "README.md").read_text().split())
+    assert f"({task} epochs per task, {joint} for joint)" in text

@@ -11,10 +11,10 @@ from sleepjax import metrics
 from sleepjax.data import load_bundled
 from sleepjax.nets import MLP
 from sleepjax.phases import sequence
-from sleepjax.protocol import ProtocolConfig, make_arm, make_model_fn, make_scenario
-from sleepjax.run import continual_run, evaluate, run_seeds
+from sleepjax.protocols.split_mnist import Config, make_arm, make_model_fn, make_scenario
+from sleepjax.run import AccuracyEvaluator, continual_run, run_seeds
 from sleepjax.scenarios import EvalSet, split_by_class
-from sleepjax.sleep import MNIST_WINDOW, reference_hparams, src_phase
+from sleepjax.sleep import MNIST_WINDOW, SRCPhaseHparams, reference_hparams, src_phase
 from sleepjax.wake import wake
 
 
@@ -61,19 +61,19 @@ def test_evaluate_respects_masks_and_allowed_classes():
 
     x = jnp.array([[[0.0, 1.0, 5.0], [2.0, 1.0, 0.0]]])
     test = EvalSet(x, jnp.array([[1, 0]]), jnp.array([[True, False]]), jnp.array([[True, True, True]]))
-    assert float(evaluate(Fixed(), test)[0]) == 0.0  # predicts 2, label 1; second row masked out
+    key = jax.random.key(0)
+    assert float(AccuracyEvaluator(test)(Fixed(), key)[0]) == 0.0  # predicts 2, label 1; second row masked out
     test = test._replace(classes=jnp.array([[True, True, False]]))
-    assert float(evaluate(Fixed(), test)[0]) == 1.0  # class 2 not allowed: predicts 1
+    assert float(AccuracyEvaluator(test)(Fixed(), key)[0]) == 1.0  # class 2 not allowed: predicts 1
 
 
 def test_wake_phase_learns_a_task(small_scenario):
     phase = wake(optax.sgd(0.1, momentum=0.5), epochs=5, batch_size=20, loss="mse")
     model = MLP((784, 64, 10), key=jax.random.key(0), dropout=0.0, init_scale=None)
     train = small_scenario.train
-    result = jax.jit(lambda m, k: continual_run(phase, m, train, small_scenario.test, None, k))(
-        model, jax.random.key(1)
-    )
-    assert float(result.accuracy[0, 0]) > 0.95
+    evaluate = AccuracyEvaluator(small_scenario.test)
+    result = jax.jit(lambda m, k: continual_run(phase, m, train, evaluate, None, k))(model, jax.random.key(1))
+    assert float(result.evaluation[0, 0]) > 0.95
     losses = result.metrics["loss"][0]
     assert losses[-1] < losses[0]
 
@@ -81,42 +81,44 @@ def test_wake_phase_learns_a_task(small_scenario):
 def test_wake_cross_entropy_head(small_scenario):
     phase = wake(optax.adam(1e-3), epochs=3, batch_size=20, loss="ce")
     model = MLP((784, 64, 10), key=jax.random.key(0), head="linear", init_scale=None)
-    result = continual_run(phase, model, small_scenario.train, small_scenario.test, None, jax.random.key(1))
-    assert float(result.accuracy[0, 0]) > 0.95
+    evaluate = AccuracyEvaluator(small_scenario.test)
+    result = continual_run(phase, model, small_scenario.train, evaluate, None, jax.random.key(1))
+    assert float(result.evaluation[0, 0]) > 0.95
 
 
 def test_vmapped_seeds_equal_seeds_run_one_by_one(small_scenario):
-    phase = sequence(wake(optax.sgd(0.1, momentum=0.5), epochs=2, batch_size=50), src_phase(MNIST_WINDOW, 300, 100))
-    hp = (None, reference_hparams())
-    args = (phase, small_model, small_scenario.train, small_scenario.test, hp)
+    phase = sequence(wake=wake(optax.sgd(0.1, momentum=0.5), epochs=2, batch_size=50), sleep=src_phase(MNIST_WINDOW))
+    hp = {"sleep": SRCPhaseHparams.create(reference_hparams(), 300, 100)}
+    args = (phase, small_model, small_scenario.train, AccuracyEvaluator(small_scenario.test), hp)
     together = run_seeds(*args, seeds=[0, 1, 2], chunk_size=3)
     chunked = run_seeds(*args, seeds=[0, 1, 2], chunk_size=2)  # the last chunk is padded
     for i, seed in enumerate([0, 1, 2]):
         alone = run_seeds(*args, seeds=[seed], chunk_size=1)
-        np.testing.assert_allclose(together.accuracy[i], alone.accuracy[0], atol=1e-6)
-        np.testing.assert_array_equal(together.metrics[1]["spikes"][i], alone.metrics[1]["spikes"][0])
-    np.testing.assert_allclose(chunked.accuracy, together.accuracy, atol=1e-6)
-    np.testing.assert_array_equal(chunked.metrics[1]["spikes"], together.metrics[1]["spikes"])
-    assert not np.array_equal(together.accuracy[0], together.accuracy[1])  # seeds differ
-    assert together.metrics[1]["spikes"][:, :, 1:].sum() > 0  # sleep really spiked
+        np.testing.assert_allclose(together.evaluation[i], alone.evaluation[0], atol=1e-6)
+        np.testing.assert_array_equal(together.metrics["sleep"]["spikes"][i], alone.metrics["sleep"]["spikes"][0])
+    np.testing.assert_allclose(chunked.evaluation, together.evaluation, atol=1e-6)
+    np.testing.assert_array_equal(chunked.metrics["sleep"]["spikes"], together.metrics["sleep"]["spikes"])
+    assert not np.array_equal(together.evaluation[0], together.evaluation[1])  # seeds differ
+    assert together.metrics["sleep"]["spikes"][:, :, 1:].sum() > 0  # sleep really spiked
 
 
 def test_same_seed_same_numbers(small_scenario):
     phase = wake(optax.sgd(0.1), epochs=1, batch_size=50)
-    a = run_seeds(phase, small_model, small_scenario.train, small_scenario.test, None, [7])
-    b = run_seeds(phase, small_model, small_scenario.train, small_scenario.test, None, [7])
-    np.testing.assert_array_equal(a.accuracy, b.accuracy)
+    evaluate = AccuracyEvaluator(small_scenario.test)
+    a = run_seeds(phase, small_model, small_scenario.train, evaluate, None, [7])
+    b = run_seeds(phase, small_model, small_scenario.train, evaluate, None, [7])
+    np.testing.assert_array_equal(a.evaluation, b.evaluation)
 
 
 def test_src_beats_finetuning_on_bundled_subset(bundled):
     """The reference protocol (784-1200-1200-10, reference hyperparameters and sleep lengths) on the
     bundled subset, one seed: fine-tuning keeps only the last task, SRC keeps a clear part of the rest."""
-    config = ProtocolConfig()
+    config = Config()
     scenario = make_scenario(bundled, config)
     final = {}
     for arm in ("finetune", "src"):
         phase, hparams, stream = make_arm(arm, scenario, config)
-        result = run_seeds(phase, make_model_fn(config), stream, scenario.test, hparams, [0])
-        final[arm] = metrics.overall_accuracy(result.accuracy[0, -1], scenario.test_sizes)
+        result = run_seeds(phase, make_model_fn(config), stream, AccuracyEvaluator(scenario.test), hparams, [0])
+        final[arm] = metrics.overall_accuracy(result.evaluation[0, -1], scenario.test_sizes)
     assert final["finetune"] < 0.21
     assert final["src"] > final["finetune"] + 0.15

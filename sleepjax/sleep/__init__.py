@@ -1,6 +1,6 @@
 """Sleep phases. ``src``: Sleep Replay Consolidation for ANNs viewed as spiking networks."""
 
-from sleepjax.sleep.mlp import check_src_compatible, layer_outputs, sleep_mlp, src_phase
+from sleepjax.sleep.mlp import SRCPhaseHparams, check_src_compatible, layer_outputs, sleep_mlp, src_phase
 from sleepjax.sleep.normalize import layer_factors, max_activations
 from sleepjax.sleep.plasticity import update_spiking_rows, weight_dependence
 from sleepjax.sleep.src import (
@@ -19,6 +19,7 @@ __all__ = [
     "REFERENCE_HPARAMS",
     "InputWindow",
     "SRCHparams",
+    "SRCPhaseHparams",
     "SleepStats",
     "check_src_compatible",
     "layer_outputs",

@@ -8,13 +8,15 @@ seen so far.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jax import lax
 
 from sleepjax.nets import MLP, weights_of, with_weights
-from sleepjax.phases import Phase, Task
+from sleepjax.phases import Phase, SupervisedTask
 from sleepjax.sleep.normalize import layer_factors, max_activations
 from sleepjax.sleep.src import InputWindow, SRCHparams, sleep, sleep_steps
 
@@ -82,23 +84,47 @@ def _sleep_on_statistics(model, mean_input, maxima, hparams, key, num_steps, win
     return with_weights(model, weights), stats, factors
 
 
-def src_phase(window: InputWindow | None = None, base_steps: int = 15000, steps_per_task: int = 5000) -> Phase:
+class SRCPhaseHparams(NamedTuple):
+    """Hyperparameters of :func:`src_phase`: the sleep's own and its schedule, all sweepable leaves.
+
+    Attributes:
+        src: the sleep hyperparameters (:class:`~sleepjax.sleep.src.SRCHparams`).
+        base_steps: sleep steps after the first task (integer array).
+        steps_per_task: extra steps per later task: after task ``k`` (0-based) the sleep runs
+            ``base_steps + k * steps_per_task`` steps, as in the reference protocol (15000, 5000).
+    """
+
+    src: SRCHparams
+    base_steps: jax.Array = jnp.asarray(15000, jnp.int32)
+    steps_per_task: jax.Array = jnp.asarray(5000, jnp.int32)
+
+    @classmethod
+    def create(cls, src: SRCHparams, base_steps: int = 15000, steps_per_task: int = 5000) -> SRCPhaseHparams:
+        """Checked hyperparameters from Python numbers (sleep lengths must be non-negative integers that
+        fit a 32-bit step counter over the run)."""
+        for name, value in (("base_steps", base_steps), ("steps_per_task", steps_per_task)):
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
+                raise ValueError(f"SRC sleep length {name} must be an integer in 0 .. 2**31 - 1, got {value!r}")
+        return cls(src, jnp.asarray(base_steps, jnp.int32), jnp.asarray(steps_per_task, jnp.int32))
+
+
+def src_phase(window: InputWindow | None = None) -> Phase:
     """SRC sleep after each task, as in the reference protocol.
 
-    After task ``k`` (0-based) it runs ``base_steps + k * steps_per_task`` steps, driven by the mean of
-    all training inputs seen so far and normalised on their activations (tasks ``0..k`` of
-    ``task.history``). No examples are replayed; the seen data only provide those statistics.
-    Hyperparameters: :class:`~sleepjax.sleep.src.SRCHparams`. Metrics: ``{"spikes", "factors"}``.
+    After task ``k`` (0-based) it runs ``base_steps + k * steps_per_task`` steps
+    (:class:`SRCPhaseHparams`), driven by the mean of all training inputs seen so far and normalised on
+    their activations (tasks ``0..k`` of ``task.history``, never a later one). No examples are replayed;
+    the seen data only provide those statistics. Metrics: ``{"spikes", "factors"}``.
     """
-    if base_steps < 0 or steps_per_task < 0:
-        raise ValueError(f"sleep lengths must be non-negative, got {base_steps} and {steps_per_task}")
 
     def init(params, key):
         del key
         check_src_compatible(params)
         return ()
 
-    def apply(model, state, task: Task, hparams: SRCHparams, key):
+    def apply(model, state, task: SupervisedTask, hparams: SRCPhaseHparams, key):
+        if not isinstance(hparams, SRCPhaseHparams):
+            raise TypeError(f"src_phase takes SRCPhaseHparams, got {type(hparams).__name__}")
         check_src_compatible(model)
         history = task.history
         forward = layer_outputs(model)
@@ -110,10 +136,11 @@ def src_phase(window: InputWindow | None = None, base_steps: int = 15000, steps_
             return total + x.sum(axis=0), jnp.maximum(maxima, max_activations(forward, x))
 
         seen = task.index + 1
-        total, maxima = lax.fori_loop(0, seen, accumulate, (jnp.zeros(history.shape[-1]), jnp.zeros(num_layers)))
+        zeros = (jnp.zeros(history.shape[-1], history.dtype), jnp.zeros(num_layers, history.dtype))
+        total, maxima = lax.fori_loop(0, seen, accumulate, zeros)
         mean_input = total / (seen * history.shape[1])
-        steps = sleep_steps(task.index, base_steps, steps_per_task)
-        model, stats, factors = _sleep_on_statistics(model, mean_input, maxima, hparams, key, steps, window)
+        steps = sleep_steps(task.index, hparams.base_steps, hparams.steps_per_task)
+        model, stats, factors = _sleep_on_statistics(model, mean_input, maxima, hparams.src, key, steps, window)
         return model, state, {"spikes": stats.spikes, "factors": factors}
 
     return Phase(init, apply)

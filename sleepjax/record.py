@@ -1,0 +1,246 @@
+"""Resumable JSON records: one layer for every experiment and the sweep, so that nothing finished is lost.
+
+A record is a JSON file holding what identifies a run (``identity``: the settings and a fingerprint of
+the data), the environment it ran in, and the finished units of work grouped by arm or condition
+(``record[groups_key][group]["runs"][seed]``). Experiments store each unit as soon as it is finished
+and save; rerunning the same command opens the record and runs only what is missing.
+
+What this layer guarantees:
+
+* :func:`check_writable` refuses an unusable output path *before* anything is computed (a directory, a
+  parent that is a file, a read-only directory);
+* :meth:`Record.save` writes through a fresh, unpredictably named temporary file in the same directory
+  and atomically replaces the record, so a crash never leaves half a file and a link planted at a
+  predictable temporary name is never followed;
+* :meth:`Record.open` validates an existing file (JSON object, format, fields and every stored unit, via
+  the experiment's own check) and raises :class:`RecordError` naming the file and the field, leaving the
+  file untouched; a record made with other settings is refused with the fields that differ;
+* a change of package versions or backend between sessions is appended to ``environment_history``
+  rather than silently overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import jax
+
+FORMAT = "sleepjax-record/1"
+
+UnitCheck = Callable[[str, str, Any], None]
+"""``check(group, seed, unit)`` raises :class:`RecordError` (via :func:`require`) for a malformed unit."""
+
+
+class RecordError(ValueError):
+    """A record file that cannot be used; the message names the file and the field."""
+
+
+def require(condition: bool, field: str, problem: str) -> None:
+    """Raise :class:`RecordError` ``"field <field>: <problem>"`` unless ``condition`` (the file name is
+    added by :meth:`Record.open`)."""
+    if not condition:
+        raise RecordError(f"field {field}: {problem}")
+
+
+def is_number(value: Any) -> bool:
+    """A finite JSON number (not a bool)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def check_matrix(value: Any, field: str, shape: tuple[int, int], low: float = 0.0, high: float = 1.0) -> None:
+    """Require a list of ``shape[0]`` lists of ``shape[1]`` finite numbers in ``[low, high]``."""
+    ok = (
+        isinstance(value, list)
+        and len(value) == shape[0]
+        and all(isinstance(row, list) and len(row) == shape[1] for row in value)
+    )
+    require(ok, field, f"expected a {shape[0]}x{shape[1]} matrix")
+    bad = [v for row in value for v in row if not (is_number(v) and low <= v <= high)]
+    require(not bad, field, f"values must be numbers in [{low}, {high}], found {bad[0]!r}" if bad else "")
+
+
+def environment() -> dict:
+    """Versions of Python, sleepjax and its main dependencies, and the JAX backend and devices."""
+    versions = {"python": platform.python_version()}
+    for name in ("sleepjax", "jax", "jaxlib", "optax", "equinox", "numpy"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return {"versions": versions, "backend": jax.default_backend(), "devices": [str(d) for d in jax.devices()]}
+
+
+def check_writable(path: str | os.PathLike) -> Path:
+    """Refuse an output path that could not be written, before any computing starts.
+
+    Creates missing parent directories. Raises :class:`RecordError` if ``path`` is a directory, if a
+    parent is a file, or if the directory does not accept new files.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise RecordError(f"{path}: is a directory; --out needs a file name, e.g. {path / 'record.json'}")
+    parent = path.parent
+    for ancestor in [parent, *parent.parents]:
+        if ancestor.exists() and not ancestor.is_dir():
+            raise RecordError(f"{path}: cannot create the record there, {ancestor} is a file, not a directory")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=parent, prefix=f".{path.name}.", suffix=".probe"):
+            pass
+    except OSError as err:
+        raise RecordError(f"{path}: cannot write in {parent} ({err.strerror or err})") from None
+    if path.exists() and not os.access(path, os.W_OK):
+        raise RecordError(f"{path}: the existing record is not writable")
+    return path
+
+
+def write_atomic(path: Path, data: Mapping) -> None:
+    """Write ``data`` as JSON to ``path`` through a unique temporary file and an atomic replace."""
+    text = json.dumps(data, indent=1, allow_nan=False)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def differences(stored: Any, wanted: Any, prefix: str = "") -> list[str]:
+    """Dotted names of the fields where two JSON values differ (leaves and missing keys)."""
+    if isinstance(stored, dict) and isinstance(wanted, dict):
+        out = []
+        for key in sorted(set(stored) | set(wanted), key=str):
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if key not in stored or key not in wanted:
+                out.append(name)
+            else:
+                out.extend(differences(stored[key], wanted[key], name))
+        return out
+    return [] if stored == wanted else [prefix or "(whole value)"]
+
+
+def as_json(value: Any) -> Any:
+    """``value`` as it reads back from JSON (tuples become lists), for comparing with a stored record."""
+    return json.loads(json.dumps(value))
+
+
+class Record:
+    """An experiment's record: ``data`` (the JSON object) and where it is kept (``path``, or ``None`` for
+    a run without ``--out``)."""
+
+    def __init__(self, path: Path | None, data: dict, groups_key: str):
+        self.path = path
+        self.data = data
+        self.groups_key = groups_key
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike | None,
+        experiment: str,
+        identity: Mapping,
+        groups_key: str,
+        check_unit: UnitCheck,
+        groups: Sequence[str] | None = None,
+    ) -> Record:
+        """The record at ``path`` if it exists and was made with the same ``identity``; else a new one.
+
+        ``groups`` lists the group names (arms, conditions) the experiment knows; ``check_unit`` checks
+        one stored run.
+
+        Raises :class:`RecordError` (naming the file and the field) for an unreadable, malformed or
+        foreign record; the file is left untouched.
+        """
+        identity = as_json(identity)
+        fresh = {
+            "format": FORMAT,
+            "experiment": experiment,
+            "identity": identity,
+            "environment": environment(),
+            "environment_history": [],
+            groups_key: {},
+        }
+        if path is None:
+            return cls(None, fresh, groups_key)
+        path = check_writable(path)
+        if not path.exists():
+            return cls(path, fresh, groups_key)
+        try:
+            data = json.loads(path.read_bytes().decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise RecordError(f"{path}: not a JSON record ({err}); move it away or choose another --out") from None
+        except OSError as err:
+            raise RecordError(f"{path}: cannot read the existing record ({err.strerror or err})") from None
+        try:
+            cls._validate(data, experiment, groups_key, check_unit, groups)
+        except RecordError as err:
+            raise RecordError(f"{path}: {err}; the file was left as it is") from None
+        changed = differences(data["identity"], identity)
+        if changed:
+            raise RecordError(
+                f"{path}: holds a record made with other settings (differing: {', '.join(changed)}); "
+                "choose another --out, or rerun with the settings it was made with to resume it"
+            )
+        record = cls(path, data, groups_key)
+        record._note_environment(environment())
+        return record
+
+    @staticmethod
+    def _validate(data: Any, experiment: str, groups_key: str, check_unit: UnitCheck, known) -> None:
+        require(isinstance(data, dict), "(top level)", f"expected a JSON object, got {type(data).__name__}")
+        require(data.get("format") == FORMAT, "format", f"expected {FORMAT!r}, got {data.get('format')!r}")
+        require(
+            data.get("experiment") == experiment,
+            "experiment",
+            f"this is a record of {data.get('experiment')!r}, not {experiment!r}",
+        )
+        require(isinstance(data.get("identity"), dict), "identity", "missing or not an object")
+        require(isinstance(data.get("environment"), dict), "environment", "missing or not an object")
+        require(isinstance(data.get("environment_history"), list), "environment_history", "missing or not a list")
+        groups = data.get(groups_key)
+        require(isinstance(groups, dict), groups_key, "missing or not an object")
+        for group, entry in groups.items():
+            field = f"{groups_key}.{group}"
+            require(known is None or group in known, field, f"unknown name; expected one of {list(known or [])}")
+            require(isinstance(entry, dict), field, "expected an object")
+            require(isinstance(entry.get("runs"), dict), f"{field}.runs", "missing or not an object")
+            for seed, unit in entry["runs"].items():
+                require(seed.isdigit() and int(seed) < 2**32, f"{field}.runs.{seed}", "run keys must be seeds")
+                require(isinstance(unit, dict), f"{field}.runs.{seed}", "expected an object")
+                check_unit(group, seed, unit)
+
+    def _note_environment(self, now: dict) -> None:
+        before = self.data["environment"]
+        if before != now:
+            finished = sum(len(g["runs"]) for g in self.data[self.groups_key].values())
+            self.data["environment_history"].append(dict(before, runs_before_change=finished))
+            self.data["environment"] = now
+
+    def group(self, name: str, **fields) -> dict:
+        """The entry of group ``name`` (created with ``fields`` and no runs if new)."""
+        return self.data[self.groups_key].setdefault(name, {**as_json(fields), "runs": {}})
+
+    def finished(self, group: str) -> set[int]:
+        """Seeds of ``group`` already in the record."""
+        return {int(s) for s in self.data[self.groups_key].get(group, {}).get("runs", {})}
+
+    def num_finished(self) -> int:
+        """Finished units over all groups."""
+        return sum(len(g["runs"]) for g in self.data[self.groups_key].values())
+
+    def save(self) -> None:
+        """Write the record (no-op without a path)."""
+        if self.path is not None:
+            write_atomic(self.path, self.data)

@@ -1,0 +1,92 @@
+"""Named SRC hyperparameter vectors and vector files, for ``--src-hparams NAME_OR_FILE``.
+
+A vector is a :class:`~sleepjax.sleep.mlp.SRCPhaseHparams`: the sleep's hyperparameters and its
+schedule. The named ones are the published reference vectors (with the reference schedule, 15,000 steps
+after the first task and 5,000 more per later task). A vector file is a JSON object with the fields of
+:class:`~sleepjax.sleep.src.SRCHparams` (``beta`` a list, one entry per layer; fields left out take their
+defaults) and optionally ``base_steps`` and ``steps_per_task``; ``sleepjax sweep`` and ``sleepjax tune``
+write such files.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from sleepjax.sleep.mlp import SRCPhaseHparams
+from sleepjax.sleep.src import REFERENCE_HPARAMS, SRCHparams
+
+SCHEDULE_FIELDS = ("base_steps", "steps_per_task")
+
+
+def named_vectors() -> dict[str, SRCPhaseHparams]:
+    """Every vector that can be selected by name."""
+    return {name: SRCPhaseHparams.create(hp) for name, hp in REFERENCE_HPARAMS.items()}
+
+
+def vector_to_json(vector: SRCPhaseHparams) -> dict:
+    """The JSON form of a vector (what :func:`load_vector` reads back)."""
+    out = {name: np.asarray(value).tolist() for name, value in vector.src._asdict().items()}
+    out.update({name: int(getattr(vector, name)) for name in SCHEDULE_FIELDS})
+    return out
+
+
+def vector_from_json(data, where: str) -> SRCPhaseHparams:
+    """Build a vector from its JSON form; ``ValueError`` naming ``where`` and the field when malformed."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{where}: an SRC vector must be a JSON object, got {type(data).__name__}")
+    known = set(SRCHparams._fields) | set(SCHEDULE_FIELDS)
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"{where}: unknown SRC hyperparameter(s) {unknown}; known: {sorted(known)}")
+    required = [f for f in SRCHparams._fields if f not in SRCHparams._field_defaults]
+    missing = [f for f in required if f not in data]
+    if missing:
+        raise ValueError(f"{where}: missing SRC hyperparameter(s) {missing}")
+    values = {}
+    for name in SRCHparams._fields:
+        if name not in data:
+            continue
+        value = data[name]
+        flat = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in flat):
+            raise ValueError(f"{where}: SRC hyperparameter {name} must be finite numbers, got {value!r}")
+        values[name] = value
+    schedule = {}
+    for name in SCHEDULE_FIELDS:
+        if name in data:
+            schedule[name] = data[name]
+    return SRCPhaseHparams.create(SRCHparams.create(**values), **schedule)
+
+
+def load_vector(name_or_path: str | os.PathLike) -> tuple[str, SRCPhaseHparams]:
+    """``(label, vector)`` for a vector name (see :func:`named_vectors`) or a JSON vector file."""
+    vectors = named_vectors()
+    if str(name_or_path) in vectors:
+        return str(name_or_path), vectors[str(name_or_path)]
+    path = Path(name_or_path)
+    if not path.suffix == ".json" and not path.exists():
+        raise ValueError(f"unknown SRC vector {str(name_or_path)!r}; choose from {sorted(vectors)} or a .json file")
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ValueError(f"{path}: SRC vector file not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path}: not a readable JSON SRC vector ({err})") from None
+    return str(path), vector_from_json(data, str(path))
+
+
+def save_vector(path: str | os.PathLike, vector: SRCPhaseHparams) -> None:
+    """Write ``vector`` as a JSON vector file."""
+    Path(path).write_text(json.dumps(vector_to_json(vector), indent=1) + "\n")
+
+
+def stack_vectors(vectors: list[SRCPhaseHparams]) -> SRCPhaseHparams:
+    """Stack vectors along a new leading configuration axis (for vmapped sweeps)."""
+    return jax.tree.map(lambda *leaves: jnp.stack(leaves), *vectors)
