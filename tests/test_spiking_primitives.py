@@ -51,6 +51,9 @@ def test_rulkov_one_step_by_hand():
     assert float(new.i) == pytest.approx(-2.5 - 0.00025 + 0.00003 + 0.0001, abs=1e-6)
     assert float(new.v_prev) == -0.5
     assert not bool(spike)
+    # sigma_e scales the input's drive of the slow variable: sigma_e = 2 adds 0.0005 * 2 * 0.2 instead
+    new, _ = rulkov_step(state, jnp.array(0.2), p._replace(sigma_e=2.0))
+    assert float(new.i) == pytest.approx(-2.5 - 0.00025 + 0.00003 + 0.0002, abs=1e-6)
 
 
 def test_rulkov_follows_the_map_on_a_known_input_through_spikes():
@@ -78,6 +81,9 @@ def test_rulkov_branches():
     p = RulkovParams()
     # third branch is taken after the peak: V > 0 with V_prev > 0 gives -1
     new, _ = rulkov_step(RulkovState(jnp.array(1.0), jnp.array(0.5), jnp.array(-2.8)), jnp.array(0.0), p)
+    assert float(new.v) == -1.0
+    # ... even when V lies below the peak value alpha + u = 0.85
+    new, _ = rulkov_step(RulkovState(jnp.array(0.3), jnp.array(0.5), jnp.array(-2.8)), jnp.array(0.0), p)
     assert float(new.v) == -1.0
     # second branch: V in (0, alpha + u) and V_prev <= 0 gives the peak alpha + u = 3.65 - 2.8
     new, spike = rulkov_step(RulkovState(jnp.array(0.3), jnp.array(-0.5), jnp.array(-2.8)), jnp.array(0.0), p)
