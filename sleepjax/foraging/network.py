@@ -94,6 +94,9 @@ class Hparams(NamedTuple):
     in_total: float = 0.45
     w_in_max: float = 0.055
     out_total: float = 20.0
+    # initial hidden->output weights are u ** init_power, u uniform in [0, 1] (OPEN: a heavy tail,
+    # power > 1, makes outputs answer a view unequally, so that a reward credits the move made)
+    init_power: float = 1.0
     w_sleep: float = 1.0
     # rewarded STDP (paper) and its activity normalisation (OPEN: running-average rate)
     s_reward: float = 1.0
@@ -163,7 +166,7 @@ def init_agent(key: jax.Array, config: NetConfig, hp: Hparams) -> Agent:
     w_in = jax.random.uniform(k_in, (config.n_hidden, config.fan_in), dtype)
     w_in = jnp.minimum(w_in * (hp.in_total / jnp.sum(w_in, axis=1))[:, None], hp.w_in_max)
     target = jnp.full((config.n_out,), hp.out_total, dtype)
-    w_out = scale_inputs(jax.random.uniform(k_out, (config.n_hidden, config.n_out), dtype), target)
+    w_out = scale_inputs(jax.random.uniform(k_out, (config.n_hidden, config.n_out), dtype) ** hp.init_power, target)
     return Agent(
         in_idx.astype(jnp.int32),
         w_in,
