@@ -3,7 +3,7 @@
 ``sleepjax run split-mnist`` runs the reference SRC experiment (arms fine-tune, SRC, joint) for several
 seeds, prints a table of mean ± SD final accuracies and writes a resumable JSON record.
 ``sleepjax run foraging`` runs the spiking foraging agent's six conditions over several trials and prints
-their pattern discriminability next to the published table.
+their pattern discriminability next to the published table; ``sleepjax run lca`` the spiking sparse coding.
 
 Every user mistake ends in one line ``sleepjax: error: ...`` and exit code 2 (argument syntax errors:
 argparse's usage line and exit code 2); Ctrl-C stops after the run in progress is saved, with exit code
@@ -13,13 +13,14 @@ argparse's usage line and exit code 2); Ctrl-C stops after the run in progress i
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
 from sleepjax.data import DATA_DIR_ENV, SOURCES, DataError, load_mnist
 from sleepjax.interrupt import Interrupted, stop_at_safe_point
-from sleepjax.protocols import foraging, split_mnist
-from sleepjax.record import RecordError, check_writable
+from sleepjax.protocols import foraging, lca, split_mnist
+from sleepjax.record import RecordError, check_writable, write_atomic
 
 USER_ERRORS = (DataError, RecordError, ValueError, ImportError, OSError)
 
@@ -71,24 +72,23 @@ def parse_task_classes(text: str) -> tuple[tuple[int, ...], ...]:
     return tasks
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+def int_at_least(minimum: int, what: str):
+    """An argparse type: an integer of at least ``minimum`` (``what`` names it in the error)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a {what} integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a {what} integer, got {value}")
+        return value
+
+    return parse
 
 
-def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
-    return value
+positive_int = int_at_least(1, "positive")
+non_negative_int = int_at_least(0, "non-negative")
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:
@@ -216,6 +216,43 @@ def add_foraging(sub) -> None:
     p.set_defaults(handler=run_foraging)
 
 
+def parse_floats(text: str) -> list[float]:
+    """``"0.5,2,8"``: a comma-separated list of non-negative numbers."""
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+    if not values or any(not v >= 0 or v == float("inf") for v in values):
+        raise argparse.ArgumentTypeError(f"expected comma-separated finite non-negative numbers, got {text!r}")
+    return values
+
+
+def add_lca(sub) -> None:
+    p = sub.add_parser("lca", help="spiking sparse coding: Hebbian dictionary learning with and without noise sleep")
+    p.add_argument("--seeds", type=parse_seeds, default=[0], help="number of seeds (0..N-1) or a list (default: 1)")
+    add_data(p)
+    p.add_argument(
+        "--chunk-size",
+        type=positive_int,
+        default=None,
+        help="seeds per compiled (vmapped) call (default: all on an accelerator, 1 on the CPU)",
+    )
+    defaults = lca.Config()
+    p.add_argument("--blocks", type=positive_int, default=defaults.blocks, help="blocks of training patches")
+    p.add_argument("--patches-per-block", type=positive_int, default=defaults.patches_per_block)
+    p.add_argument("--preprocessing", choices=lca.PREPROCESSING, default=defaults.preprocessing)
+    p.add_argument("--sleep-seconds", type=float, default=defaults.sleep_seconds, help="sleep length after a block")
+    p.add_argument("--sleep-level", type=float, default=defaults.sleep_level, help="mean noise level of the sleeps")
+    p.add_argument("--sleep-frequency", type=float, default=defaults.sleep_frequency, help="sinusoid frequency (Hz)")
+    p.add_argument(
+        "--tiny", action="store_true", help="a few-second version (16 neurons, 3 short blocks) for smoke tests"
+    )
+    p.add_argument("--sweep-freq", type=parse_floats, default=None, help="sweep sinusoid frequencies, e.g. 0.5,2,8,32")
+    p.add_argument("--sweep-amp", type=parse_floats, default=None, help="sweep noise levels (offset = amplitude)")
+    add_common(p)
+    p.set_defaults(handler=run_lca)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sleepjax", description="Continual learning with sleep phases in JAX.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -223,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     experiments = run.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
     add_split_mnist(experiments)
     add_foraging(experiments)
+    add_lca(experiments)
     return parser
 
 
@@ -265,6 +303,43 @@ def run_split_mnist(args) -> int:
         from sleepjax import plots
 
         for path in plots.split_mnist_figures(record, plot_dir):
+            print(f"figure written to {path}")
+    if args.out:
+        print(f"\nrecord written to {args.out}")
+    return 0
+
+
+def run_lca(args) -> int:
+    if (args.sweep_freq is None) != (args.sweep_amp is None):
+        raise ValueError("--sweep-freq and --sweep-amp go together")
+    base = lca.Config.tiny() if args.tiny else lca.Config()
+    chosen = {
+        "preprocessing": args.preprocessing,
+        "sleep_seconds": args.sleep_seconds,
+        "sleep_level": args.sleep_level,
+        "sleep_frequency": args.sleep_frequency,
+    }
+    if not args.tiny:
+        chosen.update(blocks=args.blocks, patches_per_block=args.patches_per_block)
+    config = dataclasses.replace(base, **chosen)
+    plot_dir = check_plot_dir(args.plot)
+    if args.out is not None:
+        check_writable(args.out)
+    dataset = load_mnist(args.source, args.data_dir)
+    print(f"data: {dataset.source}", flush=True)
+    record = lca.run(dataset, args.seeds, config, args.out, args.chunk_size, progress=not args.no_progress)
+    print(f"\nspiking LCA after {config.blocks} x {config.patches_per_block} patches, mean ± SD over seeds")
+    print(lca.format_results(record))
+    if args.sweep_freq is not None:
+        print(f"\nsweep: sinusoidal sleep, {len(args.sweep_freq)} x {len(args.sweep_amp)} settings vmapped", flush=True)
+        record["sweep"] = lca.sweep(dataset, args.sweep_freq, args.sweep_amp, config, seed=args.seeds[0])
+        if args.out is not None:
+            write_atomic(Path(args.out), record)
+        print(lca.format_sweep(record["sweep"]))
+    if plot_dir is not None:
+        from sleepjax.lca import plots as lca_plots
+
+        for path in lca_plots.figures(record, plot_dir):
             print(f"figure written to {path}")
     if args.out:
         print(f"\nrecord written to {args.out}")

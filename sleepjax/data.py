@@ -20,15 +20,19 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import math
 import os
+import zipfile
 import zlib
 from importlib import resources
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 __all__ = [
     "DATA_DIR_ENV",
+    "MAX_IDX_PAYLOAD_BYTES",
     "NUM_CLASSES",
     "SOURCES",
     "DataError",
@@ -53,6 +57,15 @@ IMAGE_PIXELS = 28 * 28
 # idx magic number -> (number of dimensions, description).  Both MNIST file
 # kinds hold unsigned bytes (type code 0x08); the last magic byte is the rank.
 _IDX_KINDS = {0x00000803: (3, "idx3 images"), 0x00000801: (1, "idx1 labels")}
+
+# Shapes read_idx_dir demands of each MNIST file kind (None: any number of examples).
+_IDX_SHAPES = {"images": (None, 28, 28), "labels": (None,)}
+
+MAX_IDX_PAYLOAD_BYTES = 2**30
+"""Largest idx payload read (1 GiB, about 1.4 million 28x28 images, 23 times MNIST's training set):
+a header promising more is reported as corrupt rather than read into memory."""
+
+_READ_CHUNK_BYTES = 2**20
 
 # Standard MNIST file stems: (train images, train labels, test images, test labels).
 _IDX_STEMS = (
@@ -135,63 +148,107 @@ def _make_dataset(x_train, y_train, x_test, y_test, source: str) -> Dataset:
     return Dataset(images(x_train), labels(y_train), images(x_test), labels(y_test), source)
 
 
-def read_idx(path: str | os.PathLike) -> np.ndarray:
+def read_idx(path: str | os.PathLike, shape: tuple[int | None, ...] | None = None) -> np.ndarray:
     """Parse an MNIST idx file (gzip-compressed if its name ends in ``.gz``).
 
     The idx format is a big-endian int32 magic number (2051 for 3-D uint8
     images, 2049 for 1-D uint8 labels), one big-endian int32 per dimension,
     then exactly ``prod(dims)`` bytes of payload.  Every part is validated so
-    that a truncated download or a wrong file is reported here, by name.
+    that a truncated download or a wrong file is reported here, by name.  The
+    header is checked before the payload is read, and no more than the
+    header promises (plus one byte, to detect trailing data) is ever read, so
+    a corrupt header or a gzip bomb cannot exhaust memory.
 
     Args:
         path: the idx file.
+        shape: the expected shape, ``None`` for a free dimension (e.g.
+            ``(None, 28, 28)`` for MNIST images); ``None`` accepts any shape.
 
     Returns:
         A read-only uint8 array with the shape given by the header.
 
     Raises:
-        DataError: if the file is missing, is not valid gzip, has an unknown
-            magic number, or its payload length does not match its header.
+        DataError: if the file is missing, unreadable, a directory, empty,
+            not valid gzip, has an unknown magic number, a header that does
+            not match ``shape`` or promises more than
+            :data:`MAX_IDX_PAYLOAD_BYTES`, or a payload whose length does not
+            match its header.
     """
     path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory, not an idx file")
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as f:
-                data = f.read()
-        else:
-            data = path.read_bytes()
+        with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as f:
+            return _parse_idx(path, f, shape)
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
+    except PermissionError:
+        raise DataError(f"{path}: permission denied; make the file readable") from None
     except (gzip.BadGzipFile, EOFError, zlib.error) as e:
         raise DataError(f"{path}: not a valid gzip file ({e})") from None
     except OSError as e:
         raise DataError(f"{path}: cannot read file ({e})") from None
 
-    if len(data) < 4:
-        raise DataError(f"{path}: truncated header, file has only {len(data)} bytes")
-    magic = int.from_bytes(data[:4], "big")
+
+def _read_at_most(f: BinaryIO, n: int) -> bytes:
+    """Read up to ``n`` bytes in bounded chunks, so memory follows the data actually present."""
+    chunks, remaining = [], n
+    while remaining > 0:
+        chunk = f.read(min(remaining, _READ_CHUNK_BYTES))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def _parse_idx(path: Path, f: BinaryIO, shape: tuple[int | None, ...] | None) -> np.ndarray:
+    """Read and validate the idx header and payload from the open file ``f`` (see :func:`read_idx`)."""
+    head = _read_at_most(f, 4)
+    if not head:
+        raise DataError(f"{path}: empty file")
+    if len(head) < 4:
+        raise DataError(f"{path}: truncated header, file has only {len(head)} bytes")
+    magic = int.from_bytes(head, "big")
     if magic not in _IDX_KINDS:
         expected = " or ".join(f"{m} ({desc})" for m, (_, desc) in _IDX_KINDS.items())
         raise DataError(f"{path}: bad magic number {magic}, expected {expected}")
     ndim, desc = _IDX_KINDS[magic]
 
-    header_len = 4 + 4 * ndim
-    if len(data) < header_len:
-        raise DataError(f"{path}: truncated header, expected {header_len} bytes for {desc}, found {len(data)}")
-    dims = tuple(int(d) for d in np.frombuffer(data, ">i4", count=ndim, offset=4))
+    dims_bytes = _read_at_most(f, 4 * ndim)
+    if len(dims_bytes) < 4 * ndim:
+        raise DataError(
+            f"{path}: truncated header, expected {4 + 4 * ndim} bytes for {desc}, found {4 + len(dims_bytes)}"
+        )
+    dims = tuple(int.from_bytes(dims_bytes[i : i + 4], "big", signed=True) for i in range(0, 4 * ndim, 4))
     if any(d < 0 for d in dims):
         raise DataError(f"{path}: negative dimension in header {dims}")
+    if shape is not None and (
+        len(dims) != len(shape) or any(want is not None and d != want for d, want in zip(dims, shape))
+    ):
+        wanted = "(" + ", ".join("N" if w is None else str(w) for w in shape) + ")"
+        raise DataError(f"{path}: expected an idx array of shape {wanted}, the header says {dims} ({desc})")
 
-    expected_len, found_len = int(np.prod(dims)), len(data) - header_len
-    if found_len < expected_len:
-        raise DataError(f"{path}: truncated payload, expected {expected_len} bytes, found {found_len}")
-    if found_len > expected_len:
-        raise DataError(f"{path}: {found_len - expected_len} trailing bytes after the {expected_len}-byte payload")
-    return np.frombuffer(data, np.uint8, offset=header_len).reshape(dims)
+    expected_len = math.prod(dims)  # Python ints: no overflow however absurd the header
+    if expected_len > MAX_IDX_PAYLOAD_BYTES:
+        raise DataError(
+            f"{path}: header dimensions {dims} promise {expected_len} bytes, more than the "
+            f"{MAX_IDX_PAYLOAD_BYTES} sleepjax reads; the header is corrupt or this is not MNIST"
+        )
+    payload = _read_at_most(f, expected_len + 1)
+    if len(payload) < expected_len:
+        raise DataError(f"{path}: truncated payload, header {dims} promises {expected_len} bytes, found {len(payload)}")
+    if len(payload) > expected_len:
+        raise DataError(f"{path}: trailing data after the {expected_len}-byte payload that header {dims} promises")
+    return np.frombuffer(payload, np.uint8).reshape(dims)
 
 
 def _find_idx_files(data_dir: Path) -> list[Path]:
     """Locate the four MNIST idx files in ``data_dir``, preferring ``.gz`` names.
+
+    Anything that exists under an expected name is returned (a directory or
+    an unreadable file is then reported by :func:`read_idx`, by name, rather
+    than as missing).
 
     Raises:
         DataError: listing every file that is missing, and how to point
@@ -205,7 +262,7 @@ def _find_idx_files(data_dir: Path) -> list[Path]:
     found, missing = [], []
     for stem in _IDX_STEMS:
         candidates = [data_dir / f"{stem}.gz", data_dir / stem]
-        existing = [p for p in candidates if p.is_file()]
+        existing = [p for p in candidates if p.exists()]
         if existing:
             found.append(existing[0])
         else:
@@ -226,20 +283,24 @@ def read_idx_dir(data_dir: str | os.PathLike) -> tuple[np.ndarray, ...]:
     or not (``train-images-idx3-ubyte``); the ``.gz`` file wins if both exist.
 
     Returns:
-        ``(x_train, y_train, x_test, y_test)``: images ``(N, rows, cols)`` and
-        labels ``(N,)``, exactly as stored in the files.
+        ``(x_train, y_train, x_test, y_test)``: images ``(N, 28, 28)`` and
+        labels ``(N,)`` with values in ``0..9``, exactly as stored in the files.
 
     Raises:
-        DataError: if a file is missing or corrupt, holds the wrong kind of
-            record, or an image file and its label file disagree in length.
+        DataError: naming the file, if one is missing or corrupt, holds the
+            wrong kind of record, images that are not 28x28, no examples,
+            labels outside 0..9, or an image file and its label file disagree
+            in length.
     """
     paths = _find_idx_files(Path(data_dir))
     arrays = []
-    for path, want_ndim in zip(paths, (3, 1, 3, 1), strict=True):
-        array = read_idx(path)
-        if array.ndim != want_ndim:
-            kind = "images" if want_ndim == 3 else "labels"
-            raise DataError(f"{path}: expected {kind} ({want_ndim}-D), found a {array.ndim}-D idx array")
+    for path, kind in zip(paths, ("images", "labels", "images", "labels"), strict=True):
+        array = read_idx(path, _IDX_SHAPES[kind])
+        if len(array) == 0:
+            raise DataError(f"{path}: holds no {kind}")
+        if kind == "labels" and array.max() >= NUM_CLASSES:
+            bad = int(np.argmax(array >= NUM_CLASSES))
+            raise DataError(f"{path}: label {array[bad]} at index {bad} is outside 0..{NUM_CLASSES - 1}")
         arrays.append(array)
     for i in (0, 2):
         if len(arrays[i]) != len(arrays[i + 1]):
@@ -252,17 +313,13 @@ def read_idx_dir(data_dir: str | os.PathLike) -> tuple[np.ndarray, ...]:
 def load_idx_dir(data_dir: str | os.PathLike) -> Dataset:
     """Load MNIST from the four standard idx files in ``data_dir``.
 
-    See :func:`read_idx_dir` for the accepted file names.
+    See :func:`read_idx_dir` for the accepted file names and the checks made.
 
     Raises:
         DataError: if the files are missing, corrupt or inconsistent, or hold
             images that are not 28x28 or labels outside 0..9.
     """
-    arrays = read_idx_dir(data_dir)
-    try:
-        return _make_dataset(*arrays, source=f"idx files in {data_dir}")
-    except ValueError as e:
-        raise DataError(f"{data_dir}: {e}") from None
+    return _make_dataset(*read_idx_dir(data_dir), source=f"idx files in {data_dir}")
 
 
 def load_tfds(data_dir: str | os.PathLike | None = None) -> Dataset:
@@ -299,17 +356,55 @@ def load_bundled() -> Dataset:
     It holds the first 600 training and first 200 test images of each digit
     (6000 / 2000), built by ``experiments/make_mnist_subset.py``; enough for
     examples and tests to run offline.
+
+    Raises:
+        DataError: naming the file, if it is missing or corrupt.
     """
-    resource = resources.files("sleepjax").joinpath(_BUNDLED_FILE)
+    return _load_npz(resources.files("sleepjax").joinpath(_BUNDLED_FILE))
+
+
+def _load_npz(resource) -> Dataset:
+    """Load a Dataset from an npz archive like the bundled subset.
+
+    Args:
+        resource: a path or ``importlib.resources`` traversable naming an npz
+            archive that holds uint8 images ``x_train``, ``x_test`` of shape
+            ``(N, 28, 28)`` and integer labels ``y_train``, ``y_test`` ``(N,)``.
+
+    Raises:
+        DataError: naming the file, if it is missing, not a readable npz
+            archive, lacks an array, or holds arrays of the wrong dtype,
+            shape or range.
+    """
     if not resource.is_file():
         raise DataError(
             f"{resource}: bundled subset not found; the installation is "
             f"incomplete (rebuild with experiments/make_mnist_subset.py)"
         )
-    with resource.open("rb") as f, np.load(f) as npz:
-        arrays = [npz[k] for k in ("x_train", "y_train", "x_test", "y_test")]
+    keys = ("x_train", "y_train", "x_test", "y_test")
+    try:
+        with resource.open("rb") as f:
+            loaded = np.load(f)
+            contents = dict(loaded.items()) if isinstance(loaded, np.lib.npyio.NpzFile) else None
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as e:
+        raise DataError(f"{resource}: corrupt npz archive ({e}); reinstall sleepjax") from None
+    if contents is None:
+        raise DataError(f"{resource}: not an npz archive (found a single {type(loaded).__name__})")
+    missing = [k for k in keys if k not in contents]
+    if missing:
+        raise DataError(f"{resource}: npz archive lacks the array(s) {', '.join(missing)}")
+    arrays = [contents[k] for k in keys]
+    for key, array in zip(keys, arrays, strict=True):
+        want_images = key.startswith("x")
+        if want_images and (array.dtype != np.uint8 or array.shape[1:] != (28, 28)):
+            raise DataError(f"{resource}: {key} must be uint8 images (N, 28, 28), got {array.dtype} {array.shape}")
+        if not want_images and array.dtype.kind not in "iu":
+            raise DataError(f"{resource}: {key} must hold integer labels, got dtype {array.dtype}")
     n_train, n_test = len(arrays[0]), len(arrays[2])
-    return _make_dataset(*arrays, source=f"bundled subset ({n_train} train / {n_test} test)")
+    try:
+        return _make_dataset(*arrays, source=f"bundled subset ({n_train} train / {n_test} test)")
+    except ValueError as e:
+        raise DataError(f"{resource}: {e}") from None
 
 
 def load_mnist(source: str = "auto", data_dir: str | os.PathLike | None = None) -> Dataset:

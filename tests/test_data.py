@@ -1,6 +1,7 @@
 """Tests for sleepjax.data: idx parsing, error reporting, and the three MNIST sources."""
 
 import gzip
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -63,7 +64,8 @@ def test_read_idx_bad_magic_names_file(tmp_path):
 def test_read_idx_truncated_payload(tmp_path):
     raw = idx_bytes(np.zeros((3, 4, 5), np.uint8))[:-7]
     path = write_idx(tmp_path / "x.gz", raw)
-    with pytest.raises(DataError, match="truncated payload, expected 60 bytes, found 53"):
+    # 3 * 4 * 5 = 60 bytes promised, 60 - 7 = 53 present
+    with pytest.raises(DataError, match=r"x\.gz: truncated payload, header \(3, 4, 5\) promises 60 bytes, found 53"):
         data.read_idx(path)
 
 
@@ -75,7 +77,7 @@ def test_read_idx_truncated_header(tmp_path):
 
 def test_read_idx_trailing_bytes(tmp_path):
     path = write_idx(tmp_path / "x", idx_bytes(np.zeros(4, np.uint8)) + b"\0\0")
-    with pytest.raises(DataError, match="2 trailing bytes"):
+    with pytest.raises(DataError, match=r"x: trailing data after the 4-byte payload that header \(4,\) promises"):
         data.read_idx(path)
 
 
@@ -83,6 +85,90 @@ def test_read_idx_not_gzip(tmp_path):
     path = tmp_path / "x.gz"
     path.write_bytes(idx_bytes(np.zeros(4, np.uint8)))  # raw bytes under a .gz name
     with pytest.raises(DataError, match=r"x\.gz: not a valid gzip file"):
+        data.read_idx(path)
+
+
+@pytest.mark.parametrize("name", ["x", "x.gz"])
+def test_read_idx_absurd_header_is_refused_before_reading(tmp_path, name):
+    # A header claiming 2**31 - 1 images of 28x28 (1.7e12 bytes) followed by one image: refused by size.
+    header = idx_bytes(np.zeros((1, 28, 28), np.uint8))[:4] + b"".join(
+        d.to_bytes(4, "big") for d in (2**31 - 1, 28, 28)
+    )
+    path = write_idx(tmp_path / name, header + bytes(784))
+    promised = (2**31 - 1) * 28 * 28
+    with pytest.raises(DataError, match=rf"{name}: header dimensions \(2147483647, 28, 28\) promise {promised} bytes"):
+        data.read_idx(path, (None, 28, 28))
+
+
+def test_read_idx_header_product_does_not_overflow(tmp_path):
+    # (2**31 - 1)**3 overflows int64 (it would wrap to a small or negative size); it must be refused as huge.
+    dims = (2**31 - 1,) * 3
+    path = write_idx(tmp_path / "x", (0x803).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in dims))
+    with pytest.raises(DataError, match=rf"promise {(2**31 - 1) ** 3} bytes, more than the {2**30} sleepjax reads"):
+        data.read_idx(path)
+
+
+def test_read_idx_negative_dimension(tmp_path):
+    # 0xFFFFFFFF is -1 as the idx format's signed int32
+    path = write_idx(tmp_path / "x", (0x803).to_bytes(4, "big") + b"\xff\xff\xff\xff" + (28).to_bytes(4, "big") * 2)
+    with pytest.raises(DataError, match=r"x: negative dimension in header \(-1, 28, 28\)"):
+        data.read_idx(path, (None, 28, 28))
+
+
+def test_read_idx_reads_no_more_than_the_header_promises(tmp_path):
+    # A gzip bomb: the header promises one 28x28 image, the stream decompresses to 32 MiB.
+    bomb = idx_bytes(np.zeros((1, 28, 28), np.uint8)) + bytes(32 * 2**20)
+    path = write_idx(tmp_path / "x.gz", bomb)
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError, match="trailing data after the 784-byte payload"):
+            data.read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 2**20, f"read_idx allocated {peak} bytes for a 784-byte payload"
+
+
+def test_read_idx_wrong_shape_is_refused_from_the_header(tmp_path):
+    path = write_idx(tmp_path / "x", idx_bytes(np.zeros((2, 32, 32), np.uint8)))
+    with pytest.raises(
+        DataError, match=r"x: expected an idx array of shape \(N, 28, 28\), the header says \(2, 32, 32\)"
+    ):
+        data.read_idx(path, (None, 28, 28))
+    np.testing.assert_array_equal(data.read_idx(path), np.zeros((2, 32, 32)))  # no shape asked: any shape
+
+
+@pytest.mark.parametrize("payload", [b"", gzip.compress(b"")], ids=["zero-bytes", "gzip-of-nothing"])
+def test_read_idx_empty_file(tmp_path, payload):
+    for name in ("x", "x.gz") if payload == b"" else ("x.gz",):
+        path = tmp_path / name
+        path.write_bytes(payload)
+        with pytest.raises(DataError, match=rf"{name}: empty file"):
+            data.read_idx(path)
+
+
+def test_read_idx_truncated_gzip_stream(tmp_path):
+    path = tmp_path / "x.gz"
+    path.write_bytes(gzip.compress(idx_bytes(np.arange(200, dtype=np.uint8)))[:-12])
+    with pytest.raises(DataError, match=r"x\.gz: not a valid gzip file"):
+        data.read_idx(path)
+
+
+def test_read_idx_directory(tmp_path):
+    (tmp_path / "x.gz").mkdir()
+    with pytest.raises(DataError, match=r"x\.gz: is a directory, not an idx file"):
+        data.read_idx(tmp_path / "x.gz")
+
+
+def test_read_idx_permission_denied(tmp_path, monkeypatch):
+    path = write_idx(tmp_path / "x", idx_bytes(np.zeros(4, np.uint8)))
+
+    def refuse(file, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(file))
+
+    # Simulated: the tests may run as root, for whom chmod 000 does not stop reading.
+    monkeypatch.setattr(data, "open", refuse, raising=False)
+    with pytest.raises(DataError, match="x: permission denied; make the file readable"):
         data.read_idx(path)
 
 
@@ -124,8 +210,105 @@ def test_load_idx_dir_swapped_files(tmp_path):
     fake_mnist_dir(tmp_path)
     labels = (tmp_path / "train-labels-idx1-ubyte.gz").read_bytes()
     (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(labels)
-    with pytest.raises(DataError, match="train-images-idx3-ubyte.gz: expected images"):
+    with pytest.raises(
+        DataError,
+        match=r"train-images-idx3-ubyte\.gz: expected .* \(N, 28, 28\), the header says \(20,\) \(idx1 labels\)",
+    ):
         data.load_idx_dir(tmp_path)
+
+
+def test_load_idx_dir_images_not_28x28(tmp_path):
+    fake_mnist_dir(tmp_path)
+    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", idx_bytes(np.zeros((10, 32, 32), np.uint8)))
+    with pytest.raises(DataError, match=r"t10k-images-idx3-ubyte\.gz: expected .* \(N, 28, 28\), the header says"):
+        data.load_idx_dir(tmp_path)
+
+
+def test_load_idx_dir_label_out_of_range(tmp_path):
+    fake_mnist_dir(tmp_path)
+    labels = np.zeros(20, np.uint8)
+    labels[13] = 10
+    write_idx(tmp_path / "train-labels-idx1-ubyte.gz", idx_bytes(labels))
+    with pytest.raises(DataError, match=r"train-labels-idx1-ubyte\.gz: label 10 at index 13 is outside 0..9"):
+        data.load_idx_dir(tmp_path)
+
+
+def test_load_idx_dir_no_examples(tmp_path):
+    fake_mnist_dir(tmp_path)
+    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", idx_bytes(np.zeros((0, 28, 28), np.uint8)))
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", idx_bytes(np.zeros(0, np.uint8)))
+    with pytest.raises(DataError, match=r"t10k-images-idx3-ubyte\.gz: holds no images"):
+        data.load_idx_dir(tmp_path)
+
+
+def test_load_idx_dir_directory_named_like_a_file(tmp_path):
+    fake_mnist_dir(tmp_path)
+    (tmp_path / "train-labels-idx1-ubyte.gz").unlink()
+    (tmp_path / "train-labels-idx1-ubyte.gz").mkdir()
+    with pytest.raises(DataError, match=r"train-labels-idx1-ubyte\.gz: is a directory"):
+        data.load_idx_dir(tmp_path)
+
+
+def bundled_arrays() -> dict[str, np.ndarray]:
+    """A tiny valid bundle: two 28x28 uint8 images and labels per split."""
+    x = np.zeros((2, 28, 28), np.uint8)
+    y = np.array([3, 9], np.uint8)
+    return {"x_train": x, "y_train": y, "x_test": x, "y_test": y}
+
+
+def test_load_npz_reads_a_valid_bundle(tmp_path):
+    path = tmp_path / "b.npz"
+    np.savez(path, **bundled_arrays())
+    ds = data._load_npz(path)
+    assert ds.x_train.shape == (2, 784) and ds.y_test.tolist() == [3, 9]
+
+
+def corrupt_npz(tmp_path, how):
+    path = tmp_path / "b.npz"
+    arrays = bundled_arrays()
+    if how == "truncated":
+        np.savez_compressed(path, **arrays)
+        path.write_bytes(path.read_bytes()[:-40])
+    elif how == "garbage":
+        path.write_bytes(b"\x00garbage" * 50)
+    elif how == "npy":
+        np.save(tmp_path / "b.npy", arrays["x_train"])
+        (tmp_path / "b.npy").rename(path)
+    elif how == "missing-array":
+        np.savez(path, **{k: v for k, v in arrays.items() if k != "y_test"})
+    elif how == "float-images":
+        np.savez(path, **(arrays | {"x_train": arrays["x_train"].astype(np.float32)}))
+    elif how == "flat-images":
+        np.savez(path, **(arrays | {"x_test": arrays["x_test"].reshape(2, 784)}))
+    elif how == "label-10":
+        np.savez(path, **(arrays | {"y_train": np.array([3, 10], np.int64)}))
+    elif how == "float-labels":
+        np.savez(path, **(arrays | {"y_train": np.array([3.0, 9.5])}))
+    return path
+
+
+@pytest.mark.parametrize(
+    "how, message",
+    [
+        ("truncated", "corrupt npz archive"),
+        ("garbage", "corrupt npz archive"),
+        ("npy", "not an npz archive"),
+        ("missing-array", "npz archive lacks the array.s. y_test"),
+        ("float-images", r"x_train must be uint8 images \(N, 28, 28\), got float32"),
+        ("flat-images", r"x_test must be uint8 images \(N, 28, 28\), got uint8 \(2, 784\)"),
+        ("label-10", "y_train labels must lie in 0..9"),
+        ("float-labels", "y_train must hold integer labels"),
+    ],
+)
+def test_load_npz_corrupt_bundle_names_the_file(tmp_path, how, message):
+    path = corrupt_npz(tmp_path, how)
+    with pytest.raises(DataError, match=rf"b\.npz: {message}"):
+        data._load_npz(path)
+
+
+def test_load_npz_missing_file(tmp_path):
+    with pytest.raises(DataError, match=r"b\.npz: bundled subset not found"):
+        data._load_npz(tmp_path / "b.npz")
 
 
 def test_load_bundled_is_class_balanced():

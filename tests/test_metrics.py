@@ -1,50 +1,133 @@
-"""Metrics on a hand-made accuracy matrix."""
+"""Metrics on hand-made accuracy matrices, each value worked out by hand in a comment."""
 
 import numpy as np
 import pytest
 
 from sleepjax import metrics
 
+# R[i, j]: accuracy on task j after training task i. Task 1 is better before it is trained (0.65 in
+# row 0) than after (0.6 in row 1), which separates the two forgetting conventions; task 0's best
+# earlier accuracy (0.7) is in row T-2 = 2, the last row either maximum may use.
 R = np.array(
     [
-        [0.9, 0.1, 0.0],
-        [0.6, 0.8, 0.2],
-        [0.7, 0.5, 0.9],
+        [0.50, 0.65, 0.10, 0.00],
+        [0.40, 0.60, 0.20, 0.10],
+        [0.70, 0.50, 0.80, 0.40],
+        [0.20, 0.40, 0.30, 0.90],
     ]
 )
 
 
-def test_average_and_overall_accuracy():
-    assert metrics.average_accuracy(R) == pytest.approx((0.7 + 0.5 + 0.9) / 3)
-    assert metrics.overall_accuracy(R[-1], [100, 300, 100]) == pytest.approx((70 + 150 + 90) / 500)
+def test_average_accuracy():
+    # (0.2 + 0.4 + 0.3 + 0.9) / 4
+    assert metrics.average_accuracy(R) == pytest.approx(0.45)
+
+
+def test_overall_accuracy_pools_examples():
+    # (0.2 * 10 + 0.4 * 30 + 0.3 * 0 + 0.9 * 60) / 100 = (2 + 12 + 0 + 54) / 100; a task without
+    # test examples weighs nothing
+    assert metrics.overall_accuracy(R[-1], [10, 30, 0, 60]) == pytest.approx(0.68)
+    # leading (seed) axes: second row (1, 0, 0, 0) -> 10 / 100
+    np.testing.assert_allclose(metrics.overall_accuracy(np.stack([R[-1], np.eye(4)[0]]), [10, 30, 0, 60]), [0.68, 0.1])
 
 
 def test_backward_transfer_lopez_paz():
-    # ((0.7 - 0.9) + (0.5 - 0.8)) / 2
-    assert metrics.backward_transfer(R) == pytest.approx(-0.25)
+    # ((0.2 - 0.5) + (0.4 - 0.6) + (0.3 - 0.8)) / 3 = -1.0 / 3
+    assert metrics.backward_transfer(R) == pytest.approx(-1.0 / 3)
 
 
-def test_forgetting_chaudhry():
-    # task 0: best after learning max(0.9, 0.6) = 0.9 -> 0.2; task 1: best 0.8 -> 0.3
-    assert metrics.forgetting(R) == pytest.approx(0.25)
-    # improvement after learning counts from the best seen *before the last task*
-    r = np.array([[0.5, 0.0], [0.9, 0.9]])
-    assert metrics.forgetting(r) == pytest.approx(-0.4)
+def test_forgetting_chaudhry_max_over_all_earlier_rows():
+    # task 0: max(0.5, 0.4, 0.7) - 0.2 = 0.5; task 1: max(0.65, 0.6, 0.5) - 0.4 = 0.25;
+    # task 2: max(0.1, 0.2, 0.8) - 0.3 = 0.5; mean 1.25 / 3
+    assert metrics.forgetting_chaudhry(R) == pytest.approx(1.25 / 3)
+
+
+def test_forgetting_since_learned_max_from_the_task_on():
+    # task 0: max(0.5, 0.4, 0.7) - 0.2 = 0.5; task 1: max(0.6, 0.5) - 0.4 = 0.2 (row 0 skipped);
+    # task 2: max(0.8) - 0.3 = 0.5; mean 1.2 / 3
+    assert metrics.forgetting_since_learned(R) == pytest.approx(1.2 / 3)
+
+
+@pytest.mark.parametrize("forgetting", [metrics.forgetting_chaudhry, metrics.forgetting_since_learned])
+def test_forgetting_excludes_the_final_row_and_can_be_negative(forgetting):
+    # task 0: 0.5 - 0.9 = -0.4 (the final row's 0.9 is not part of the maximum)
+    assert forgetting(np.array([[0.5, 0.0], [0.9, 0.9]])) == pytest.approx(-0.4)
+
+
+def test_forgetting_orderings():
+    # chaudhry >= since_learned (its maximum runs over more rows) >= -BWT (its maximum includes R[j, j])
+    r = np.random.default_rng(0).uniform(size=(200, 5, 5))
+    chaudhry, since, bwt = (
+        metrics.forgetting_chaudhry(r),
+        metrics.forgetting_since_learned(r),
+        metrics.backward_transfer(r),
+    )
+    assert np.all(chaudhry >= since) and np.all(since >= -bwt)
+    assert np.any(chaudhry > since) and np.any(since > -bwt) and np.any(since < 0)
 
 
 def test_forward_transfer():
-    # (R[0,1] - b1 + R[1,2] - b2) / 2 with b = 0.1
-    assert metrics.forward_transfer(R, [0.1, 0.1, 0.1]) == pytest.approx(((0.1 - 0.1) + (0.2 - 0.1)) / 2)
+    # (R[0,1] - b1) + (R[1,2] - b2) + (R[2,3] - b3) = (0.65 - 0.2) + (0.2 - 0.05) + (0.4 - 0.3) = 0.7, / 3
+    assert metrics.forward_transfer(R, [0.1, 0.2, 0.05, 0.3]) == pytest.approx(0.7 / 3)
 
 
 def test_leading_axes_are_kept():
-    stacked = np.stack([R, np.eye(3)])
-    np.testing.assert_allclose(metrics.backward_transfer(stacked), [-0.25, -1.0])
-    np.testing.assert_allclose(metrics.average_accuracy(stacked), [0.7, 1 / 3])
+    stacked = np.stack([R, np.eye(4)])
+    # eye: BWT ((0 - 1) * 3) / 3 = -1; forgetting: every task max 1 then 0 -> 1; average 1 / 4
+    np.testing.assert_allclose(metrics.backward_transfer(stacked), [-1.0 / 3, -1.0])
+    np.testing.assert_allclose(metrics.average_accuracy(stacked), [0.45, 0.25])
+    np.testing.assert_allclose(metrics.forgetting_chaudhry(stacked), [1.25 / 3, 1.0])
+    np.testing.assert_allclose(metrics.forgetting_since_learned(stacked), [1.2 / 3, 1.0])
+    np.testing.assert_allclose(metrics.forward_transfer(stacked, np.zeros((2, 4))), [1.25 / 3, 0.0])
 
 
-def test_single_task_and_bad_shapes():
-    assert metrics.backward_transfer(np.array([[0.5]])) == 0.0
-    assert metrics.forgetting(np.array([[0.5]])) == 0.0
+def test_single_task_has_no_earlier_tasks():
+    one = np.array([[0.5]])
+    for metric in (metrics.backward_transfer, metrics.forgetting_chaudhry, metrics.forgetting_since_learned):
+        assert metric(one) == 0.0
+    assert metrics.forward_transfer(one, [0.1]) == 0.0
+
+
+MATRIX_METRICS = [
+    metrics.average_accuracy,
+    metrics.backward_transfer,
+    metrics.forgetting_chaudhry,
+    metrics.forgetting_since_learned,
+    lambda r: metrics.forward_transfer(r, np.zeros(r.shape[-1])),
+]
+
+
+@pytest.mark.parametrize("metric", MATRIX_METRICS)
+def test_matrix_metrics_reject_bad_matrices(metric):
     with pytest.raises(ValueError, match="square"):
-        metrics.backward_transfer(np.zeros((2, 3)))
+        metric(np.zeros((2, 3)))
+    for bad in (np.nan, 1.5, -0.1, 95.0):  # NaN, out of range, a percentage
+        r = R.copy()
+        r[1, 0] = bad
+        with pytest.raises(ValueError, match=r"accuracy matrix must hold accuracies in \[0, 1\]"):
+            metric(r)
+
+
+def test_forward_transfer_rejects_a_bad_baseline():
+    with pytest.raises(ValueError, match=r"baseline must have shape \(\.\.\., T\) with T = 4 tasks, got \(3,\)"):
+        metrics.forward_transfer(R, [0.1, 0.1, 0.1])
+    with pytest.raises(ValueError, match=r"baseline must hold accuracies in \[0, 1\]"):
+        metrics.forward_transfer(R, [0.1, np.nan, 0.1, 0.1])
+
+
+def test_overall_accuracy_rejects_bad_input():
+    with pytest.raises(ValueError, match="undefined with no test examples"):
+        metrics.overall_accuracy(R[-1], [0, 0, 0, 0])
+    with pytest.raises(ValueError, match=r"sizes must have shape \(T,\) matching final_row"):
+        metrics.overall_accuracy(R[-1], [10, 30, 60])
+    with pytest.raises(ValueError, match=r"sizes must have shape \(T,\) matching final_row"):
+        metrics.overall_accuracy(R[-1], [[10, 30, 0, 60]])
+    with pytest.raises(ValueError, match="sizes must be non-negative finite"):
+        metrics.overall_accuracy(R[-1], [10, -30, 0, 60])
+    with pytest.raises(ValueError, match="sizes must be non-negative finite"):
+        metrics.overall_accuracy(R[-1], [10, np.inf, 0, 60])
+    for bad in (np.nan, 1.01, -0.5):
+        row = R[-1].copy()
+        row[2] = bad
+        with pytest.raises(ValueError, match=r"final_row must hold accuracies in \[0, 1\]"):
+            metrics.overall_accuracy(row, [10, 30, 0, 60])

@@ -166,7 +166,7 @@ def data_fingerprint(dataset: Dataset) -> str:
 
 def summarize_arm(accuracies: np.ndarray, test_sizes: np.ndarray) -> dict:
     """Mean and sample SD over seeds of per-task final accuracy, overall accuracy, and for square accuracy
-    matrices BWT and forgetting (conventions in :mod:`sleepjax.metrics`)."""
+    matrices BWT and forgetting in both conventions (:mod:`sleepjax.metrics`)."""
     final = accuracies[:, -1, :]
     per_task = [mean_sd(final[:, j]) for j in range(final.shape[1])]
     summary = {
@@ -176,7 +176,8 @@ def summarize_arm(accuracies: np.ndarray, test_sizes: np.ndarray) -> dict:
     }
     if accuracies.shape[1] == accuracies.shape[2]:
         summary["bwt"] = mean_sd(metrics.backward_transfer(accuracies))
-        summary["forgetting"] = mean_sd(metrics.forgetting(accuracies))
+        summary["forgetting_chaudhry"] = mean_sd(metrics.forgetting_chaudhry(accuracies))
+        summary["forgetting_since_learned"] = mean_sd(metrics.forgetting_since_learned(accuracies))
     return summary
 
 

@@ -62,7 +62,10 @@ def vector_from_json(data, where: str) -> SRCPhaseHparams:
     for name in SCHEDULE_FIELDS:
         if name in data:
             schedule[name] = data[name]
-    return SRCPhaseHparams.create(SRCHparams.create(**values), **schedule)
+    try:
+        return SRCPhaseHparams.create(SRCHparams.create(**values), **schedule)
+    except ValueError as err:
+        raise ValueError(f"{where}: {err}") from None
 
 
 def load_vector(name_or_path: str | os.PathLike) -> tuple[str, SRCPhaseHparams]:
