@@ -12,7 +12,7 @@ learns according to ``learn``:
   particle, -0.001 for a punished one, -0.0001 for an empty square), followed by homeostatic scaling
   of every output neuron's summed input.
 
-Asleep (:func:`sleep_cycle`) the input is silent and nothing moves; every hidden neuron is driven by
+Asleep (:func:`sleep_phase`) the input is silent and nothing moves; every hidden neuron is driven by
 Poisson input at its mean awake rate (or, for the uniform-noise control, all at the mean over
 neurons), and hidden->output learns by the same rule with constant ``S = s_sleep`` (+0.5).
 

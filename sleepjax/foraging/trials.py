@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from sleepjax.foraging.agent import TASK1, TASK2, ForagingTask
+from sleepjax.foraging.agent import TASK1, TASK2, ForagingTask, discriminability, make_task
 from sleepjax.foraging.network import Agent, Hparams, NetConfig, init_agent
 from sleepjax.foraging.schedules import STAGES, TEST, TRAIN, Durations, block_phase
 
@@ -63,28 +63,25 @@ def run_stage(
     return StageResult(agent, eaten)
 
 
-def _discriminability(eaten: np.ndarray, task: tuple[int, int]) -> tuple[float, int, int]:
-    good, bad = int(np.sum(eaten == task[0])), int(np.sum(eaten == task[1]))
-    return (good / (good + bad) if good + bad else 0.5), good, bad
+def _test_score(eaten: np.ndarray, task: tuple[int, int]) -> tuple[float, list[int]]:
+    """Discriminability of ``eaten`` on ``task`` and the rewarded and punished counts behind it."""
+    score = float(discriminability(jnp.asarray(eaten).reshape(-1), make_task(*task)))
+    return score, [int(np.sum(eaten == task[0])), int(np.sum(eaten == task[1]))]
 
 
 def scores(eaten: np.ndarray, blocks: ForagingTask) -> tuple[list[float], list[list[int]]]:
     """Discriminability on Task 1 and Task 2 over the stage's test blocks, and the rewarded and
     punished counts behind each."""
     mode, rewarded = np.asarray(blocks.index), np.asarray(blocks.rewarded)
-    out, counts = [], []
-    for task in (TASK1, TASK2):
-        score, good, bad = _discriminability(eaten[(mode == TEST) & (rewarded == task[0])], task)
-        out.append(score)
-        counts.append([good, bad])
-    return out, counts
+    results = [_test_score(eaten[(mode == TEST) & (rewarded == task[0])], task) for task in (TASK1, TASK2)]
+    return [r[0] for r in results], [r[1] for r in results]
 
 
 def curve(eaten: np.ndarray, blocks: ForagingTask, task: tuple[int, int], curve_block: int) -> list[float]:
     """Discriminability of what was eaten while training on ``task``, per ``curve_block`` cycles."""
     mode, rewarded = np.asarray(blocks.index), np.asarray(blocks.rewarded)
     trained = eaten[(mode == TRAIN) & (rewarded == task[0])].reshape(-1, curve_block)
-    return [_discriminability(row, task)[0] for row in trained]
+    return [float(v) for v in np.asarray(discriminability(jnp.asarray(trained), make_task(*task)))]
 
 
 def curve_task(stage: str) -> tuple[int, int] | None:
