@@ -2,6 +2,8 @@
 
 ``sleepjax run split-mnist`` runs the reference SRC experiment (arms fine-tune, SRC, joint) for several
 seeds, prints a table of mean ± SD final accuracies and writes a resumable JSON record.
+``sleepjax run foraging`` runs the spiking foraging agent's six conditions over several trials and prints
+their pattern discriminability next to the published table; ``sleepjax run lca`` the spiking sparse coding.
 
 Every user mistake ends in one line ``sleepjax: error: ...`` and exit code 2 (argument syntax errors:
 argparse's usage line and exit code 2); Ctrl-C stops after the run in progress is saved, with exit code
@@ -17,7 +19,7 @@ from pathlib import Path
 
 from sleepjax.data import DATA_DIR_ENV, SOURCES, DataError, load_mnist
 from sleepjax.interrupt import Interrupted, stop_at_safe_point
-from sleepjax.protocols import lca, split_mnist
+from sleepjax.protocols import foraging, lca, split_mnist
 from sleepjax.record import RecordError, check_writable, writable_directory, write_atomic
 
 USER_ERRORS = (DataError, RecordError, ValueError, ImportError, OSError)
@@ -163,6 +165,57 @@ def add_split_mnist(sub) -> None:
     p.set_defaults(handler=run_split_mnist)
 
 
+def parse_hparam(text: str) -> tuple[str, float]:
+    """``NAME=VALUE`` overriding one foraging hyperparameter."""
+    name, sep, value = text.partition("=")
+    try:
+        number = float(value)
+    except ValueError:
+        number = None
+    if not sep or number is None:
+        raise argparse.ArgumentTypeError(f"--hparam takes NAME=VALUE with a number, got {text!r}")
+    return name.strip(), number
+
+
+def add_foraging(sub) -> None:
+    d = foraging.Durations()
+    p = sub.add_parser("foraging", help="the spiking foraging agent: rewarded STDP, forgetting and interleaved sleep")
+    p.add_argument("--trials", type=positive_int, default=10, help="number of trials (default: 10)")
+    p.add_argument(
+        "--first-seed", type=non_negative_int, default=0, help="seed of the first trial; trials use consecutive seeds"
+    )
+    p.add_argument("--neuron", choices=foraging.NEURON_MODELS, default="rulkov", help="neuron model (default: rulkov)")
+    p.add_argument(
+        "--steps-per-cycle",
+        type=positive_int,
+        default=foraging.Config().steps_per_cycle,
+        help="0.5 ms steps per movement cycle (paper: 600)",
+    )
+    for name, help_text in (
+        ("unsupervised", "cycles of the unsupervised period"),
+        ("task1", "cycles of Task 1 training"),
+        ("task2", "cycles of Task 2 training in every condition"),
+        ("block", "cycles per block of the interleaved conditions"),
+        ("test", "test cycles per task"),
+        ("curve-block", "cycles per point of a learning curve"),
+    ):
+        field = name.replace("-", "_")
+        p.add_argument(
+            f"--{name}", type=positive_int, default=getattr(d, field), help=f"{help_text} (default: %(default)s)"
+        )
+    p.add_argument(
+        "--hparam",
+        type=parse_hparam,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override one constant of sleepjax.foraging.network.Hparams (repeatable)",
+    )
+    p.add_argument("--chunk-size", type=positive_int, default=None, help="trials per vmapped call (default: all)")
+    add_common(p)
+    p.set_defaults(handler=run_foraging)
+
+
 def parse_floats(text: str) -> list[float]:
     """``"0.5,2,8"``: a comma-separated list of non-negative numbers."""
     try:
@@ -209,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run an experiment")
     experiments = run.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
     add_split_mnist(experiments)
+    add_foraging(experiments)
     add_lca(experiments)
     return parser
 
@@ -289,6 +343,36 @@ def run_lca(args) -> int:
         from sleepjax.lca import plots as lca_plots
 
         for path in lca_plots.figures(record, plot_dir):
+            print(f"figure written to {path}")
+    if args.out:
+        print(f"\nrecord written to {args.out}")
+    return 0
+
+
+def run_foraging(args) -> int:
+    durations = foraging.Durations(
+        unsupervised=args.unsupervised,
+        task1=args.task1,
+        task2=args.task2,
+        block=args.block,
+        test=args.test,
+        curve_block=args.curve_block,
+    )
+    config = foraging.Config(durations, args.steps_per_cycle, args.neuron, tuple(args.hparam))
+    plot_dir = check_plot_dir(args.plot)
+    if args.out is not None:
+        check_writable(args.out)
+    seeds = list(range(args.first_seed, args.first_seed + args.trials))
+    record = foraging.run(seeds, config, args.out, args.chunk_size, progress=not args.no_progress)
+    print(
+        f"\nforaging agent ({config.neuron} neurons, {config.steps_per_cycle} steps per cycle): pattern "
+        f"discriminability, mean ± SD over {len(seeds)} trials"
+    )
+    print(foraging.format_results(record))
+    if plot_dir is not None:
+        from sleepjax.foraging.figures import foraging_figures
+
+        for path in foraging_figures(record, plot_dir):
             print(f"figure written to {path}")
     if args.out:
         print(f"\nrecord written to {args.out}")

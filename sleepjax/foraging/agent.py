@@ -1,0 +1,229 @@
+"""The agent's movement cycles and its phases: unsupervised, rewarded training, testing and sleep.
+
+Awake, each cycle (:func:`wake_cycle`) shows the agent's 7x7 view to the network, picks the move
+from the output spike counts of the cycle's first half (ties at random; no spike repeats the last
+move), explores at random with probability ``1 % + 1 %`` per cycle without food, moves, and then
+learns according to ``learn``:
+
+* ``"none"``: nothing (testing);
+* ``"input"``: plain STDP on input->hidden (the unsupervised period), summed input weight of every
+  hidden neuron kept at ``in_total``;
+* ``"output"``: rewarded STDP on hidden->output with the eligibility store (``S`` = +1 for a rewarded
+  particle, -0.001 for a punished one, -0.0001 for an empty square), followed by homeostatic scaling
+  of every output neuron's summed input.
+
+Asleep (:func:`sleep_phase`) the input is silent and nothing moves; every hidden neuron is driven by
+Poisson input at its mean awake rate (or, for the uniform-noise control, all at the mean over
+neurons), and hidden->output learns by the same rule with constant ``S = s_sleep`` (+0.5).
+
+Every phase (:func:`wake_phase`, :func:`sleep_phase`, :func:`idle_phase`) is a
+:class:`~sleepjax.phases.Phase` that runs ``cycles`` cycles in one ``lax.scan``, with one state
+structure (:class:`WakeState`) and one metrics structure (the kind eaten and the output spikes in every
+cycle), so that :mod:`~sleepjax.foraging.schedules` can switch between them block by block.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from sleepjax.foraging.environment import (
+    HORIZONTAL,
+    NEGATIVE_DIAGONAL,
+    NOTHING,
+    POSITIVE_DIAGONAL,
+    VERTICAL,
+    observe,
+    reset,
+    step,
+)
+from sleepjax.foraging.network import Agent, Hparams, NetConfig, Neurons, rest, simulate_cycle
+from sleepjax.phases import Phase
+from sleepjax.spiking import (
+    adapt_target,
+    rewarded_update,
+    running_average,
+    scale_inputs,
+    store_init,
+    store_push,
+)
+
+LEARN_MODES = ("none", "input", "output")
+
+
+class ForagingTask(NamedTuple):
+    """A task of the food world: ``present (4,) bool`` kinds placed in it, ``rewarded`` and
+    ``punished`` kind, and its ``index`` in the run."""
+
+    present: jax.Array
+    rewarded: jax.Array
+    punished: jax.Array
+    index: jax.Array
+
+
+def make_task(rewarded: int, punished: int, index: int = 0) -> ForagingTask:
+    """The task where only ``rewarded`` and ``punished`` particles are present."""
+    present = jnp.zeros(4, bool).at[rewarded].set(True).at[punished].set(True)
+    return ForagingTask(present, jnp.asarray(rewarded), jnp.asarray(punished), jnp.asarray(index))
+
+
+#: Task 1: horizontal rewarded, negative diagonal punished. Task 2: vertical / positive diagonal.
+TASK1 = (HORIZONTAL, NEGATIVE_DIAGONAL)
+TASK2 = (VERTICAL, POSITIVE_DIAGONAL)
+
+
+def unsupervised_task() -> ForagingTask:
+    """All four kinds present, nothing rewarded (the unsupervised period)."""
+    return ForagingTask(jnp.ones(4, bool), jnp.asarray(NOTHING), jnp.asarray(NOTHING), jnp.asarray(0))
+
+
+class WakeState(NamedTuple):
+    """Carried across the wake phase's applications: neurons, eligibility store, last move, cycles
+    since the last meal."""
+
+    neurons: Neurons
+    store: jax.Array
+    last_move: jax.Array
+    hungry: jax.Array
+
+
+def wake_state(config: NetConfig, key: jax.Array) -> WakeState:
+    return WakeState(
+        rest(config),
+        store_init(config.slots, config.n_hidden, config.n_out),
+        jax.random.randint(key, (), 0, config.n_out),
+        jnp.zeros((), jnp.int32),
+    )
+
+
+def choose_move(counts, last_move, hungry, hp: Hparams, key):
+    """Most first-half spikes (ties at random; none: repeat ``last_move``), then exploration."""
+    k_tie, k_explore, k_random = jax.random.split(key, 3)
+    jitter = jax.random.uniform(k_tie, counts.shape)  # < 1, so it only breaks ties
+    best = jnp.argmax(counts.astype(jitter.dtype) + jitter)
+    move = jnp.where(jnp.sum(counts) > 0, best, last_move)
+    p_explore = hp.explore_base + hp.explore_step * jnp.asarray(hungry).astype(jitter.dtype)
+    explore = jax.random.uniform(k_explore) < p_explore
+    return jnp.where(explore, jax.random.randint(k_random, (), 0, counts.shape[0]), move)
+
+
+def reward_of(eaten, task: ForagingTask, hp: Hparams):
+    """``S`` of a cycle: +s_reward, s_punish or s_empty (eating a kind outside the task: empty)."""
+    return jnp.where(eaten == task.rewarded, hp.s_reward, jnp.where(eaten == task.punished, hp.s_punish, hp.s_empty))
+
+
+def learn_output(agent: Agent, store, trace, reward, out_counts, hp: Hparams, config: NetConfig):
+    """Rewarded STDP with the eligibility store, then homeostasis. Returns ``(agent, store)``."""
+    store = store_push(store, trace)
+    trace_norm = jnp.maximum(running_average(agent.trace_norm, jnp.sum(jnp.abs(trace)), hp.norm_rate), 1e-6)
+    w = rewarded_update(agent.w_out, store, hp.learn_gain * reward, agent.w_out0, trace_norm, hp.delay_c)
+    out_rate = out_counts.astype(w.dtype) / (config.cycle_seconds / 2)
+    target = adapt_target(agent.target, out_rate, hp.goal_rate, hp.eta_target)
+    w = scale_inputs(jnp.maximum(w, 0.0), target)
+    return agent._replace(w_out=w, target=target, trace_norm=trace_norm), store
+
+
+def learn_input(agent: Agent, trace_in, hp: Hparams) -> Agent:
+    """Plain STDP on input->hidden; each hidden neuron's summed input rescaled to ``in_total``, then
+    every weight capped at ``w_in_max``."""
+    w = jnp.maximum(agent.w_in + trace_in, 0.0)
+    w = scale_inputs(w.T, jnp.full(w.shape[0], hp.in_total, w.dtype)).T
+    return agent._replace(w_in=jnp.minimum(w, hp.w_in_max))
+
+
+def wake_cycle(agent: Agent, state: WakeState, world, task: ForagingTask, hp: Hparams, key, config, learn: str):
+    """One awake movement cycle; returns ``(agent, state, world, eaten, output spikes)``."""
+    k_net, k_move, k_world = jax.random.split(key, 3)
+    view = observe(world, config.world).reshape(-1)
+    neurons, out = simulate_cycle(agent, state.neurons, view, None, hp, k_net, config)
+    move = choose_move(out.counts, state.last_move, state.hungry, hp, k_move)
+    world, eaten = step(world, move, k_world, task.present, config.world)
+    if learn != "none":  # the sleep drive is the rate measured while learning, not while testing
+        rate = out.hidden_spikes.astype(agent.rate.dtype) / config.cycle_seconds
+        agent = agent._replace(rate=running_average(agent.rate, rate, hp.rate_avg))
+    store = state.store
+    if learn == "output":
+        agent, store = learn_output(agent, store, out.trace, reward_of(eaten, task, hp), out.counts, hp, config)
+    elif learn == "input":
+        agent = learn_input(agent, out.trace_in, hp)
+    hungry = jnp.where(eaten == NOTHING, state.hungry + 1, 0)
+    return agent, WakeState(neurons, store, move, hungry), world, eaten, jnp.sum(out.counts)
+
+
+def wake_phase(cycles: int, config: NetConfig, learn: str) -> Phase:
+    """``cycles`` awake cycles in a freshly placed world of the task; metrics: ``eaten (cycles,)`` (the
+    kind eaten, :data:`~sleepjax.foraging.environment.NOTHING` if none) and ``out_spikes (cycles,)``
+    (first-half output spikes)."""
+    if learn not in LEARN_MODES:
+        raise ValueError(f"learn must be one of {LEARN_MODES}, got {learn!r}")
+    config.check()
+
+    def init(agent, key):
+        return wake_state(config, key)
+
+    def apply(agent, state, task, hp, key):
+        k_world, k_cycles = jax.random.split(key)
+        world = reset(k_world, task.present, config.world)
+
+        def body(carry, k):
+            agent, state, world = carry
+            agent, state, world, eaten, spikes = wake_cycle(agent, state, world, task, hp, k, config, learn)
+            return (agent, state, world), (eaten, spikes)
+
+        keys = jax.random.split(k_cycles, cycles)
+        (agent, state, _), (eaten, spikes) = lax.scan(body, (agent, state, world), keys)
+        return agent, state, {"eaten": eaten, "out_spikes": spikes}
+
+    return Phase(init, apply)
+
+
+def sleep_phase(cycles: int, config: NetConfig, uniform: bool = False) -> Phase:
+    """``cycles`` sleep cycles: Poisson drive at each hidden neuron's mean awake rate (``uniform``:
+    the mean over neurons for all), rewarded STDP with constant ``S = s_sleep``; the task is ignored.
+    State and metrics have the wake phase's structure (nothing is eaten: ``eaten`` is all
+    :data:`~sleepjax.foraging.environment.NOTHING`), so sleep and wake blocks can share a schedule."""
+    config.check()
+
+    def init(agent, key):
+        return wake_state(config, key)
+
+    def apply(agent, state, task, hp, key):
+        rate = jnp.full_like(agent.rate, jnp.mean(agent.rate)) if uniform else agent.rate
+        silent = jnp.zeros(config.n_in, bool)
+
+        def body(carry, k):
+            agent, state = carry
+            neurons, out = simulate_cycle(agent, state.neurons, silent, rate, hp, k, config)
+            agent, store = learn_output(agent, state.store, out.trace, hp.s_sleep, out.counts, hp, config)
+            return (agent, state._replace(neurons=neurons, store=store)), jnp.sum(out.counts)
+
+        (agent, state), out_spikes = lax.scan(body, (agent, state), jax.random.split(key, cycles))
+        return agent, state, {"eaten": jnp.full((cycles,), NOTHING, jnp.int32), "out_spikes": out_spikes}
+
+    return Phase(init, apply)
+
+
+def idle_phase(cycles: int, config: NetConfig) -> Phase:
+    """Nothing happens (padding of a schedule); metrics shaped like the other phases'."""
+
+    def init(agent, key):
+        return wake_state(config, key)
+
+    def apply(agent, state, task, hp, key):
+        return (
+            agent,
+            state,
+            {"eaten": jnp.full((cycles,), NOTHING, jnp.int32), "out_spikes": jnp.zeros((cycles,), jnp.int32)},
+        )
+
+    return Phase(init, apply)
+
+
+def discriminability(eaten: jax.Array, task: ForagingTask) -> jax.Array:
+    """Rewarded eaten / (rewarded + punished eaten) over the last axis; 0.5 (chance) if none eaten."""
+    good = jnp.sum(eaten == task.rewarded, axis=-1)
+    bad = jnp.sum(eaten == task.punished, axis=-1)
+    return jnp.where(good + bad > 0, good / jnp.maximum(good + bad, 1), 0.5)

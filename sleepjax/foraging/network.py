@@ -1,0 +1,266 @@
+"""The 49-784-8 spiking network of the foraging agent and one movement cycle of it.
+
+Layers: 49 input cells (the 7x7 view), 784 hidden Rulkov neurons (28x28), 8 output Rulkov neurons
+(the 3x3 grid without its centre, one per move). At the start of every cycle each occupied input
+cell fires one supra-threshold pulse; each hidden neuron listens to 9 random input cells through
+plastic excitatory synapses; every hidden neuron projects to every output neuron through one
+excitatory synapse (``w_out``, plastic) and one inhibitory synapse whose weight is minus the mean of
+its excitatory outputs (:func:`~sleepjax.spiking.homeostasis.mirrored_inhibition`).
+
+A cycle is ``steps`` map iterations of 0.5 ms (600 in the paper). :func:`simulate_cycle` runs them in
+one ``lax.scan`` and returns the output spike counts of the first half (which choose the move), the
+hidden->output STDP trace of the whole cycle, the input->hidden trace, and the hidden spike counts.
+
+Constants the paper leaves open (:class:`Hparams`; see the module README section for the calibration):
+conductance decays, couplings, reversal potentials, the per-hidden input weight total, the sleep
+drive's weight. They are arrays, so whole runs vmap over them.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from sleepjax.foraging.environment import DEFAULT_WORLD, WorldConfig
+from sleepjax.spiking import (
+    RulkovParams,
+    RulkovState,
+    conductance_step,
+    mirrored_inhibition,
+    poisson_train,
+    rulkov_rest,
+    rulkov_step,
+    scale_inputs,
+    stdp_init,
+    stdp_kernel,
+    stdp_step,
+    synaptic_current,
+)
+from sleepjax.spiking.stdp import StdpParams, StdpState
+
+NEURON_MODELS = ("rulkov",)
+
+
+class NetConfig(NamedTuple):
+    """Static sizes and lengths. ``steps`` per movement cycle at ``dt_ms`` per step; ``slots`` cycles
+    kept in the eligibility store."""
+
+    n_hidden: int = 784
+    fan_in: int = 9
+    n_out: int = 8
+    steps: int = 600
+    dt_ms: float = 0.5
+    slots: int = 6
+    neuron: str = "rulkov"
+    world: WorldConfig = DEFAULT_WORLD
+
+    @property
+    def n_in(self) -> int:
+        return self.world.view**2
+
+    @property
+    def cycle_seconds(self) -> float:
+        return self.steps * self.dt_ms * 1e-3
+
+    def check(self) -> None:
+        if self.neuron not in NEURON_MODELS:
+            raise ValueError(f"NetConfig.neuron must be one of {NEURON_MODELS}, got {self.neuron!r}")
+        if self.steps < 2:
+            raise ValueError(f"NetConfig.steps must be at least 2 (the move uses the first half), got {self.steps}")
+        if self.fan_in > self.n_in:
+            raise ValueError(f"NetConfig.fan_in={self.fan_in} exceeds the {self.n_in} input cells")
+        self.world.check()
+
+
+class Hparams(NamedTuple):
+    """Numeric constants; the paper's values where it gives them, calibrated choices where OPEN."""
+
+    # synapses (OPEN): decay per step, couplings, reversal potentials, release variability (paper: R)
+    gamma_exc: float = 0.9
+    gamma_inh: float = 0.9
+    g_in: float = 1.0
+    g_exc: float = 2.0
+    g_inh: float = 2.4
+    e_exc: float = 0.0
+    e_inh: float = -1.5
+    release: float = 0.12
+    # weights (OPEN): summed input->hidden weight of a hidden neuron and the cap of one such weight
+    # (below the one-pulse threshold, ~0.067 at gamma_exc 0.9, so a hidden neuron needs two coincident
+    # inputs: it detects pairs of pixels, which is what tells orientations apart), summed
+    # hidden->output weight of an output neuron at the start, weight of one sleep-drive spike
+    in_total: float = 0.45
+    w_in_max: float = 0.055
+    out_total: float = 20.0
+    # initial hidden->output weights are u ** init_power, u uniform in [0, 1] (OPEN: a heavy tail,
+    # power > 1, makes outputs answer a view unequally, so that a reward credits the move made)
+    init_power: float = 1.0
+    w_sleep: float = 1.0
+    # rewarded STDP (paper) and its activity normalisation (OPEN: running-average rate)
+    s_reward: float = 1.0
+    s_punish: float = -0.001
+    s_empty: float = -0.0001
+    s_sleep: float = 0.5
+    delay_c: float = 1.0
+    learn_gain: float = 1.0
+    norm_rate: float = 0.01
+    # homeostasis (OPEN): output goal rate (Hz) and target adaptation speed; hidden-rate averaging
+    goal_rate: float = 10.0
+    eta_target: float = 0.0
+    rate_avg: float = 0.01
+    # exploration (paper)
+    explore_base: float = 0.01
+    explore_step: float = 0.01
+
+
+class Agent(NamedTuple):
+    """Everything learned or measured by the network, carried from phase to phase.
+
+    ``in_idx (H, 9)`` input cell of each input synapse; ``w_in (H, 9)``; ``w_out (H, 8)`` excitatory
+    hidden->output; ``w_out0 (H,)`` initial summed outputs ``W_i0``; ``target (8,)`` summed-input
+    targets of the output neurons; ``trace_norm`` running average of the summed absolute trace per
+    cycle (the activity normalisation); ``rate (H,)`` running mean awake firing rate (Hz) of each
+    hidden neuron, the sleep drive.
+    """
+
+    in_idx: jax.Array
+    w_in: jax.Array
+    w_out: jax.Array
+    w_out0: jax.Array
+    target: jax.Array
+    trace_norm: jax.Array
+    rate: jax.Array
+
+
+class Neurons(NamedTuple):
+    """Dynamic state carried from cycle to cycle: neuron maps, conductances, STDP spike ages."""
+
+    hidden: RulkovState
+    out: RulkovState
+    g_hidden: jax.Array
+    g_exc: jax.Array
+    g_inh: jax.Array
+    ages: StdpState
+
+
+class CycleOutput(NamedTuple):
+    """What one cycle produced: ``counts (8,)`` output spikes in the first half, ``trace (H, 8)``
+    hidden->output STDP trace, ``trace_in (H, 9)`` input->hidden trace, ``hidden_spikes (H,)``."""
+
+    counts: jax.Array
+    trace: jax.Array
+    trace_in: jax.Array
+    hidden_spikes: jax.Array
+
+
+def init_agent(key: jax.Array, config: NetConfig, hp: Hparams) -> Agent:
+    """Random input wiring (9 distinct cells per hidden neuron), uniform random weights normalised to
+    ``in_total`` per hidden neuron (capped at ``w_in_max``) and ``out_total`` per output neuron."""
+    config.check()
+    k_idx, k_in, k_out = jax.random.split(key, 3)
+    idx_keys = jax.random.split(k_idx, config.n_hidden)
+    in_idx = jax.vmap(lambda k: jax.random.choice(k, config.n_in, (config.fan_in,), replace=False))(idx_keys)
+    dtype = jnp.result_type(float)
+    w_in = jax.random.uniform(k_in, (config.n_hidden, config.fan_in), dtype)
+    w_in = jnp.minimum(w_in * (hp.in_total / jnp.sum(w_in, axis=1))[:, None], hp.w_in_max)
+    target = jnp.full((config.n_out,), hp.out_total, dtype)
+    w_out = scale_inputs(jax.random.uniform(k_out, (config.n_hidden, config.n_out), dtype) ** hp.init_power, target)
+    return Agent(
+        in_idx.astype(jnp.int32),
+        w_in,
+        w_out,
+        jnp.sum(w_out, axis=1),
+        target,
+        jnp.ones((), dtype),
+        jnp.zeros((config.n_hidden,), dtype),
+    )
+
+
+def rest(config: NetConfig) -> Neurons:
+    """All neurons at rest, no conductance, no spike seen."""
+    dtype = jnp.result_type(float)
+    params = RulkovParams()
+    return Neurons(
+        rulkov_rest((config.n_hidden,), params, dtype),
+        rulkov_rest((config.n_out,), params, dtype),
+        jnp.zeros((config.n_hidden,), dtype),
+        jnp.zeros((config.n_out,), dtype),
+        jnp.zeros((), dtype),
+        stdp_init(config.n_hidden, config.n_out),
+    )
+
+
+def _release(key, shape, hp: Hparams, dtype):
+    """Release variability: each spike's efficacy scaled by ``1 + R xi``, ``xi`` uniform in [-1, 1]."""
+    return 1.0 + hp.release * jax.random.uniform(key, shape, dtype, -1.0, 1.0)
+
+
+def simulate_cycle(
+    agent: Agent,
+    neurons: Neurons,
+    view: jax.Array,
+    sleep_rate: jax.Array | None,
+    hp: Hparams,
+    key: jax.Array,
+    config: NetConfig,
+) -> tuple[Neurons, CycleOutput]:
+    """Run one movement cycle of ``config.steps`` steps.
+
+    Args:
+        view: ``(49,)`` bool occupied input cells; each fires one pulse at step 0.
+        sleep_rate: ``None`` awake; else ``(H,)`` Poisson rates (Hz) driving the hidden neurons
+            through synapses of weight ``hp.w_sleep`` (and ``view`` should be all False).
+    """
+    dtype = agent.w_out.dtype
+    k_pulse, k_release, k_drive = jax.random.split(key, 3)
+    pulse = jnp.sum(agent.w_in * view[agent.in_idx].astype(dtype), axis=1)  # (H,)
+    pulse = pulse * _release(k_pulse, pulse.shape, hp, dtype)
+    # release variability of the hidden->output synapses, one draw per synapse per cycle
+    w_exc = agent.w_out * _release(k_release, agent.w_out.shape, hp, dtype)
+    inhibition = -mirrored_inhibition(agent.w_out)  # (H,) positive inhibitory weights
+    half = config.steps // 2
+    stdp_params = StdpParams(dt_ms=config.dt_ms)
+    rulkov = RulkovParams()
+
+    def step(carry, inputs):
+        n, counts, trace, a_in, spikes_h = carry
+        t, drive = inputs
+        hidden, s_h = rulkov_step(n.hidden, synaptic_current(n.g_hidden, n.hidden.v, hp.g_in, hp.e_exc), rulkov)
+        i_out = synaptic_current(n.g_exc, n.out.v, hp.g_exc, hp.e_exc) + synaptic_current(
+            n.g_inh, n.out.v, hp.g_inh, hp.e_inh
+        )
+        out, s_o = rulkov_step(n.out, i_out, rulkov)
+        arriving = jnp.where(t == 0, pulse, 0.0)
+        if sleep_rate is not None:
+            arriving = arriving + hp.w_sleep * drive.astype(dtype)
+        release = s_h.astype(dtype)
+        ages, d_trace = stdp_step(n.ages, s_h, s_o, stdp_params)
+        n = Neurons(
+            hidden,
+            out,
+            conductance_step(n.g_hidden, arriving, hp.gamma_exc),
+            conductance_step(n.g_exc, release @ w_exc, hp.gamma_exc),
+            conductance_step(n.g_inh, jnp.dot(release, inhibition), hp.gamma_inh),
+            ages,
+        )
+        # all input pulses are at step 0, so the input->hidden trace of a hidden spike at step t is
+        # the STDP kernel at age t, on every synapse whose cell was occupied (applied after the scan)
+        a_in = a_in + s_h.astype(dtype) * stdp_kernel(jnp.full(s_h.shape, t), stdp_params.k_plus, stdp_params)
+        counts = counts + (s_o & (t < half)).astype(jnp.int32)
+        return (n, counts, trace + d_trace, a_in, spikes_h + s_h.astype(jnp.int32)), None
+
+    h = config.n_hidden
+    init = (
+        neurons,
+        jnp.zeros((config.n_out,), jnp.int32),
+        jnp.zeros((h, config.n_out), dtype),
+        jnp.zeros((h,), dtype),
+        jnp.zeros((h,), jnp.int32),
+    )
+    steps = jnp.arange(config.steps)
+    drive = None if sleep_rate is None else poisson_train(k_drive, sleep_rate, config.steps, config.dt_ms)
+    (neurons, counts, trace, a_in, spikes_h), _ = lax.scan(step, init, (steps, drive))
+    trace_in = a_in[:, None] * view[agent.in_idx].astype(dtype)
+    return neurons, CycleOutput(counts, trace, trace_in, spikes_h)

@@ -1,0 +1,54 @@
+"""The eligibility store of rewarded STDP: the traces of the last few cycles, and the rewarded update.
+
+Each movement cycle's summed STDP trace ``tr (N, M)`` is pushed into a store of ``K`` slots (``K = 6``
+for the foraging agent); slot ``k`` holds the trace of ``k`` cycles ago, so a trace is forgotten after
+``K`` pushes. At a reward event of value ``S`` every stored trace acts (Golden et al. 2022):
+
+    W_ij <- W_ij * prod_k (1 + (W_i0 / W_i) D_k,ij),    D_k = S tr_k / ((t - t_k + c) A)
+
+with ``t - t_k = k`` cycles, ``c`` (default 1 cycle), ``W_i = sum_j W_ij`` the summed output of
+presynaptic neuron ``i`` and ``W_i0`` its initial value, and ``A`` the activity normalisation: a running
+average of the summed absolute trace per cycle (the update is divided by it, so the total change per
+reward stays bounded whatever the network's activity).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+
+def store_init(slots: int, n_pre: int, n_post: int, dtype=None) -> jax.Array:
+    """An empty store ``(slots, n_pre, n_post)``."""
+    if slots < 1:
+        raise ValueError(f"an eligibility store needs at least one slot, got {slots}")
+    return jnp.zeros((slots, n_pre, n_post), dtype or jnp.result_type(float))
+
+
+def store_push(store: jax.Array, trace: jax.Array) -> jax.Array:
+    """Push this cycle's trace into slot 0; every stored trace ages by one cycle, the oldest is dropped."""
+    return jnp.concatenate([trace[None].astype(store.dtype), store[:-1]], axis=0)
+
+
+def discounted_sum_factor(store: jax.Array, c) -> jax.Array:
+    """``tr_k / (k + c)`` for each slot, shape of ``store``."""
+    k = jnp.arange(store.shape[0], dtype=store.dtype)
+    return store / (k + c)[:, None, None]
+
+
+def rewarded_update(w: jax.Array, store: jax.Array, reward, w_out0: jax.Array, norm, c=1.0) -> jax.Array:
+    """The multiplicative rewarded update above.
+
+    Args:
+        w: ``(N, M)`` excitatory weights, presynaptic ``i`` by postsynaptic ``j``.
+        store: ``(K, N, M)`` stored traces, slot ``k`` from ``k`` cycles ago.
+        reward: the scalar ``S`` of this event.
+        w_out0: ``(N,)`` initial summed outputs ``W_i0``.
+        norm: the activity normalisation ``A`` (scalar, > 0).
+        c: the delay constant in cycles.
+    """
+    d = reward * discounted_sum_factor(store, c) / norm
+    w_out = jnp.sum(w, axis=1)
+    ratio = jnp.where(w_out > 0, w_out0 / jnp.where(w_out > 0, w_out, 1.0), 0.0)
+    factors = 1.0 + ratio[None, :, None] * d
+    return w * jnp.prod(factors, axis=0)

@@ -1,0 +1,118 @@
+"""The foraging agent's network, move choice, learning rules and phases on small, countable cases."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from sleepjax.foraging.agent import (
+    TASK1,
+    choose_move,
+    discriminability,
+    learn_input,
+    learn_output,
+    make_task,
+    reward_of,
+    sleep_phase,
+    wake_phase,
+)
+from sleepjax.foraging.environment import HORIZONTAL, NEGATIVE_DIAGONAL, NOTHING, VERTICAL
+from sleepjax.foraging.network import Hparams, NetConfig, init_agent, rest, simulate_cycle
+from sleepjax.spiking import store_init
+
+pytestmark = pytest.mark.usefixtures("strict_dtypes")
+
+SMALL = NetConfig(n_hidden=16, steps=40)
+HP = Hparams()
+
+
+def test_choose_move_ties_silence_and_exploration():
+    no_explore = HP._replace(explore_base=0.0, explore_step=0.0)
+    counts = jnp.array([0, 3, 0, 0, 3, 0, 1, 0], jnp.int32)
+    picks = {int(choose_move(counts, 7, 0, no_explore, jax.random.key(i))) for i in range(40)}
+    assert picks == {1, 4}  # both tied maxima are chosen, nothing else
+    silent = jnp.zeros(8, jnp.int32)
+    assert {int(choose_move(silent, 5, 0, no_explore, jax.random.key(i))) for i in range(10)} == {5}
+    # 1 % + 1 % per cycle without food: after 99 hungry cycles every move is random
+    always = {int(choose_move(silent, 5, 99, HP, jax.random.key(i))) for i in range(200)}
+    assert always == set(range(8))
+    # 1 % exploration: about 2 of 200 moves differ from the repeated one
+    moves = np.array([int(choose_move(silent, 5, 0, HP, jax.random.key(i))) for i in range(400)])
+    assert 0 < np.sum(moves != 5) < 15
+
+
+def test_reward_of_and_discriminability():
+    task = make_task(*TASK1)
+    assert float(reward_of(jnp.asarray(HORIZONTAL), task, HP)) == 1.0
+    assert float(reward_of(jnp.asarray(NEGATIVE_DIAGONAL), task, HP)) == pytest.approx(-0.001)
+    assert float(reward_of(jnp.asarray(NOTHING), task, HP)) == pytest.approx(-0.0001)
+    # 3 rewarded, 1 punished, the rest nothing: 3 / 4
+    eaten = jnp.array([HORIZONTAL, NOTHING, HORIZONTAL, NEGATIVE_DIAGONAL, HORIZONTAL, VERTICAL])
+    assert float(discriminability(eaten, task)) == 0.75
+    assert float(discriminability(jnp.full(5, NOTHING), task)) == 0.5
+
+
+def test_learn_output_rewarded_then_homeostasis():
+    """A trace on synapse (0, 2) with S = +1 moves weight onto it; every column still sums to its target."""
+    agent = init_agent(jax.random.key(0), SMALL, HP)
+    trace = jnp.zeros((16, 8)).at[0, 2].set(0.04)
+    new, store = learn_output(agent, store_init(6, 16, 8), trace, 1.0, jnp.zeros(8, jnp.int32), HP, SMALL)
+    np.testing.assert_allclose(new.w_out.sum(axis=0), agent.target, rtol=1e-5)
+    assert float(new.w_out[0, 2] / agent.w_out[0, 2]) > 1.0
+    others = np.delete(np.asarray(new.w_out[:, 2] / agent.w_out[:, 2]), 0)
+    assert np.all(others < 1.0)  # the rescaling took it from the other synapses of output 2
+    np.testing.assert_allclose(
+        np.delete(np.asarray(new.w_out), 2, axis=1), np.delete(np.asarray(agent.w_out), 2, axis=1), rtol=1e-6
+    )
+    assert float(store[0, 0, 2]) == pytest.approx(0.04)
+
+
+def test_learn_input_keeps_totals_and_cap():
+    agent = init_agent(jax.random.key(1), SMALL, HP)
+    trace = jnp.zeros((16, 9)).at[:, 0].set(0.04)
+    new = learn_input(agent, trace, HP)
+    assert float(new.w_in.max()) <= HP.w_in_max + 1e-7
+    assert np.all(np.asarray(new.w_in.sum(axis=1)) <= HP.in_total + 1e-6)
+    assert np.all(np.asarray(new.w_in[:, 0] >= agent.w_in[:, 0] - 1e-7))
+
+
+def test_cycle_silent_without_input_and_first_half_counts():
+    agent = init_agent(jax.random.key(2), SMALL, HP)
+    _, out = simulate_cycle(agent, rest(SMALL), jnp.zeros(49, bool), None, HP, jax.random.key(3), SMALL)
+    assert int(out.hidden_spikes.sum()) == 0 and int(out.counts.sum()) == 0
+    assert float(jnp.abs(out.trace).sum()) == 0.0
+    # a full view drives the hidden layer; hidden spikes follow the pulse, so traces appear
+    _, out = simulate_cycle(
+        agent, rest(SMALL), jnp.ones(49, bool), None, HP._replace(g_inh=0.0), jax.random.key(3), SMALL
+    )
+    assert int(out.hidden_spikes.sum()) > 0
+    assert int(out.counts.sum()) > 0 and float(out.trace.sum()) > 0
+
+
+def test_sleep_drive_follows_the_awake_rates():
+    """Sleep drives hidden neurons at their awake rates: silent neurons stay silent, driven ones fire."""
+    config = NetConfig(n_hidden=4, steps=2000)
+    agent = init_agent(jax.random.key(4), config, HP)
+    rates = jnp.array([0.0, 0.0, 20.0, 40.0])
+    _, out = simulate_cycle(agent, rest(config), jnp.zeros(49, bool), rates, HP, jax.random.key(5), config)
+    spikes = np.asarray(out.hidden_spikes)
+    # 2000 steps = 1 s: 20 Hz and 40 Hz give on the order of 20 and 40 spikes
+    assert spikes[0] == spikes[1] == 0
+    assert 5 <= spikes[2] < spikes[3] <= 80
+
+
+def test_phases_run_and_sleep_changes_weights_without_moving():
+    config = NetConfig(n_hidden=32, steps=30)
+    agent = init_agent(jax.random.key(6), config, HP)
+    agent = agent._replace(rate=jnp.full(32, 30.0))
+    sleep = sleep_phase(3, config)
+    slept, _, metrics = sleep.apply(
+        agent, sleep.init(agent, jax.random.key(7)), make_task(*TASK1), HP, jax.random.key(8)
+    )
+    assert metrics["out_spikes"].shape == (3,)
+    np.testing.assert_allclose(slept.w_out.sum(axis=0), agent.target, rtol=1e-5)
+    wake = wake_phase(4, config, "output")
+    _, _, metrics = wake.apply(agent, wake.init(agent, jax.random.key(9)), make_task(*TASK1), HP, jax.random.key(10))
+    assert metrics["eaten"].shape == (4,)
+    with pytest.raises(ValueError, match="learn must be one of"):
+        wake_phase(4, config, "both")

@@ -1,0 +1,77 @@
+"""The foraging experiment end to end on a tiny configuration: vmapped trials equal trials run one by
+one, the record resumes without recomputing what it holds, and the CLI runs and refuses bad input."""
+
+import json
+
+import pytest
+
+from sleepjax.cli import main
+from sleepjax.foraging.schedules import CONDITIONS, Durations
+from sleepjax.protocols import foraging
+from sleepjax.record import RecordError
+
+TINY = foraging.Config(
+    durations=Durations(unsupervised=2, task1=4, task2=4, block=2, test=6, curve_block=2), steps_per_cycle=12
+)
+
+
+@pytest.fixture(scope="module")
+def one_by_one(tmp_path_factory):
+    """Seeds 0 then 0, 1 one trial per call, resuming the same record (a single compilation)."""
+    path = tmp_path_factory.mktemp("rec") / "one.json"
+    first = foraging.run([0], TINY, path, chunk_size=1, progress=False)
+    first = json.loads(json.dumps(first))
+    second = foraging.run([0, 1], TINY, path, chunk_size=1, progress=False)
+    return path, first, second
+
+
+def test_record_resumes_keeping_finished_trials(one_by_one):
+    path, first, second = one_by_one
+    for name in CONDITIONS:
+        # seed 0 was not run again: its unit, wall time included, is unchanged
+        assert second["conditions"][name]["runs"]["0"] == first["conditions"][name]["runs"]["0"]
+        assert set(second["conditions"][name]["runs"]) == {"0", "1"}
+        assert set(second["conditions"][name]["summary"]) == {"task1", "task2"}
+    assert "w_out" in second["conditions"]["interleaved_sleep"]["runs"]["0"]
+    assert "w_out" not in second["conditions"]["interleaved_sleep"]["runs"]["1"]
+    assert json.loads(path.read_text())["identity"]["neuron"] == "rulkov"
+
+
+def test_vmapped_trials_equal_trials_run_one_by_one(one_by_one, tmp_path):
+    _, _, separate = one_by_one
+    together = foraging.run([0, 1], TINY, tmp_path / "two.json", chunk_size=2, progress=False)
+    for name in CONDITIONS:
+        for seed in ("0", "1"):
+            a, b = separate["conditions"][name]["runs"][seed], together["conditions"][name]["runs"][seed]
+            assert a["eaten"] == b["eaten"], (name, seed)
+            for field in ("task1", "task2", "curve"):
+                assert a[field] == pytest.approx(b[field], abs=1e-6), (name, seed, field)
+
+
+def test_other_settings_are_refused(one_by_one):
+    path, _, _ = one_by_one
+    other = foraging.Config(TINY.durations, steps_per_cycle=14)
+    with pytest.raises(RecordError, match="steps_per_cycle"):
+        foraging.run([0], other, path, progress=False)
+
+
+def test_config_errors_name_the_flag():
+    with pytest.raises(ValueError, match="--neuron"):
+        foraging.Config(neuron="hodgkin")
+    with pytest.raises(ValueError, match="unknown foraging hyperparameter"):
+        foraging.Config(hparams=(("g_typo", 1.0),))
+    with pytest.raises(ValueError, match="multiple of block"):
+        Durations(task2=150, block=100, curve_block=50)
+
+
+def test_cli_runs_and_prints_the_table(one_by_one, capsys, tmp_path):
+    path, _, _ = one_by_one
+    argv = ["run", "foraging", "--trials", "2", "--out", str(path), "--no-progress", "--steps-per-cycle", "12"]
+    argv += ["--unsupervised", "2", "--task1", "4", "--task2", "4", "--block", "2", "--test", "6", "--curve-block", "2"]
+    assert main(argv + ["--plot", str(tmp_path / "figs")]) == 0  # everything is in the record: nothing runs
+    out = capsys.readouterr().out
+    assert "interleaved_sleep" in out and "rulkov" in out and "0.70 ± 0.02" in out
+    assert (tmp_path / "figs" / "foraging_learning.png").exists()
+    assert (tmp_path / "figs" / "foraging_weights.png").exists()
+    assert main(["run", "foraging", "--hparam", "g_typo=1"]) == 2
+    assert "unknown foraging hyperparameter" in capsys.readouterr().err

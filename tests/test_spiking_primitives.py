@@ -1,0 +1,204 @@
+"""Spiking primitives against hand computation and direct transcriptions of their equations."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from sleepjax.spiking import (
+    RulkovParams,
+    RulkovState,
+    adapt_target,
+    mirrored_inhibition,
+    poisson_train,
+    pulse,
+    rewarded_update,
+    rulkov_rest,
+    rulkov_step,
+    scale_inputs,
+    stdp_init,
+    stdp_step,
+    store_init,
+    store_push,
+    synaptic_current,
+)
+
+pytestmark = pytest.mark.usefixtures("strict_dtypes")
+
+
+def rulkov_reference(v, v_prev, i, i_syn, p):
+    """The map of the spec written out branch by branch in plain Python floats."""
+    u = i + p.beta_e * i_syn
+    if v <= 0:
+        v_new = p.alpha / (1 - v) + u
+    elif v < p.alpha + u and v_prev <= 0:
+        v_new = p.alpha + u
+    else:
+        v_new = -1.0
+    i_new = i - p.mu * (v + 1) + p.mu * p.sigma + p.mu * p.sigma_e * i_syn
+    return v_new, v, i_new
+
+
+def test_rulkov_one_step_by_hand():
+    p = RulkovParams()
+    # V = -0.5, I = -2.5, I_syn = 0.2: u = -2.5 + 0.133 * 0.2 = -2.4734
+    # V' = 3.65 / 1.5 - 2.4734 = -0.040066...; I' = -2.5 - 0.0005 * 0.5 + 0.0005 * 0.06 + 0.0005 * 0.2
+    state = RulkovState(jnp.array(-0.5), jnp.array(-0.6), jnp.array(-2.5))
+    new, spike = rulkov_step(state, jnp.array(0.2), p)
+    assert float(new.v) == pytest.approx(3.65 / 1.5 - 2.4734, abs=1e-6)
+    assert float(new.i) == pytest.approx(-2.5 - 0.00025 + 0.00003 + 0.0001, abs=1e-6)
+    assert float(new.v_prev) == -0.5
+    assert not bool(spike)
+    # sigma_e scales the input's drive of the slow variable: sigma_e = 2 adds 0.0005 * 2 * 0.2 instead
+    new, _ = rulkov_step(state, jnp.array(0.2), p._replace(sigma_e=2.0))
+    assert float(new.i) == pytest.approx(-2.5 - 0.00025 + 0.00003 + 0.0002, abs=1e-6)
+
+
+def test_rulkov_follows_the_map_on_a_known_input_through_spikes():
+    """A 2000-step run under a step current: every step equals the reference map, and it spikes
+    (each spike goes positive, then to the peak alpha + u, then to -1)."""
+    jax.config.update("jax_enable_x64", True)
+    try:
+        p = RulkovParams()
+        state = rulkov_rest((), p, jnp.float64)
+        current = np.where(np.arange(2000) >= 100, 0.4, 0.0)
+        ref = (float(state.v), float(state.v_prev), float(state.i))
+        step = jax.jit(lambda s, c: rulkov_step(s, c, p))
+        spikes = 0
+        for c in current:
+            state, spike = step(state, jnp.asarray(c))
+            ref = rulkov_reference(*ref, c, p)
+            np.testing.assert_allclose((float(state.v), float(state.v_prev), float(state.i)), ref, rtol=1e-12)
+            spikes += int(spike)
+        assert spikes >= 3
+    finally:
+        jax.config.update("jax_enable_x64", False)
+
+
+def test_rulkov_branches():
+    p = RulkovParams()
+    # third branch is taken after the peak: V > 0 with V_prev > 0 gives -1
+    new, _ = rulkov_step(RulkovState(jnp.array(1.0), jnp.array(0.5), jnp.array(-2.8)), jnp.array(0.0), p)
+    assert float(new.v) == -1.0
+    # ... even when V lies below the peak value alpha + u = 0.85
+    new, _ = rulkov_step(RulkovState(jnp.array(0.3), jnp.array(0.5), jnp.array(-2.8)), jnp.array(0.0), p)
+    assert float(new.v) == -1.0
+    # second branch: V in (0, alpha + u) and V_prev <= 0 gives the peak alpha + u = 3.65 - 2.8
+    new, spike = rulkov_step(RulkovState(jnp.array(0.3), jnp.array(-0.5), jnp.array(-2.8)), jnp.array(0.0), p)
+    assert float(new.v) == pytest.approx(0.85, abs=1e-6)
+    assert not bool(spike)  # the spike was counted when V first went positive
+    # V above the peak value with V_prev <= 0: third branch too
+    new, _ = rulkov_step(RulkovState(jnp.array(0.9), jnp.array(-0.5), jnp.array(-2.8)), jnp.array(0.0), p)
+    assert float(new.v) == -1.0
+
+
+def test_rulkov_rests_silently_without_input():
+    p = RulkovParams()
+    state = rulkov_rest((3,), p)
+
+    def body(s, _):
+        s, spike = rulkov_step(s, jnp.zeros(3), p)
+        return s, spike
+
+    final, spikes = jax.lax.scan(body, state, None, length=3000)
+    assert not bool(spikes.any())
+    np.testing.assert_allclose(final.v, state.v, atol=1e-5)
+
+
+def test_synaptic_current_sign():
+    # g_syn 2, g 0.5, v -0.9, e_rev 0: -2 * 0.5 * (-0.9 - 0) = 0.9 (depolarising)
+    assert float(synaptic_current(jnp.array(0.5), jnp.array(-0.9), 2.0, 0.0)) == pytest.approx(0.9)
+
+
+def run_stdp(pre_times, post_times, n_steps=300):
+    state = stdp_init(1, 1)
+    total = jnp.zeros((1, 1))
+    for t in range(n_steps):
+        state, d = stdp_step(state, jnp.array([t in pre_times]), jnp.array([t in post_times]))
+        total = total + d
+    return float(total[0, 0])
+
+
+def test_stdp_pair_traces_by_hand():
+    # pre at step 10, post at step 30: dt = 20 steps = 10 ms -> +0.04 exp(-10 / 40) = 0.0311520
+    assert run_stdp({10}, {30}) == pytest.approx(0.04 * math.exp(-0.25), rel=1e-5)
+    # post before pre by the same interval -> -0.0311520
+    assert run_stdp({30}, {10}) == pytest.approx(-0.04 * math.exp(-0.25), rel=1e-5)
+    # 60 ms = 120 steps is still inside the window, 121 steps is not
+    assert run_stdp({0}, {120}) == pytest.approx(0.04 * math.exp(-1.5), rel=1e-5)
+    assert run_stdp({0}, {121}) == 0.0
+    # simultaneous spikes are unordered
+    assert run_stdp({50}, {50}) == 0.0
+    # nearest-neighbour pairing: the post spike pairs with the last pre spike only (dt = 4 ms)
+    assert run_stdp({10, 22}, {30}) == pytest.approx(0.04 * math.exp(-4 / 40), rel=1e-5)
+
+
+def test_stdp_two_synapses_outer_structure():
+    """Two presynaptic neurons, one postsynaptic: pre 0 at step 0, pre 1 at step 40, post at step 20.
+    Synapse 0: +0.04 exp(-10/40); synapse 1: post 20 steps before pre -> -0.04 exp(-10/40)."""
+    state = stdp_init(2, 1)
+    total = jnp.zeros((2, 1))
+    for t in range(60):
+        pre = jnp.array([t == 0, t == 40])
+        state, d = stdp_step(state, pre, jnp.array([t == 20]))
+        total = total + d
+    np.testing.assert_allclose(total[:, 0], [0.04 * math.exp(-0.25), -0.04 * math.exp(-0.25)], rtol=1e-5)
+
+
+def test_eligibility_store_forgets_after_six_cycles():
+    store = store_push(store_init(6, 1, 1), jnp.ones((1, 1)))
+    w, w0 = jnp.ones((1, 1)), jnp.ones(1)
+    for _ in range(6):  # still acting after 0, 1, ..., 5 later pushes
+        assert float(rewarded_update(w, store, 1.0, w0, 1.0)[0, 0]) != 1.0
+        store = store_push(store, jnp.zeros((1, 1)))
+    # six pushes after it, the trace is gone
+    assert float(rewarded_update(w, store, 1.0, w0, 1.0)[0, 0]) == 1.0
+
+
+def test_rewarded_update_two_synapse_case_by_hand():
+    """Presynaptic neuron 0 with two outputs w = [0.2, 0.3] (W_0 = 0.5), W_00 = 0.4; traces
+    tr(now) = [0.04, -0.02], tr(2 cycles ago) = [0.01, 0]; S = 1, A = 0.5, c = 1.
+    ratio = 0.4 / 0.5 = 0.8; D_0 = tr0 / (0 + 1) / 0.5 = [0.08, -0.04]; D_2 = tr2 / 3 / 0.5 = [0.02/3, 0]
+    w0' = 0.2 (1 + 0.8 * 0.08) (1 + 0.8 * 0.02 / 3); w1' = 0.3 (1 - 0.8 * 0.04)."""
+    store = store_init(6, 1, 2)
+    store = store_push(store, jnp.array([[0.01, 0.0]]))
+    store = store_push(store, jnp.zeros((1, 2)))
+    store = store_push(store, jnp.array([[0.04, -0.02]]))
+    w = rewarded_update(jnp.array([[0.2, 0.3]]), store, 1.0, jnp.array([0.4]), 0.5)
+    expected = [0.2 * (1 + 0.8 * 0.08) * (1 + 0.8 * 0.02 / 3), 0.3 * (1 - 0.8 * 0.04)]
+    np.testing.assert_allclose(w[0], expected, rtol=1e-6)
+    # a punishment reverses the direction of every change
+    w_neg = rewarded_update(jnp.array([[0.2, 0.3]]), store, -1.0, jnp.array([0.4]), 0.5)
+    assert float(w_neg[0, 0]) < 0.2 < float(w[0, 0])
+
+
+def test_scale_inputs_and_mirrored_inhibition():
+    w = jnp.array([[1.0, 0.0], [3.0, 2.0]])
+    # column sums 4 and 2 -> targets 2 and 1: factors 0.5 and 0.5
+    np.testing.assert_allclose(scale_inputs(w, jnp.array([2.0, 1.0])), [[0.5, 0.0], [1.5, 1.0]])
+    # a column summing to zero stays zero instead of becoming NaN
+    np.testing.assert_array_equal(scale_inputs(jnp.zeros((2, 1)), jnp.ones(1)), jnp.zeros((2, 1)))
+    np.testing.assert_allclose(mirrored_inhibition(w), [-0.5, -2.5])
+
+
+def test_adapt_target():
+    # goal 10 Hz, rate 5 Hz, eta 0.1: target 2 (1 + 0.1 * 0.5) = 2.1; rate 20 Hz: 2 (1 - 0.1) = 1.8
+    np.testing.assert_allclose(adapt_target(jnp.array([2.0, 2.0]), jnp.array([5.0, 20.0]), 10.0, 0.1), [2.1, 1.8])
+
+
+def test_poisson_rate_statistics():
+    """Counts over 20000 steps of 0.5 ms (10 s) at 5, 20 and 80 Hz match rate * 10 s within 5 binomial SDs."""
+    rates = jnp.array([5.0, 20.0, 80.0])
+    counts = np.asarray(poisson_train(jax.random.key(0), rates, 20000, 0.5).sum(axis=0))
+    p = np.asarray(rates) * 0.5e-3
+    expected, sd = 20000 * p, np.sqrt(20000 * p * (1 - p))
+    assert np.all(np.abs(counts - expected) < 5 * sd), (counts, expected)
+    assert not bool(poisson_train(jax.random.key(1), jnp.zeros(4), 1000, 0.5).any())
+
+
+def test_pulse_only_at_its_step():
+    active = jnp.array([True, False, True])
+    assert pulse(active, jnp.array(0)).tolist() == [True, False, True]
+    assert not bool(pulse(active, jnp.array(1)).any())
