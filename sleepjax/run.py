@@ -219,9 +219,7 @@ def run_batch(
             return jax.vmap(one, in_axes=(0, 0 if hparams_batched else None, None))(seeds, hparams, arrays)
 
         specs = (spec, jax.tree.map(lambda _: hp_spec, hparams), jax.tree.map(lambda _: replicated, arrays))
-        return jax.shard_map(local, mesh=mesh, in_specs=specs, out_specs=spec, check_vma=False)(
-            seeds, hparams, arrays
-        )
+        return jax.shard_map(local, mesh=mesh, in_specs=specs, out_specs=spec, check_vma=False)(seeds, hparams, arrays)
 
     results = []
     for start in range(0, n, chunk):
