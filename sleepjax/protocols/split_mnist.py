@@ -103,6 +103,28 @@ class Config:
         return label, vector
 
 
+def search_space():
+    """The default search space of ``sleepjax tune split-mnist``: the faithful SRC rule's rates,
+    thresholds and sleep lengths, log-uniform over ranges that hold the reference vector well inside.
+
+    ``alpha_scale`` is left out on purpose: a layer's potential and threshold scale together
+    (``v += alpha * drive``, spike when ``v >= beta``, reset to 0), so multiplying ``alpha_scale`` and
+    every ``beta`` by the same factor gives the same spikes; the three thresholds already span it.
+    """
+    from sleepjax.sweep import IntUniform, LogUniform
+
+    return {
+        "sleep.src.max_rate": LogUniform(30.0, 1000.0),
+        "sleep.src.inc": LogUniform(1e-3, 0.3),
+        "sleep.src.dec": LogUniform(1e-5, 0.03),
+        "sleep.src.beta[0]": LogUniform(2.0, 200.0),
+        "sleep.src.beta[1]": LogUniform(2.0, 200.0),
+        "sleep.src.beta[2]": LogUniform(2.0, 200.0),
+        "sleep.base_steps": IntUniform(5000, 30000),
+        "sleep.steps_per_task": IntUniform(0, 10000),
+    }
+
+
 def matched_epochs(n_examples: int, reference_examples: int, reference_epochs: int = REFERENCE_EPOCHS) -> int:
     """Epochs on ``n_examples`` that give about as many SGD updates as the reference's."""
     return max(1, round(reference_epochs * reference_examples / n_examples))
