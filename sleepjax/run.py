@@ -101,16 +101,20 @@ def continual_run(
     k_init, k_run = jax.random.split(key)
     state = phase.init(params, k_init)
 
+    # Only arrays are carried through the scan; the rest of the model (e.g. an equinox.nn.MLP's
+    # activation function) is static.
+    carry, static = eqx.partition((params, state), eqx.is_array)
+
     def step(carry, t):
-        params, state = carry
+        params, state = eqx.combine(carry, static)
         k_apply, k_eval = jax.random.split(jax.random.fold_in(k_run, t))
         params, state, metrics = phase.apply(params, state, task_at(tasks, t), hparams, k_apply)
         evaluation = evaluate(params, k_eval)
         if on_task_end is not None:
             jax.debug.callback(on_task_end, t)
-        return (params, state), (evaluation, metrics)
+        return eqx.filter((params, state), eqx.is_array), (evaluation, metrics)
 
-    _, (evaluation, metrics) = lax.scan(step, (params, state), jnp.arange(t_count))
+    _, (evaluation, metrics) = lax.scan(step, carry, jnp.arange(t_count))
     return RunResult(evaluation, metrics)
 
 

@@ -170,7 +170,7 @@ def check_src(hparams, num_layers: int | None = None) -> None:
 
 def network_layers(make_params) -> int | None:
     """Number of weight layers of the initial model if it is a layered network (``.layers``), else None."""
-    shapes = jax.eval_shape(make_params, jax.random.key(0))
+    shapes = eqx.filter_eval_shape(make_params, jax.random.key(0))
     layers = getattr(shapes, "layers", None)
     return len(layers) if layers is not None else None
 
@@ -224,7 +224,7 @@ def member_bytes(setup: Setup, hparams) -> int:
     one, but at least 8 copies of the model's parameters (parameters, gradients, optimizer moments and
     the copies a sleep updates in place), since the CPU backend under-reports temporaries.
     """
-    params = jax.eval_shape(setup.make_params, jax.random.key(0))
+    params = eqx.filter_eval_shape(setup.make_params, jax.random.key(0))
     param_bytes = sum(leaf.size * leaf.dtype.itemsize for leaf in jax.tree.leaves(params) if hasattr(leaf, "size"))
     reported = 0
     try:

@@ -126,16 +126,18 @@ class _Proposer:
         if config.method == "cmaes":
             from evosax.algorithms import CMA_ES
 
-            self.es = CMA_ES(population_size=config.population, solution=jnp.zeros(len(space)))
-            self.params = self.es.default_params.replace(std_init=jnp.asarray(config.sigma))
-            self.state = self.es.init(jax.random.fold_in(self.key, 0), jnp.asarray(start), self.params)
+            with _evosax_numpy():
+                self.es = CMA_ES(population_size=config.population, solution=jnp.zeros(len(space)))
+                self.params = self.es.default_params.replace(std_init=jnp.asarray(config.sigma))
+                self.state = self.es.init(jax.random.fold_in(self.key, 0), jnp.asarray(start), self.params)
 
     def ask(self, g: int) -> tuple[list[dict], np.ndarray]:
         k = jax.random.fold_in(self.key, g + 1)
         if self.config.method == "random":
             u = np.asarray(jax.random.uniform(k, (self.config.population, len(self.space))), np.float64)
         else:
-            u, self.pending = self.es.ask(k, self.state, self.params)
+            with _evosax_numpy():
+                u, self.pending = self.es.ask(k, self.state, self.params)
             u = np.asarray(u, np.float64)
         u = np.clip(u, 0.0, 1.0)
         return [from_unit(self.space, row) for row in u], u
@@ -144,7 +146,14 @@ class _Proposer:
         if self.config.method == "cmaes":
             fitness = jnp.asarray(np.where(np.isfinite(scores), -scores, np.inf), jnp.float32)  # evosax minimises
             k = jax.random.fold_in(self.key, 10_000 + g)
-            self.state, _ = self.es.tell(k, jnp.asarray(u, jnp.float32), fitness, self.pending, self.params)
+            with _evosax_numpy():
+                self.state, _ = self.es.tell(k, jnp.asarray(u, jnp.float32), fitness, self.pending, self.params)
+
+
+def _evosax_numpy():
+    """evosax relies on NumPy-style rank promotion; allow it inside its calls even where a program
+    raises on implicit broadcasts elsewhere (as sleepjax's tests do)."""
+    return jax.numpy_rank_promotion("allow")
 
 
 def start_point(space: Space, base) -> np.ndarray:
