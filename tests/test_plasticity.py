@@ -56,7 +56,7 @@ def test_update_rows_under_vmap_and_nested_vmap():
     out = np.asarray(f(w, post, pre, inc, dec))
     for a in range(2):
         for b in range(3):
-            single = update_spiking_rows(w[a, b], post[a, b], pre[a, b], inc[a], dec)
+            single = jax.jit(update_spiking_rows)(w[a, b], post[a, b], pre[a, b], inc[a], dec)
             np.testing.assert_array_equal(out[a, b], np.asarray(single))
             np.testing.assert_allclose(
                 out[a, b], dense_reference(w[a, b], post[a, b], pre[a, b], inc[a], dec), rtol=1e-6, atol=1e-9

@@ -1,6 +1,8 @@
 """SRC sleep: normalisation, one step by hand, deterministic multi-step runs against a direct
 transcription of the reference loop, input statistics and input validation."""
 
+import functools
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -20,7 +22,7 @@ from sleepjax.sleep import (
     sleep_mlp,
     sleep_steps,
 )
-from sleepjax.sleep.src import input_spikes, window_mask
+from sleepjax.sleep.src import input_draws
 
 pytestmark = pytest.mark.usefixtures("strict_dtypes")
 
@@ -104,6 +106,65 @@ def test_deterministic_sleep_matches_reference_loop(seed):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
 
 
+@pytest.fixture
+def x64():
+    with jax.enable_x64(True):
+        yield
+
+
+def random_network(rng, sizes, dtype, low=-0.004, high=0.008):
+    return [jnp.asarray(rng.uniform(low, high, (o, i)), dtype) for i, o in zip(sizes[:-1], sizes[1:])]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_event_driven_equals_dense_in_float64(x64, seed):
+    """Binary input shown whole with 2 * dt * max_rate >= 1: every spike is deterministic, so the two
+    formulations must agree spike for spike, and the weights up to summation order."""
+    rng = np.random.default_rng(seed)
+    sizes = (40, 30, 20, 5)
+    weights = random_network(rng, sizes, jnp.float64)
+    x = jnp.asarray(rng.random(sizes[0]) < 0.4, jnp.float64)
+    hp = SRCHparams.create(max_rate=600.0, inc=0.02, dec=0.003, beta=(0.35, 0.2, 0.25), alpha_scale=30.0)
+    factors = jnp.array([1.0, 0.8, 1.2])
+    run = functools.partial(sleep, weights, x, factors, hp, jax.random.key(seed), 150)
+    (event, event_stats), (dense, dense_stats) = run(method="event"), run(method="dense")
+    assert event[0].dtype == jnp.float64
+    np.testing.assert_array_equal(event_stats.spikes, dense_stats.spikes)
+    np.testing.assert_array_equal(event_stats.active_steps, dense_stats.active_steps)
+    assert event_stats.spikes[1:].sum() > 50  # real plasticity in every layer
+    for a, b, w0 in zip(event, dense, weights):
+        assert np.abs(np.asarray(b) - np.asarray(w0)).max() > 1e-3
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
+
+
+def test_event_driven_equals_dense_in_float32_with_random_windows():
+    rng = np.random.default_rng(5)
+    weights = random_network(rng, (784, 64, 32, 10), jnp.float32, -0.01, 0.012)
+    x = jnp.asarray(rng.random(784) * 0.6, jnp.float32)
+    hp = SRCHparams.create(max_rate=240.0, inc=0.03, dec=0.003, beta=(0.5, 0.3, 0.3), alpha_scale=12.0)
+    run = functools.partial(sleep, weights, x, jnp.ones(3), hp, jax.random.key(7), 200, MNIST_WINDOW)
+    (event, event_stats), (dense, dense_stats) = run(method="event"), run(method="dense")
+    np.testing.assert_array_equal(event_stats.spikes, dense_stats.spikes)
+    assert event_stats.spikes[1:].min() > 5
+    for a, b in zip(event, dense):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+def test_input_spikes_over_capacity_are_all_counted(x64):
+    """About 20 input spikes per step against a capacity of 3: the overflow loop must add every one."""
+    rng = np.random.default_rng(2)
+    sizes = (40, 30, 20, 5)
+    weights = random_network(rng, sizes, jnp.float64)
+    x = jnp.asarray(rng.random(sizes[0]) < 0.5, jnp.float64)
+    hp = SRCHparams.create(max_rate=600.0, inc=0.02, dec=0.003, beta=(0.35, 0.2, 0.25), alpha_scale=30.0)
+    run = functools.partial(sleep, weights, x, jnp.array([1.0, 0.8, 1.2]), hp, jax.random.key(0), 100)
+    (small, small_stats), (dense, dense_stats) = run(capacity=3), run(method="dense")
+    assert small_stats.spikes[0] / 100 > 3 * 5  # more than five blocks of 3 per step
+    np.testing.assert_array_equal(small_stats.spikes, dense_stats.spikes)
+    for a, b in zip(small, dense):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
+
+
 def test_sleep_jit_with_traced_length_equals_eager():
     rng = np.random.default_rng(3)
     weights = [rng.uniform(-0.01, 0.01, (5, 8)).astype(np.float32), rng.uniform(-0.01, 0.01, (2, 5)).astype(np.float32)]
@@ -115,32 +176,32 @@ def test_sleep_jit_with_traced_length_equals_eager():
         np.testing.assert_array_equal(a, b)
 
 
-def test_window_mask_is_a_square_anywhere_in_range():
-    corners = set()
-    for i in range(300):
-        m = np.asarray(window_mask(jax.random.key(i), MNIST_WINDOW)).reshape(28, 28)
-        rows, cols = np.nonzero(m)
-        assert m.sum() == 121
-        assert rows.max() - rows.min() == 10 and cols.max() - cols.min() == 10
-        corners.add((rows.min(), cols.min()))
-    r, c = zip(*corners)
-    assert min(r) == 0 and max(r) == 17 and min(c) == 0 and max(c) == 17
+def test_window_is_a_square_anywhere_in_range():
+    pixels, _ = input_draws(jax.random.key(0), jnp.zeros(784), reference_hparams(), MNIST_WINDOW, num=300)
+    rows, cols = np.asarray(pixels) // 28, np.asarray(pixels) % 28
+    # each step's 121 pixels are the 11x11 square below and right of its corner, listed row by row
+    corner_row, corner_col = rows[:, :1], cols[:, :1]
+    np.testing.assert_array_equal(rows - corner_row, np.repeat(np.arange(11), 11)[None].repeat(300, 0))
+    np.testing.assert_array_equal(cols - corner_col, np.tile(np.arange(11), 11)[None].repeat(300, 0))
+    # corners uniform over 0..17 in each axis (300 draws cover both ends)
+    assert corner_row.min() == 0 and corner_row.max() == 17 and corner_col.min() == 0 and corner_col.max() == 17
 
 
 def test_input_spike_probability():
     x = jnp.array([0.0, 0.05, 0.1, 0.5, 1.0])
     hp = SRCHparams.create(max_rate=2.0 / (2 * 0.001) * 0.5, inc=0, dec=0, beta=(1.0,), alpha_scale=1)
     # 2 * dt * max_rate = 1 -> p = min(1, x)
-    draws = jax.vmap(lambda k: input_spikes(k, x, hp, None))(jax.random.split(jax.random.key(0), 20000))
-    rates = np.asarray(draws).mean(axis=0)
+    pixels, fires = input_draws(jax.random.key(0), x, hp, None, num=20000)
+    np.testing.assert_array_equal(pixels, np.broadcast_to(np.arange(5), (20000, 5)))
+    rates = np.asarray(fires).mean(axis=0)
     np.testing.assert_allclose(rates, [0.0, 0.05, 0.1, 0.5, 1.0], atol=0.012)
     assert rates[0] == 0.0 and rates[-1] == 1.0
 
 
 def test_window_limits_input_to_121_pixels():
     hp = SRCHparams.create(max_rate=1e6, inc=0, dec=0, beta=(1.0,), alpha_scale=1)
-    s = input_spikes(jax.random.key(0), jnp.ones(784), hp, MNIST_WINDOW)
-    assert int(s.sum()) == 121
+    _, fires = input_draws(jax.random.key(0), jnp.ones(784), hp, MNIST_WINDOW, num=5)
+    np.testing.assert_array_equal(np.asarray(fires).sum(axis=1), 121)
 
 
 def test_sleep_lengths_follow_reference_schedule():
@@ -188,8 +249,10 @@ def test_shape_errors_name_the_problem():
 def test_bad_sleep_input_or_factors_are_refused():
     hp = SRCHparams.create(100.0, 0.01, 0.001, (1.0, 1.0), 1.0)
     w = [jnp.zeros((3, 4)), jnp.zeros((2, 3))]
-    with pytest.raises(ValueError, match="sleep input must be finite and non-negative"):
+    with pytest.raises(ValueError, match=r"sleep input must be finite and in \[0, 1\]"):
         sleep(w, jnp.array([0.1, -0.2, 0.0, 0.3]), jnp.ones(2), hp, jax.random.key(0), 1)
+    with pytest.raises(ValueError, match=r"sleep input must be finite and in \[0, 1\]"):
+        sleep(w, jnp.array([0.1, 1.5, 0.0, 0.3]), jnp.ones(2), hp, jax.random.key(0), 1)
     with pytest.raises(ValueError, match="sleep input must be finite"):
         sleep(w, jnp.array([0.1, jnp.nan, 0.0, 0.3]), jnp.ones(2), hp, jax.random.key(0), 1)
     with pytest.raises(ValueError, match="factors must be finite and positive"):
@@ -214,27 +277,30 @@ def test_sleep_mlp_changes_only_weights():
     assert any(not np.array_equal(a.weight, b.weight) for a, b in zip(model.layers, slept.layers))
 
 
-def test_sleep_vmaps_over_hyperparameters():
+@pytest.mark.parametrize("method", ["event", "dense"])
+def test_sleep_vmaps_over_hyperparameters_and_seeds(method):
     rng = np.random.default_rng(4)
-    weights = [
-        rng.uniform(-0.01, 0.01, (16, 784)).astype(np.float32),
-        rng.uniform(-0.01, 0.01, (10, 16)).astype(np.float32),
-    ]
+    weights = random_network(rng, (784, 16, 10), jnp.float32, -0.01, 0.01)
     x = jnp.asarray(rng.random(784) * 0.5, jnp.float32)
     configs = [
         SRCHparams.create(200.0, 0.03, 0.003, (0.2, 0.1), 60.0),
         SRCHparams.create(100.0, 0.05, 0.001, (0.3, 0.2), 40.0),
     ]
     stacked = jax.tree.map(lambda *v: jnp.stack(v), *configs)
-    swept, stats = jax.jit(
-        jax.vmap(lambda hp: sleep(weights, x, jnp.ones(2), hp, jax.random.key(0), 300, MNIST_WINDOW))
-    )(stacked)
+    keys = jax.random.split(jax.random.key(0), 3)
+
+    def one(hp, key):
+        return sleep(weights, x, jnp.ones(2), hp, key, 150, MNIST_WINDOW, method=method)
+
+    swept, stats = jax.jit(jax.vmap(jax.vmap(one, (None, 0)), (0, None)))(stacked, keys)
     for i, hp in enumerate(configs):
-        alone, alone_stats = sleep(weights, x, jnp.ones(2), hp, jax.random.key(0), 300, MNIST_WINDOW)
-        np.testing.assert_array_equal(stats.spikes[i], alone_stats.spikes)
-        for a, b in zip(swept, alone):
-            np.testing.assert_allclose(a[i], b, rtol=1e-6, atol=1e-7)
-    assert stats.spikes[:, 1:].sum() > 0
+        for j, key in enumerate(keys):
+            alone, alone_stats = one(hp, key)
+            for field in ("spikes", "active_steps", "nonfinite_weights"):
+                np.testing.assert_array_equal(getattr(stats, field)[i, j], getattr(alone_stats, field))
+            for a, b in zip(swept, alone):
+                np.testing.assert_allclose(a[i, j], b, rtol=1e-6, atol=1e-7)
+    assert stats.spikes[:, :, 1:].min() > 0
 
 
 def test_equinox_mlp_can_sleep_and_matches_sleepjax_mlp():

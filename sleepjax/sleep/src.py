@@ -8,21 +8,57 @@ are potentiated and those from silent neurons depressed, both scaled by ``g(w)``
 (:func:`sleepjax.sleep.plasticity.weight_dependence`). After sleep the ANN simply uses the modified
 weights.
 
+Two formulations of the same dynamics (:func:`sleep`'s ``method``):
+
+- ``"event"`` (default): a step reads only the outgoing synapses of the neurons that spiked. At the
+  reference MNIST settings a step has about 13 input spikes and a few hundredths of a spike per hidden
+  layer, so this is one to two orders of magnitude less work than multiplying full weight matrices.
+- ``"dense"``: the direct formulation, a matrix-vector product per layer and step, kept as the reference
+  the event-driven step is tested against.
+
+Both consume the same random numbers, so they give the same spikes and the same weights up to
+floating-point summation order.
+
+What is checked where. Shapes, dtypes and the window are checked when :func:`sleep` is called or traced.
+Values are checked as follows:
+
+- hyperparameters, the sleep input (finite, in [0, 1]) and ``num_steps``: eagerly a ``ValueError`` with
+  the offending values; under ``jit``/``vmap`` the same checks run on the traced values through
+  ``equinox.error_if`` and raise at run time (an ``equinox.EquinoxRuntimeError`` naming the
+  hyperparameter; the ``EQX_ON_ERROR`` environment variable can change that to NaN outputs);
+- the state of the network (non-finite incoming weights, non-finite or non-positive normalisation
+  factors): eagerly a ``ValueError``; under ``jit``/``vmap`` not an error, because one diverged member
+  must not abort a whole vmapped sweep, but reported in the returned :class:`SleepStats`
+  (``nonfinite_weights``, ``bad_factors``, together with ``active_steps`` for layers that never or
+  always fire).
+
 This module works on a plain sequence of weight matrices, so it can be used inside any JAX training
-loop; :mod:`sleepjax.phases.src` wraps it as a phase for equinox MLPs.
+loop; :mod:`sleepjax.sleep.mlp` wraps it for equinox MLPs.
 """
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from sleepjax.sleep.plasticity import update_spiking_rows
+from sleepjax.sleep.plasticity import SRC_WEIGHT_SCALE, update_spiking_columns, update_spiking_rows
+
+#: Steps whose input spikes are drawn together (one vectorised draw per block instead of one small draw
+#: per step, which cost more than the rest of an event-driven step). Part of the random stream: changing
+#: it changes the spikes a key gives.
+DRAW_BLOCK = 64
+
+#: Default number of input spikes an event-driven step gathers in one fused block; further spikes of the
+#: same step are handled exactly by a loop over more blocks of this size.
+INPUT_CAPACITY = 16
 
 
 class SRCHparams(NamedTuple):
@@ -39,6 +75,12 @@ class SRCHparams(NamedTuple):
         decay: membrane potential decay per step.
         threshold: base firing threshold.
         dt: time step in seconds.
+        weight_scale: the scale inside the weight dependence ``g(w) = 2 / (1 + exp(w / weight_scale))``.
+            The reference fixes it at 0.001; another value is a departure from the reference rule (meant for
+            networks whose weights live on another scale).
+        window_size: side of the square input window per step, an integer-valued array at most the
+            :class:`InputWindow`'s ``size`` (which is then the static maximum), or ``None`` for the
+            window's own size (the reference). Another size is a departure from the reference.
     """
 
     max_rate: jax.Array
@@ -49,12 +91,29 @@ class SRCHparams(NamedTuple):
     decay: jax.Array = jnp.asarray(0.999)
     threshold: jax.Array = jnp.asarray(1.0)
     dt: jax.Array = jnp.asarray(0.001)
+    weight_scale: jax.Array = jnp.asarray(SRC_WEIGHT_SCALE)
+    window_size: jax.Array | None = None
 
     @classmethod
-    def create(cls, max_rate, inc, dec, beta, alpha_scale, decay=0.999, threshold=1.0, dt=0.001):
-        """Build hyperparameters from Python numbers, as float32 arrays."""
+    def create(
+        cls,
+        max_rate,
+        inc,
+        dec,
+        beta,
+        alpha_scale,
+        decay=0.999,
+        threshold=1.0,
+        dt=0.001,
+        weight_scale=SRC_WEIGHT_SCALE,
+        window_size=None,
+    ):
+        """Build hyperparameters from Python numbers, as float32 arrays (``window_size`` as int32)."""
         f = lambda v: jnp.asarray(v, jnp.float32)  # noqa: E731
-        return cls(f(max_rate), f(inc), f(dec), f(beta), f(alpha_scale), f(decay), f(threshold), f(dt))
+        size = None if window_size is None else jnp.asarray(window_size, jnp.int32)
+        return cls(
+            f(max_rate), f(inc), f(dec), f(beta), f(alpha_scale), f(decay), f(threshold), f(dt), f(weight_scale), size
+        )
 
 
 #: The reference hyperparameters of the published experiments (MNIST: 784-1200-1200-10).
@@ -66,58 +125,139 @@ REFERENCE_HPARAMS = {
 }
 
 
-class InputWindow(NamedTuple):
-    """Show only a random ``size x size`` window of an ``height x width`` input image per step."""
-
+class _WindowFields(NamedTuple):
     height: int
     width: int
     size: int
+
+
+class InputWindow(_WindowFields):
+    """Show only a random ``size x size`` window of an ``height x width`` input image per step.
+
+    The input vector is the image flattened row by row (``height * width`` entries). Construction
+    refuses non-positive sizes and a window larger than the image.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, height: int, width: int, size: int):
+        for name, value in (("height", height), ("width", width), ("size", size)):
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+                raise ValueError(f"InputWindow {name} must be a positive integer, got {value!r}")
+        if size > min(height, width):
+            raise ValueError(f"InputWindow size {size} is larger than the {height}x{width} image")
+        return super().__new__(cls, int(height), int(width), int(size))
 
 
 MNIST_WINDOW = InputWindow(28, 28, 11)
 
 
 class SleepStats(NamedTuple):
-    """Spike counts per layer (input first) summed over the sleep, for diagnostics."""
+    """What a sleep did, per layer, for diagnostics and to see a runaway sleep.
+
+    Attributes:
+        spikes: ``(L + 1,)`` spikes per layer (input first) summed over the sleep.
+        active_steps: ``(L + 1,)`` number of steps in which the layer emitted at least one spike.
+        num_steps: the number of steps run.
+        nonfinite_weights: ``(L,)`` whether weight matrix ``l`` holds a NaN or infinity after the sleep.
+        bad_factors: ``(L,)`` whether the normalisation factor of layer ``l`` was non-finite or
+            non-positive (the layer's drive was then meaningless); raised as an error eagerly.
+    """
 
     spikes: jax.Array
+    active_steps: jax.Array
+    num_steps: jax.Array
+    nonfinite_weights: jax.Array
+    bad_factors: jax.Array
+
+    def never_fired(self) -> jax.Array:
+        """``(L + 1,)`` bools: the layer stayed silent for the whole (non-empty) sleep."""
+        return (self.active_steps == 0) & (self.num_steps > 0)
+
+    def fired_every_step(self) -> jax.Array:
+        """``(L + 1,)`` bools: the layer spiked in every step of the (non-empty) sleep."""
+        return (self.active_steps == self.num_steps) & (self.num_steps > 0)
+
+    def active_fraction(self) -> jax.Array:
+        """``(L + 1,)`` fraction of steps in which the layer spiked at all (0 for an empty sleep)."""
+        return self.active_steps / jnp.maximum(self.num_steps, 1)
 
 
-def check_hparams(hparams: SRCHparams, num_layers: int) -> None:
-    """Raise ``ValueError`` for hyperparameters that cannot give a meaningful sleep.
+def _is_traced(*values) -> bool:
+    return any(isinstance(v, jax.core.Tracer) for v in values)
 
-    Only concrete (non-traced) values are checked; inside ``jit`` the check is skipped.
+
+def _require(x, check, message: str, detail: str = ""):
+    """Return ``x``, checked with ``check(x) -> bools``.
+
+    Where ``x`` is concrete (also a constant inside ``jit``), raise ``ValueError(message + detail)`` now
+    unless all are true; where it is traced, raise ``message`` at run time through ``equinox.error_if``
+    (which ties the check to ``x``: use the returned value).
+    """
+    with jax.ensure_compile_time_eval():
+        ok = check(jnp.asarray(x))
+    if not _is_traced(ok):
+        if not np.all(np.asarray(ok)):
+            raise ValueError(message + detail)
+        return x
+    return eqx.error_if(x, ~ok, message)
+
+
+def check_hparams(hparams: SRCHparams, num_layers: int, window: InputWindow | None = None) -> SRCHparams:
+    """Check ``hparams`` and return them, tied to their checks.
+
+    Eagerly a bad value raises ``ValueError`` naming the hyperparameter and its value; under ``jit`` or
+    ``vmap`` the same checks raise at run time through ``equinox.error_if`` (use the returned
+    hyperparameters so the checks stay in the computation). Shapes are always checked at trace time.
     """
     if jnp.shape(hparams.beta) != (num_layers,):
         raise ValueError(
             f"SRC hyperparameter beta must have one entry per layer, shape ({num_layers},), "
             f"got {jnp.shape(hparams.beta)}"
         )
-    if any(isinstance(v, jax.core.Tracer) for v in hparams):
-        return
-    values = {name: np.asarray(value) for name, value in hparams._asdict().items()}
-    for name, value in values.items():
-        if not np.all(np.isfinite(value)):
-            raise ValueError(f"SRC hyperparameter {name} must be finite, got {value}")
-        if np.any(value < 0):
-            raise ValueError(f"SRC hyperparameter {name} must be non-negative, got {value}")
-    if not np.all(values["dt"] > 0):
-        raise ValueError(f"SRC hyperparameter dt must be positive, got {hparams.dt}")
-    if not np.all(values["decay"] <= 1):
-        raise ValueError(f"SRC hyperparameter decay must be at most 1, got {hparams.decay}")
+    checked = {}
+    for name, value in hparams._asdict().items():
+        if value is None:
+            checked[name] = value
+            continue
+        if name != "beta" and jnp.ndim(value) != 0:
+            raise ValueError(f"SRC hyperparameter {name} must be a scalar, got shape {jnp.shape(value)}")
+        value = jnp.asarray(value)
+        shown = "" if _is_traced(value) else f", got {np.asarray(value)}"
+        value = _require(value, jnp.isfinite, f"SRC hyperparameter {name} must be finite", shown)
+        value = _require(value, lambda v: v >= 0, f"SRC hyperparameter {name} must be non-negative", shown)
+        if name in ("dt", "weight_scale"):
+            value = _require(value, lambda v: v > 0, f"SRC hyperparameter {name} must be positive", shown)
+        if name == "decay":
+            value = _require(value, lambda v: v <= 1, "SRC hyperparameter decay must be at most 1", shown)
+        if name == "window_size":
+            if window is None:
+                raise ValueError("SRC hyperparameter window_size needs an InputWindow (its size is the maximum)")
+            if not jnp.issubdtype(value.dtype, jnp.integer):
+                raise ValueError(f"SRC hyperparameter window_size must be an integer array, got {value.dtype}")
+            value = _require(
+                value,
+                lambda v: (v >= 1) & (v <= window.size),
+                f"SRC hyperparameter window_size must be from 1 to the window's size {window.size}",
+                shown,
+            )
+        checked[name] = value
+    return SRCHparams(**checked)
 
 
-def _check_inputs(weights: Sequence[jax.Array], mean_input: jax.Array, factors: jax.Array) -> None:
-    """Shapes always; values of the sleep input and factors when they are concrete (not traced)."""
+def _check_inputs(weights, mean_input, factors, num_steps, window):
+    """Shapes and dtypes always; see the module docstring for which values are checked where.
+    Returns ``(mean_input, num_steps)`` tied to their checks."""
     if len(weights) == 0:
         raise ValueError("SRC needs at least one weight matrix")
     for layer, w in enumerate(weights):
         if w.ndim != 2:
             raise ValueError(f"SRC weight {layer} must be a matrix (n_out, n_in), got shape {w.shape}")
-    if mean_input.shape != (weights[0].shape[1],):
-        raise ValueError(
-            f"sleep input must have shape ({weights[0].shape[1]},) to match the first layer, got {mean_input.shape}"
-        )
+        if not jnp.issubdtype(w.dtype, jnp.floating) or w.dtype != weights[0].dtype:
+            raise ValueError(f"SRC weights must share one floating dtype; weight {layer} is {w.dtype}")
+    n_in = weights[0].shape[1]
+    if mean_input.shape != (n_in,):
+        raise ValueError(f"sleep input must have shape ({n_in},) to match the first layer, got {mean_input.shape}")
     for layer in range(1, len(weights)):
         if weights[layer].shape[1] != weights[layer - 1].shape[0]:
             raise ValueError(
@@ -126,39 +266,111 @@ def _check_inputs(weights: Sequence[jax.Array], mean_input: jax.Array, factors: 
             )
     if jnp.shape(factors) != (len(weights),):
         raise ValueError(f"factors must have one entry per layer, shape ({len(weights)},), got {jnp.shape(factors)}")
-    if not isinstance(mean_input, jax.core.Tracer):
-        x = np.asarray(mean_input)
-        if not (np.all(np.isfinite(x)) and np.all(x >= 0)):
-            raise ValueError("sleep input must be finite and non-negative (a mean image in [0, 1])")
-    if not isinstance(factors, jax.core.Tracer):
+    if window is not None:
+        if not isinstance(window, InputWindow):
+            raise ValueError(f"window must be an InputWindow, got {type(window).__name__}")
+        if window.height * window.width != n_in:
+            raise ValueError(f"input window {window.height}x{window.width} does not match input size {n_in}")
+    mean_input = _require(
+        mean_input,
+        lambda x: jnp.isfinite(x) & (x >= 0) & (x <= 1),
+        "sleep input must be finite and in [0, 1] (a mean of inputs in [0, 1])",
+    )
+    num_steps = _require(num_steps, lambda n: n >= 0, "num_steps must be non-negative", f", got {num_steps}")
+    if not _is_traced(*weights):
+        for layer, w in enumerate(weights):
+            if not np.all(np.isfinite(np.asarray(w))):
+                raise ValueError(
+                    f"SRC weight {layer} has non-finite entries (did an earlier sleep run away? its SleepStats "
+                    "reports nonfinite_weights)"
+                )
+    if not _is_traced(factors):
         f = np.asarray(factors)
         if not (np.all(np.isfinite(f)) and np.all(f > 0)):
             raise ValueError(
                 f"normalisation factors must be finite and positive, got {f}; an all-zero or all-negative "
                 "layer gives an infinite factor"
             )
+    return mean_input, num_steps
 
 
-def window_mask(key: jax.Array, window: InputWindow) -> jax.Array:
-    """A flat ``(height * width,)`` 0/1 mask of one uniformly placed square window."""
-    k_row, k_col = jax.random.split(key)
-    row = jax.random.randint(k_row, (), 0, window.height - window.size + 1)
-    col = jax.random.randint(k_col, (), 0, window.width - window.size + 1)
-    rows = jnp.arange(window.height)
-    cols = jnp.arange(window.width)
-    in_rows = (rows >= row) & (rows < row + window.size)
-    in_cols = (cols >= col) & (cols < col + window.size)
-    return (in_rows[:, None] & in_cols[None, :]).reshape(-1)
+def input_draws(
+    key: jax.Array, mean_input: jax.Array, hparams: SRCHparams, window: InputWindow | None, num: int = DRAW_BLOCK
+) -> tuple[jax.Array, jax.Array]:
+    """Input spikes of ``num`` consecutive steps, as the pixels each step can see and which of them fire.
+
+    Returns ``(pixels, fires)``, both ``(num, M)``: ``M = size**2`` pixel indices of the step's window
+    (row by row; ``M = n_in`` and all pixels without a window) and bools, pixel ``j`` firing with
+    probability ``p = min(1, 2 * dt * max_rate * mean_input[j])``. A window's corner is uniform over all
+    positions inside the image. With a traced ``hparams.window_size`` smaller than ``window.size``, only
+    the top-left ``window_size x window_size`` part of the grid can fire.
+    """
+    n_in = mean_input.shape[0]
+    k_row, k_col, k_fire = jax.random.split(key, 3)
+    if window is None:
+        pixels = jnp.broadcast_to(jnp.arange(n_in, dtype=jnp.int32), (num, n_in))
+        inside = jnp.ones((1, n_in), bool)
+    else:
+        size = window.size if hparams.window_size is None else hparams.window_size
+        row = jax.random.randint(k_row, (num, 1), 0, window.height - size + 1, jnp.int32)
+        col = jax.random.randint(k_col, (num, 1), 0, window.width - size + 1, jnp.int32)
+        grid_row, grid_col = (g.reshape(1, -1) for g in jnp.indices((window.size, window.size), jnp.int32))
+        inside = (grid_row < size) & (grid_col < size)
+        pixels = jnp.where(inside, (row + grid_row) * window.width + col + grid_col, 0)
+    rate_scale = (2.0 * hparams.dt * hparams.max_rate).astype(mean_input.dtype)
+    p = jnp.minimum(1.0, rate_scale * mean_input[pixels])
+    return pixels, (jax.random.uniform(k_fire, pixels.shape, mean_input.dtype) < p) & inside
 
 
-def input_spikes(key: jax.Array, mean_input: jax.Array, hparams: SRCHparams, window: InputWindow | None):
-    """Bernoulli input spikes for one step: ``p = min(1, 2 * dt * max_rate * x)`` per pixel."""
-    k_window, k_spikes = jax.random.split(key)
-    rate = mean_input
-    if window is not None:
-        rate = jnp.where(window_mask(k_window, window), rate, 0.0)
-    p = jnp.minimum(1.0, 2.0 * hparams.dt * hparams.max_rate * rate)
-    return jax.random.uniform(k_spikes, rate.shape) < p
+def _spike_lists(pixels: jax.Array, fires: jax.Array, fill: int, capacity: int) -> tuple[jax.Array, jax.Array]:
+    """Compact ``(num, M)`` draws into per-step lists of the firing pixels (in grid order, then ``fill``;
+    length ``M`` rounded up to a multiple of ``capacity``) and spike counts ``(num,)``."""
+    num, m = fires.shape
+    length = -(-m // capacity) * capacity
+    rank = jnp.cumsum(fires, axis=1, dtype=jnp.int32) - 1
+    slot = jnp.where(fires, rank, length)  # out of range for silent pixels: dropped by the scatter
+    lists = jnp.full((num, length), fill, jnp.int32).at[jnp.arange(num)[:, None], slot].set(pixels, mode="drop")
+    return lists, rank[:, -1] + 1
+
+
+def _sum_rows(w_t: jax.Array, ids: jax.Array, count: jax.Array) -> jax.Array:
+    """``sum(w_t[ids[k]] for k < count)``: one fused loop over ``len(ids)`` dynamic row slices."""
+    zero = jnp.zeros((), w_t.dtype)
+    rows = [
+        jnp.where(k < count, lax.dynamic_index_in_dim(w_t, ids[k], keepdims=False), zero) for k in range(ids.shape[0])
+    ]
+    return functools.reduce(operator.add, rows)
+
+
+def _drive_from_list(w_t: jax.Array, ids: jax.Array, count: jax.Array, capacity: int) -> jax.Array:
+    """Summed outgoing synapses ``(n_out,)`` of the ``count`` neurons listed first in ``ids``.
+
+    The first ``capacity`` are gathered in one fused block; a step with more spikes continues exactly
+    with further blocks in a ``while_loop`` (under ``vmap`` it runs only while some member has spikes
+    left, so rare overflows cost little). ``len(ids)`` must be a multiple of ``capacity``.
+    """
+    drive = _sum_rows(w_t, ids[:capacity], count)
+    if ids.shape[0] == capacity:
+        return drive
+
+    def more(carry):
+        block, drive = carry
+        block_ids = lax.dynamic_slice_in_dim(ids, block * capacity, capacity)
+        return block + 1, drive + _sum_rows(w_t, block_ids, count - block * capacity)
+
+    return lax.while_loop(lambda carry: carry[0] * capacity < count, more, (1, drive))[1]
+
+
+def _drive_from_spikes(w_t: jax.Array, spikes: jax.Array, count: jax.Array) -> jax.Array:
+    """Summed outgoing synapses ``(n_out,)`` of the ``count`` neurons with ``spikes`` ``(n_in,)``: one loop
+    iteration per spike, none in a silent step (hidden layers are silent in almost every step)."""
+
+    def add_one(_, carry):
+        drive, remaining = carry
+        neuron = jnp.argmax(remaining)
+        return drive + lax.dynamic_index_in_dim(w_t, neuron, keepdims=False), remaining.at[neuron].set(False)
+
+    return lax.fori_loop(0, count, add_one, (jnp.zeros(w_t.shape[1], w_t.dtype), spikes))[0]
 
 
 def sleep(
@@ -169,66 +381,123 @@ def sleep(
     key: jax.Array,
     num_steps: int | jax.Array,
     window: InputWindow | None = None,
+    *,
+    method: Literal["event", "dense"] = "event",
+    capacity: int = INPUT_CAPACITY,
 ) -> tuple[tuple[jax.Array, ...], SleepStats]:
     """Run one SRC sleep phase on a stack of weight matrices.
 
     Args:
-        weights: ``L`` matrices ``(n_out, n_in)`` of a bias-free ReLU network, input layer first.
-        mean_input: ``(n_in,)`` non-negative sleep input (the mean of the data seen so far, in [0, 1]).
+        weights: ``L`` matrices ``(n_out, n_in)`` of a bias-free ReLU network, input layer first, of one
+            floating dtype (float32, or float64 with ``jax_enable_x64``), in which the sleep computes.
+        mean_input: ``(n_in,)`` sleep input in [0, 1] (the mean of the data seen so far).
         factors: ``(L,)`` normalisation factors (:func:`sleepjax.sleep.normalize.layer_factors`);
             layer ``l`` receives ``alpha_scale * factors[l] * (W_l @ spikes)``.
         hparams: sleep hyperparameters.
         key: PRNG key.
         num_steps: number of sleep steps; may be a traced integer (the loop length is dynamic).
         window: show a random window of the input per step (MNIST: :data:`MNIST_WINDOW`).
+        method: ``"event"`` (read only the synapses of neurons that spiked) or ``"dense"`` (full
+            matrix-vector products, the reference formulation); same random numbers, same result up to
+            floating-point summation order.
+        capacity: input spikes an event-driven step gathers in its first fused block (a speed setting;
+            the result does not depend on it).
 
     Returns:
-        The slept weights and spike statistics.
+        The slept weights and :class:`SleepStats`.
 
     Per step and layer: ``v = decay * v + alpha * (W @ s_prev)``, ``s = v >= threshold * beta``,
-    Hebbian update of the rows of neurons with ``s``, ``v[s] = 0``. Plasticity is applied lazily at the
-    start of the next step (and once after the last), which gives the same weights as updating right
-    away but lets XLA update the matrices in place instead of copying them every step.
+    Hebbian update of the incoming synapses of neurons with ``s``, ``v[s] = 0``. Plasticity is applied
+    lazily at the start of the next step (and once after the last), which gives the same weights as
+    updating right away but lets XLA update the matrices in place instead of copying them every step.
+    Random numbers are drawn in blocks of :data:`DRAW_BLOCK` steps (``fold_in(key, block)``).
     """
+    if method not in ("event", "dense"):
+        raise ValueError(f"method must be 'event' or 'dense', got {method!r}")
+    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
+        raise ValueError(f"capacity must be a positive integer, got {capacity!r}")
     weights = tuple(jnp.asarray(w) for w in weights)
-    _check_inputs(weights, mean_input, factors)
-    check_hparams(hparams, len(weights))
-    if window is not None and window.height * window.width != mean_input.shape[0]:
-        raise ValueError(f"input window {window.height}x{window.width} does not match input size {mean_input.shape[0]}")
+    mean_input, factors = jnp.asarray(mean_input), jnp.asarray(factors)
+    mean_input, num_steps = _check_inputs(weights, mean_input, factors, num_steps, window)
+    hparams = check_hparams(hparams, len(weights), window)
     dtype = weights[0].dtype
-    alphas = (hparams.alpha_scale * factors).astype(dtype)
-    thresholds = (hparams.threshold * hparams.beta).astype(dtype)
-    decay = jnp.asarray(hparams.decay, dtype)
-    sizes = [weights[0].shape[1]] + [w.shape[0] for w in weights]
+    mean_input = mean_input.astype(dtype)
+    factors = factors.astype(dtype)
+    alphas = hparams.alpha_scale.astype(dtype) * factors
+    thresholds = hparams.threshold.astype(dtype) * hparams.beta.astype(dtype)
+    decay = hparams.decay.astype(dtype)
+    n_in = weights[0].shape[1]
+    sizes = [n_in] + [w.shape[0] for w in weights]
+    event = method == "event"
+    update = update_spiking_columns if event else update_spiking_rows
 
-    def apply_plasticity(weights, spikes):
+    rule = (hparams.inc, hparams.dec, hparams.weight_scale)
+
+    def apply_plasticity(weights, spikes, counts):
         return tuple(
-            update_spiking_rows(w, spikes[layer + 1], spikes[layer], hparams.inc, hparams.dec)
-            for layer, w in enumerate(weights)
+            update(w, spikes[layer + 1], spikes[layer], *rule, counts[layer + 1]) for layer, w in enumerate(weights)
         )
 
-    def step(t, carry):
-        weights, potentials, spikes, counts = carry
-        weights = apply_plasticity(weights, spikes)
-        new_spikes = [input_spikes(jax.random.fold_in(key, t), mean_input, hparams, window)]
-        new_potentials = []
-        for layer, w in enumerate(weights):
-            drive = w @ new_spikes[-1].astype(dtype)
+    def step(t, carry, draws):
+        # spikes[0] is the input as a padded index list (event) or bools (dense); spikes[l > 0] are bools.
+        # step_counts are the spikes per layer of the previous step, for the lazy plasticity.
+        weights, potentials, spikes, step_counts, counts, active = carry
+        weights = apply_plasticity(weights, spikes, step_counts)
+        if event:
+            lists, list_counts = draws
+            x, n = lists[t], list_counts[t]
+            drive = _drive_from_list(weights[0], x, n, capacity)
+        else:
+            pixels, fires = draws
+            x = jnp.zeros(n_in, bool).at[pixels[t]].max(fires[t])
+            n = x.sum(dtype=jnp.int32)
+            drive = weights[0] @ x.astype(dtype)
+        new_spikes, new_counts, new_potentials = [x], [n], []
+        for layer in range(len(weights)):
+            if layer > 0:
+                prev = new_spikes[-1]
+                if event:
+                    drive = _drive_from_spikes(weights[layer], prev, new_counts[-1])
+                else:
+                    drive = weights[layer] @ prev.astype(dtype)
             v = decay * potentials[layer] + alphas[layer] * drive
             s = v >= thresholds[layer]
-            new_potentials.append(jnp.where(s, 0.0, v).astype(dtype))
+            new_potentials.append(jnp.where(s, jnp.zeros((), dtype), v))
             new_spikes.append(s)
-        counts = counts + jnp.stack([s.sum() for s in new_spikes])
-        return weights, tuple(new_potentials), tuple(new_spikes), counts
+            new_counts.append(s.sum(dtype=jnp.int32))
+        step_counts = jnp.stack(new_counts)
+        counts, active = counts + step_counts, active + (step_counts > 0).astype(jnp.int32)
+        return weights, tuple(new_potentials), tuple(new_spikes), step_counts, counts, active
 
+    def block(b, carry):
+        pixels, fires = input_draws(jax.random.fold_in(key, b), mean_input, hparams, window)
+        draws = _spike_lists(pixels, fires, n_in, capacity) if event else (pixels, fires)
+        steps_here = jnp.minimum(DRAW_BLOCK, num_steps - b * DRAW_BLOCK)
+        return lax.fori_loop(0, steps_here, lambda t, carry: step(t, carry, draws), carry)
+
+    no_counts = jnp.zeros(len(sizes), jnp.int32)
+    no_input = jnp.full(-(-(window.size**2 if window else n_in) // capacity) * capacity, n_in, jnp.int32)
     init = (
-        weights,
+        tuple(w.T for w in weights) if event else weights,
         tuple(jnp.zeros(n, dtype) for n in sizes[1:]),
-        tuple(jnp.zeros(n, bool) for n in sizes),
-        jnp.zeros(len(sizes), jnp.int32),
+        (no_input if event else jnp.zeros(n_in, bool),) + tuple(jnp.zeros(n, bool) for n in sizes[1:]),
+        no_counts,
+        no_counts,
+        no_counts,
     )
-    weights, _, spikes, counts = lax.fori_loop(0, num_steps, step, init)
-    return apply_plasticity(weights, spikes), SleepStats(spikes=counts)
+    num_blocks = (num_steps + DRAW_BLOCK - 1) // DRAW_BLOCK
+    slept, _, spikes, step_counts, counts, active = lax.fori_loop(0, num_blocks, block, init)
+    slept = apply_plasticity(slept, spikes, step_counts)
+    if event:
+        slept = tuple(w.T for w in slept)
+    stats = SleepStats(
+        spikes=counts,
+        active_steps=active,
+        num_steps=jnp.asarray(num_steps, jnp.int32),
+        nonfinite_weights=jnp.stack([~jnp.isfinite(w).all() for w in slept]),
+        bad_factors=~(jnp.isfinite(factors) & (factors > 0)),
+    )
+    return slept, stats
 
 
 def sleep_steps(task_index: jax.Array | int, base: int = 15000, per_task: int = 5000) -> jax.Array:
@@ -245,15 +514,16 @@ def reference_hparams(name: str = "mnist") -> SRCHparams:
 
 
 __all__ = [
+    "DRAW_BLOCK",
+    "INPUT_CAPACITY",
     "InputWindow",
     "MNIST_WINDOW",
     "REFERENCE_HPARAMS",
     "SRCHparams",
     "SleepStats",
     "check_hparams",
-    "input_spikes",
+    "input_draws",
     "reference_hparams",
     "sleep",
     "sleep_steps",
-    "window_mask",
 ]
