@@ -270,7 +270,13 @@ def add_tune(sub) -> None:
         default=list(d.confirm_seeds),
         help=f"seeds of the confirmation runs (default: {','.join(map(str, d.confirm_seeds))})",
     )
-    p.add_argument("--space", default=None, metavar="FILE", help="JSON search space {name: [log|linear|int, lo, hi]}")
+    p.add_argument(
+        "--space",
+        default="faithful",
+        metavar="NAME_OR_FILE",
+        help="faithful (the reference rule's rates, thresholds, sleep lengths), extended (also the scale in g(w)), "
+        "or a JSON file {name: [log|linear|int, low, high]} (default: faithful)",
+    )
     p.add_argument("--save-vector", required=True, metavar="FILE", help="write the winner as a JSON vector file")
     add_batch_options(p)
     add_protocol(p)

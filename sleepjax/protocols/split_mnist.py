@@ -103,9 +103,16 @@ class Config:
         return label, vector
 
 
-def search_space():
-    """The default search space of ``sleepjax tune split-mnist``: the faithful SRC rule's rates,
-    thresholds and sleep lengths, log-uniform over ranges that hold the reference vector well inside.
+SEARCH_SPACES = ("faithful", "extended")
+
+
+def search_space(kind: str = "faithful"):
+    """A search space of ``sleepjax tune split-mnist``, log-uniform over ranges that hold the reference
+    vector well inside.
+
+    ``"faithful"``: the reference rule's rates, thresholds and sleep lengths. ``"extended"`` adds the
+    scale inside ``g(w)`` (``sleep.src.weight_scale``, fixed at 0.001 in the reference): a departure
+    from the reference rule, still storing no training example.
 
     ``alpha_scale`` is left out on purpose: a layer's potential and threshold scale together
     (``v += alpha * drive``, spike when ``v >= beta``, reset to 0), so multiplying ``alpha_scale`` and
@@ -113,7 +120,9 @@ def search_space():
     """
     from sleepjax.sweep import IntUniform, LogUniform
 
-    return {
+    if kind not in SEARCH_SPACES:
+        raise ValueError(f"--space must be one of {', '.join(SEARCH_SPACES)} or a .json file, got {kind!r}")
+    space = {
         "sleep.src.max_rate": LogUniform(30.0, 1000.0),
         "sleep.src.inc": LogUniform(1e-3, 0.3),
         "sleep.src.dec": LogUniform(1e-5, 0.03),
@@ -123,6 +132,9 @@ def search_space():
         "sleep.base_steps": IntUniform(5000, 30000),
         "sleep.steps_per_task": IntUniform(0, 10000),
     }
+    if kind == "extended":
+        space["sleep.src.weight_scale"] = LogUniform(2e-4, 1e-2)
+    return space
 
 
 def matched_epochs(n_examples: int, reference_examples: int, reference_epochs: int = REFERENCE_EPOCHS) -> int:

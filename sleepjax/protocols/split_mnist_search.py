@@ -37,11 +37,11 @@ def base_and_check(config: split_mnist.Config, configs: Sequence[Mapping]) -> di
     return base
 
 
-def load_space(path: str | os.PathLike | None) -> dict:
-    """The search space: :func:`split_mnist.search_space` or a JSON file ``{name: [kind, low, high]}``
-    with ``kind`` one of ``log``, ``linear``, ``int``."""
-    if path is None:
-        return split_mnist.search_space()
+def load_space(path: str | os.PathLike) -> dict:
+    """The search space: a name of :func:`split_mnist.search_space` (``faithful``, ``extended``) or a JSON
+    file ``{name: [kind, low, high]}`` with ``kind`` one of ``log``, ``linear``, ``int``."""
+    if str(path) in split_mnist.SEARCH_SPACES or not str(path).endswith(".json"):
+        return split_mnist.search_space(str(path))
     try:
         data = json.loads(Path(path).read_text())
     except (OSError, ValueError) as err:

@@ -32,7 +32,7 @@ def named_vectors() -> dict[str, SRCPhaseHparams]:
 
 def vector_to_json(vector: SRCPhaseHparams) -> dict:
     """The JSON form of a vector (what :func:`load_vector` reads back)."""
-    out = {name: np.asarray(value).tolist() for name, value in vector.src._asdict().items()}
+    out = {name: np.asarray(value).tolist() for name, value in vector.src._asdict().items() if value is not None}
     out.update({name: int(getattr(vector, name)) for name in SCHEDULE_FIELDS})
     return out
 
