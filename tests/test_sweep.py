@@ -250,3 +250,68 @@ def test_random_search_draws_the_same_configurations_for_the_same_seed():
         tn.SearchConfig(seeds=(1,), confirm_seeds=(1, 2))
     with pytest.raises(ValueError, match="unknown hyperparameter 'sleep.src.nope'"):
         sw.check_space({"sleep.src.nope": sw.Uniform(0, 1)}, BASE)
+
+
+# --- the sleepjax sweep / tune commands ------------------------------------------------------------
+
+SWEEP = ["sweep", "split-mnist", "--no-progress"]
+TUNE = ["tune", "split-mnist", "--no-progress"]
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        ([*SWEEP, "--grid", "sleep.src.incc=0.1"], "configuration 0 {'sleep.src.incc': 0.1}: unknown hyperparameter"),
+        ([*SWEEP, "--grid", "sleep.src.inc=0.01,nan"], "configuration 1 {'sleep.src.inc': nan}: hyperparameter "),
+        ([*SWEEP, "--grid", "sleep.src.dec=-0.1"], "SRC hyperparameter dec must be non-negative"),
+        ([*SWEEP, "--grid", "sleep.src.beta=3"], "sleep.src.beta must have shape (3,)"),
+        ([*SWEEP, "--grid", "sleep.base_steps=10.5"], "sleep.base_steps must be an integer"),
+        ([*SWEEP, "--grid", "a=1", "--configs", "x.json"], "either --grid NAME=V1,V2 (repeatable) or --configs"),
+        ([*SWEEP, "--grid", "sleep.src.inc=1", "--grid", "sleep.src.inc=2"], "names a hyperparameter twice"),
+        ([*SWEEP, "--grid", "sleep.src.inc=0.1,0.2", "--plot", "figs"], "heatmap of a 2-D grid; this sweep varies 1"),
+        ([*SWEEP, "--grid", "sleep.src.inc=0.1", "--save-best", "best.txt"], "a vector file name must end in .json"),
+        ([*SWEEP, "--configs", "missing.json"], "missing.json: cannot read the sweep file"),
+        ([*TUNE, "--save-vector", "v.json", "--space", "nope"], "--space must be one of faithful, extended"),
+        ([*TUNE, "--save-vector", "v.json", "--method", "cmaes", "--population", "2"], "at least 4 for CMA-ES"),
+        ([*TUNE, "--save-vector", "v.json", "--search-seeds", "3,4", "--confirm-seeds", "4,5"], "must differ"),
+    ],
+)
+def test_cli_refuses_bad_sweeps_before_loading_data(args, message, tmp_path, monkeypatch, capsys):
+    from sleepjax import cli
+
+    monkeypatch.setattr(cli, "load_mnist", lambda *a, **k: pytest.fail("loaded data despite a bad setting"))
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sleepjax: error:") and message in err and err.count("\n") == 1
+
+
+def test_space_file_names_are_checked(tmp_path, monkeypatch, capsys):
+    from sleepjax import cli
+
+    monkeypatch.setattr(cli, "load_mnist", lambda *a, **k: pytest.fail("loaded data despite a bad space"))
+    space = tmp_path / "space.json"
+    space.write_text(json.dumps({"sleep.src.inc": ["log", 0.001, 0.1], "sleep.src.betta": ["log", 1, 9]}))
+    assert cli.main([*TUNE, "--space", str(space), "--save-vector", str(tmp_path / "v.json")]) == 2
+    assert "unknown hyperparameter 'sleep.src.betta'" in capsys.readouterr().err
+
+
+def test_sweep_files_and_written_vectors(tmp_path):
+    from sleepjax.protocols import split_mnist
+    from sleepjax.protocols import split_mnist_search as search
+
+    toml = tmp_path / "grid.toml"
+    toml.write_text('[grid]\n"sleep.src.inc" = [0.01, 0.02]\n"sleep.src.beta[1]" = [5.0, 6.0, 7.0]\n')
+    axes, configs = sw.load_configs_file(toml)
+    assert configs is None and len(sw.grid(axes)) == 6
+    listed = tmp_path / "list.json"
+    listed.write_text(json.dumps({"configs": [{"sleep.src.inc": 0.02}, {"sleep.base_steps": 100}]}))
+    assert sw.load_configs_file(listed) == (None, [{"sleep.src.inc": 0.02}, {"sleep.base_steps": 100}])
+    # a vector a sweep or search writes is one `run split-mnist --src-hparams FILE` reads back
+    base = search.base_and_check(split_mnist.Config(), [{}])
+    values = {"sleep.src.inc": 0.02, "sleep.src.beta[2]": 9.5, "sleep.src.weight_scale": 0.002, "sleep.base_steps": 123}
+    search.best_vector(base, values, tmp_path / "best.json")
+    label, vector = split_mnist.Config(src_hparams=str(tmp_path / "best.json")).src_vector()
+    for name, value in values.items():
+        assert float(hp.get_value({"sleep": vector}, name)) == pytest.approx(value)
+    assert float(vector.src.max_rate) == pytest.approx(239.515363) and int(vector.steps_per_task) == 5000
