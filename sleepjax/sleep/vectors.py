@@ -3,10 +3,11 @@
 A vector is a :class:`~sleepjax.sleep.mlp.SRCPhaseHparams`: the sleep's hyperparameters and its
 schedule. The named ones are the published reference vectors (with the reference schedule, 15,000 steps
 after the first task and 5,000 more per later task) and the vectors found by ``sleepjax tune`` that ship
-with the package (:data:`TUNED_VECTORS`, kept as JSON vector files in ``sleepjax/_data/vectors``). A vector file is a JSON object with the fields of
-:class:`~sleepjax.sleep.src.SRCHparams` (``beta`` a list, one entry per layer; fields left out take their
-defaults) and optionally ``base_steps`` and ``steps_per_task``; ``sleepjax sweep`` and ``sleepjax tune``
-write such files.
+with the package (:data:`TUNED_VECTORS`, kept as JSON vector files in ``sleepjax/_data/vectors``).
+
+A vector file is a JSON object with the fields of :class:`~sleepjax.sleep.src.SRCHparams` (``beta`` a
+list, one entry per layer; fields left out take their defaults) and optionally ``base_steps`` and
+``steps_per_task``; ``sleepjax sweep`` and ``sleepjax tune`` write such files.
 """
 
 from __future__ import annotations
