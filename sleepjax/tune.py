@@ -50,11 +50,13 @@ from sleepjax.sweep import (
 
 EXPERIMENT = "tune"
 METHODS = ("random", "cmaes")
+#: Settings a stored search may be resumed with changed values (they do not change any proposal).
+RESUMABLE_CHANGES = ("budget", "confirm", "confirm_seeds")
 
 
 @dataclasses.dataclass(frozen=True)
 class SearchConfig:
-    """Settings of a search (all part of the record's identity).
+    """Settings of a search (part of the record's identity, except :data:`RESUMABLE_CHANGES`).
 
     Attributes:
         method: ``"random"`` or ``"cmaes"``.
@@ -194,8 +196,11 @@ def tune(
     if out is not None:
         check_writable(out)
     summarize = summarize or default_summary(setup.evaluate)
+    # The proposals of generation g depend on everything here but not on the budget or the confirmation
+    # settings, so a search can be resumed with a larger (or smaller) budget or another confirmation.
+    proposals = {k: v for k, v in dataclasses.asdict(config).items() if k not in RESUMABLE_CHANGES}
     full_identity = {
-        "search": dataclasses.asdict(config),
+        "search": proposals,
         "space": {name: [type(d).__name__, d.low, d.high] for name, d in space.items()},
         "base": {name: hp.to_json(v) for name, v in hp.leaf_names(base).items()},
         "setup": dict(identity or {}),

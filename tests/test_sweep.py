@@ -5,6 +5,7 @@ Everything runs a tiny 20-16-16-4 bias-free ReLU ``equinox.nn.MLP`` on a synthet
 (two tasks of two classes in a shuffled order, no input window) with 150-step sleeps.
 """
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -235,9 +236,17 @@ def test_tune_on_a_users_own_scenario_scores_on_validation(tmp_path, monkeypatch
     # CMA-ES starts at the base vector: the first generation is spread around it
     first = [record["configs"][f"g0.{i}"]["values"] for i in range(4)]
     assert all(v != first[0] for v in first[1:])
+    real = sw.run_batch
     monkeypatch.setattr(sw, "run_batch", lambda *a, **k: pytest.fail("a finished search was recomputed"))
     resumed = tn.tune(setup, BASE, space, config, out=out, chunk_size=4, progress=False, log=lambda _: None)
     assert resumed.best == result.best and resumed.score == result.score
+    # a larger budget continues the stored search: only the new generation runs
+    ran = []
+    monkeypatch.setattr(sw, "run_batch", lambda *a, **k: ran.append(list(a[5])) or real(*a, **k))
+    longer = dataclasses.replace(config, budget=12, confirm=0)
+    tn.tune(setup, BASE, space, longer, out=out, chunk_size=4, progress=False, log=lambda _: None)
+    assert ran == [[5, 5, 5, 5]]
+    assert {f"g2.{i}" for i in range(4)} <= set(json.loads(out.read_text())["configs"])
 
 
 def test_random_search_draws_the_same_configurations_for_the_same_seed():
