@@ -326,3 +326,174 @@ def test_equinox_mlp_with_bias_or_other_activation_is_refused():
         check_src_compatible(
             eqx.nn.MLP(4, 2, 3, 1, activation=jax.nn.tanh, use_bias=False, use_final_bias=False, key=jax.random.key(0))
         )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Float64, runaway statistics, checks under jit, window and structural options.
+
+
+def test_public_functions_run_in_float64(x64):
+    """Float32 hyperparameters (as stored) with float64 weights: everything computes in float64."""
+    model = MLP((784, 12, 10, 10), key=jax.random.key(0), dropout=0.25)
+    assert model.layers[0].weight.dtype == jnp.float64
+    data = jax.random.uniform(jax.random.key(1), (16, 784), jnp.float64)
+    hp = reference_hparams()
+    slept, stats = sleep_mlp(model, data, hp, jax.random.key(2), 200, MNIST_WINDOW)
+    assert all(w.dtype == jnp.float64 for w in weights_of(slept))
+    assert stats.spikes.dtype == jnp.int32 and stats.spikes[0] > 0
+    weights = weights_of(model)
+    factors = layer_factors(weights, max_activations(model.activations, data))
+    assert factors.dtype == jnp.float64
+    for method in ("event", "dense"):
+        out, _ = jax.jit(functools.partial(sleep, method=method), static_argnums=6)(
+            weights, data.mean(axis=0), factors, hp, jax.random.key(3), jnp.asarray(70), MNIST_WINDOW
+        )
+        assert all(w.dtype == jnp.float64 for w in out)
+    pixels, fires = input_draws(jax.random.key(0), data.mean(axis=0), hp, MNIST_WINDOW, num=4)
+    assert pixels.shape == fires.shape == (4, 121)
+
+
+def test_stats_report_silent_and_saturated_layers():
+    """Input shown whole with p = 1 everywhere: the input layer fires every step. beta = 0 lets layer 1
+    fire every step (v >= 0 always); layer 2's huge threshold keeps it silent."""
+    weights = [jnp.full((3, 4), 0.001), jnp.full((2, 3), 0.001)]
+    hp = SRCHparams.create(max_rate=1000.0, inc=0.0, dec=0.0, beta=(0.0, 1e6), alpha_scale=1.0)
+    _, stats = sleep(weights, jnp.ones(4), jnp.ones(2), hp, jax.random.key(0), 10)
+    np.testing.assert_array_equal(stats.active_steps, [10, 10, 0])
+    np.testing.assert_array_equal(stats.fired_every_step(), [True, True, False])
+    np.testing.assert_array_equal(stats.never_fired(), [False, False, True])
+    np.testing.assert_allclose(stats.active_fraction(), [1.0, 1.0, 0.0])
+    np.testing.assert_array_equal(stats.spikes, [40, 30, 0])
+
+
+def test_runaway_weights_are_reported_not_raised_under_jit():
+    # dec * g(w) = 3e38 * 2 overflows float32: a firing neuron's synapse from a silent input becomes -inf
+    hp = SRCHparams.create(max_rate=1000.0, inc=0.0, dec=3e38, beta=(0.0,), alpha_scale=1.0)
+    weights = [jnp.full((2, 2), 0.001)]
+    slept, stats = jax.jit(sleep, static_argnums=5)(
+        weights, jnp.array([1.0, 0.0]), jnp.ones(1), hp, jax.random.key(0), 3
+    )
+    assert not np.all(np.isfinite(slept[0]))
+    np.testing.assert_array_equal(stats.nonfinite_weights, [True])
+    # eagerly, a later sleep on those weights names the cause instead of the normalisation factors
+    with pytest.raises(ValueError, match="SRC weight 0 has non-finite entries"):
+        sleep(slept, jnp.array([1.0, 0.0]), jnp.ones(1), hp, jax.random.key(1), 3)
+
+
+def test_bad_factors_raise_eagerly_and_are_reported_under_jit():
+    hp = SRCHparams.create(100.0, 0.01, 0.001, (1.0, 1.0), 1.0)
+    w = [jnp.full((3, 4), 0.001), jnp.full((2, 3), 0.001)]
+    factors = jnp.array([1.0, jnp.inf])
+    with pytest.raises(ValueError, match="factors must be finite and positive"):
+        sleep(w, jnp.zeros(4), factors, hp, jax.random.key(0), 2)
+    _, stats = jax.jit(sleep, static_argnums=5)(w, jnp.zeros(4), factors, hp, jax.random.key(0), 2)
+    np.testing.assert_array_equal(stats.bad_factors, [False, True])
+
+
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("max_rate", float("nan"), "max_rate must be finite"),
+        ("beta", float("nan"), "beta must be finite"),
+        ("inc", float("nan"), "inc must be finite"),
+        ("dec", -0.1, "dec must be non-negative"),
+        ("decay", 1.5, "decay must be at most 1"),
+        ("weight_scale", 0.0, "weight_scale must be positive"),
+    ],
+)
+def test_bad_hyperparameters_are_refused_under_jit_and_vmap(field, value, message):
+    hp = reference_hparams()
+    bad = hp._replace(**{field: jnp.full(jnp.shape(getattr(hp, field)), value, jnp.float32)})
+    weights = [jnp.zeros((3, 4)), jnp.zeros((2, 3)), jnp.zeros((2, 2))]
+
+    def run(hp):
+        return sleep(weights, jnp.zeros(4), jnp.ones(3), hp, jax.random.key(0), 1)
+
+    with pytest.raises(RuntimeError, match=f"SRC hyperparameter {message}"):
+        jax.block_until_ready(jax.jit(run)(bad))
+    stacked = jax.tree.map(lambda a, b: jnp.stack([a, b]), hp, bad)
+    with pytest.raises(RuntimeError, match=f"SRC hyperparameter {message}"):
+        jax.block_until_ready(jax.jit(jax.vmap(run))(stacked))
+    jax.block_until_ready(jax.jit(run)(hp))  # the good vector passes the same compiled checks
+
+
+def test_bad_sleep_input_is_refused_under_jit():
+    hp = SRCHparams.create(100.0, 0.01, 0.001, (1.0, 1.0), 1.0)
+    w = [jnp.zeros((3, 4)), jnp.zeros((2, 3))]
+    run = jax.jit(lambda x: sleep(w, x, jnp.ones(2), hp, jax.random.key(0), 1))
+    for x in ([0.1, -0.2, 0.0, 0.3], [0.1, 1.2, 0.0, 0.3], [0.1, jnp.nan, 0.0, 0.3]):
+        with pytest.raises(RuntimeError, match=r"sleep input must be finite and in \[0, 1\]"):
+            jax.block_until_ready(run(jnp.asarray(x)))
+
+
+def test_sleep_mlp_checks_every_input_value():
+    model = MLP((4, 3, 2), key=jax.random.key(0))
+    hp = SRCHparams.create(100.0, 0.01, 0.001, (1.0, 1.0), 1.0)
+    data = jnp.array([[0.0, 1.4, 0.2, 0.2], [0.4, 0.0, 0.2, 0.2]])  # mean in [0, 1], one value above 1
+    with pytest.raises(ValueError, match=r"sleep data must be finite and in \[0, 1\]"):
+        sleep_mlp(model, data, hp, jax.random.key(0), 1)
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        ((28, 28, 29), "size 29 is larger than the 28x28 image"),
+        ((28, 28, 0), "size must be a positive integer"),
+        ((28, -1, 5), "width must be a positive integer"),
+        ((28, 28, 2.5), "size must be a positive integer"),
+        ((10, 40, 11), "size 11 is larger than the 10x40 image"),
+    ],
+)
+def test_input_window_refuses_impossible_shapes(args, message):
+    with pytest.raises(ValueError, match=message):
+        InputWindow(*args)
+
+
+def test_non_square_image_window():
+    window = InputWindow(4, 6, 3)
+    pixels, _ = input_draws(jax.random.key(0), jnp.zeros(24), reference_hparams(), window, num=200)
+    rows, cols = np.asarray(pixels) // 6, np.asarray(pixels) % 6
+    assert rows.max() == 3 and cols.max() == 5 and rows.min() == 0 and cols.min() == 0
+
+
+def test_relu_is_recognised_by_behaviour_and_scan_is_refused():
+    def mlp(activation, **kwargs):
+        return eqx.nn.MLP(
+            4, 2, 3, 2, activation=activation, use_bias=False, use_final_bias=False, key=jax.random.key(0), **kwargs
+        )
+
+    check_src_compatible(mlp(lambda x: jnp.maximum(x, 0.0)))
+    check_src_compatible(mlp(jax.nn.relu))
+    with pytest.raises(TypeError, match="does not act as max"):
+        check_src_compatible(mlp(jax.nn.leaky_relu))
+    with pytest.raises(TypeError, match="does not act as max"):
+        check_src_compatible(mlp(lambda x: jnp.maximum(x, 0.0) * 1.01))
+    with pytest.raises(TypeError, match="scan=True"):
+        check_src_compatible(mlp(jax.nn.relu, scan=True))
+
+
+def test_traced_window_size_and_weight_scale():
+    """window_size = window.size and weight_scale = 0.001 give the reference sleep exactly; a smaller
+    traced window only fires inside its top-left square, at corners over the whole larger range."""
+    rng = np.random.default_rng(1)
+    weights = random_network(rng, (784, 16, 10), jnp.float32, -0.01, 0.012)
+    x = jnp.asarray(rng.random(784) * 0.5, jnp.float32)
+    hp = SRCHparams.create(240.0, 0.03, 0.003, (0.3, 0.2), 20.0)
+    explicit = hp._replace(window_size=jnp.asarray(11, jnp.int32), weight_scale=jnp.asarray(0.001, jnp.float32))
+    run = jax.jit(lambda hp: sleep(weights, x, jnp.ones(2), hp, jax.random.key(0), 100, MNIST_WINDOW))
+    (a, sa), (b, sb) = run(hp), run(explicit)
+    np.testing.assert_array_equal(sa.spikes, sb.spikes)
+    for u, v in zip(a, b):
+        np.testing.assert_array_equal(u, v)
+    small = hp._replace(window_size=jnp.asarray(5, jnp.int32))
+    pixels, fires = input_draws(
+        jax.random.key(0), jnp.ones(784), small._replace(max_rate=jnp.float32(1e6)), MNIST_WINDOW, 300
+    )
+    fires = np.asarray(fires).reshape(300, 11, 11)
+    assert fires[:, :5, :5].all() and not fires[:, 5:, :].any() and not fires[:, :, 5:].any()
+    corner = np.asarray(pixels)[:, 0]
+    assert (corner // 28).max() == 23 and (corner % 28).max() == 23  # 28 - 5: misses it with p ~ 3e-6
+    with pytest.raises(ValueError, match="window_size must be from 1"):
+        sleep(weights, x, jnp.ones(2), hp._replace(window_size=jnp.asarray(12)), jax.random.key(0), 1, MNIST_WINDOW)
+    with pytest.raises(ValueError, match="window_size needs an InputWindow"):
+        sleep(weights, x, jnp.ones(2), small, jax.random.key(0), 1)

@@ -13,26 +13,53 @@ from typing import NamedTuple
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from sleepjax.nets import MLP, weights_of, with_weights
 from sleepjax.phases import Phase, SupervisedTask
 from sleepjax.sleep.normalize import layer_factors, max_activations
-from sleepjax.sleep.src import InputWindow, SRCHparams, sleep, sleep_steps
+from sleepjax.sleep.src import InputWindow, SRCHparams, check_unit_interval, sleep, sleep_steps
+
+_RELU_PROBE = np.array([-1e3, -2.5, -1.0, -1e-3, -1e-30, 0.0, 1e-30, 1e-3, 0.5, 1.0, 3.0, 1e3], np.float32)
+
+
+def _acts_as_relu(activation) -> bool:
+    """Whether ``activation`` (applied to scalars, as ``equinox.nn.MLP`` does) gives ``max(x, 0)`` on a
+    range of probe values; a learnt activation (with array parameters) does not count."""
+    if jax.tree.leaves(eqx.filter(activation, eqx.is_array)):
+        return False
+    try:
+        with jax.ensure_compile_time_eval():
+            out = np.asarray(jax.vmap(activation)(jnp.asarray(_RELU_PROBE)))
+    except Exception:  # an activation that cannot even run on scalars is not a ReLU
+        return False
+    return out.shape == _RELU_PROBE.shape and np.array_equal(out, np.maximum(_RELU_PROBE, 0))
 
 
 def check_src_compatible(model) -> None:
     """Raise ``TypeError`` unless ``model`` is a bias-free ReLU network SRC can sleep.
 
-    Accepted: :class:`sleepjax.nets.MLP` and ``equinox.nn.MLP`` with ``activation=jax.nn.relu``, both
-    without biases. SRC views the network as integrate-and-fire layers driven by ``W @ spikes``; a bias
-    would be a constant current with no spiking counterpart, so it is refused rather than silently
-    dropped. The output activation plays no part in the spiking view (output neurons threshold their
-    linear drive).
+    Accepted: :class:`sleepjax.nets.MLP` and ``equinox.nn.MLP`` (built with ``scan=False``) whose hidden
+    activation acts as ReLU (checked by its values, so ``lambda x: jnp.maximum(x, 0)`` is accepted and a
+    leaky ReLU is not), both without biases. SRC views the network as integrate-and-fire layers driven by
+    ``W @ spikes``; a bias would be a constant current with no spiking counterpart, so it is refused
+    rather than silently dropped. The output activation plays no part in the spiking view (output
+    neurons threshold their linear drive).
     """
     if isinstance(model, eqx.nn.MLP):
-        if model.activation is not jax.nn.relu:
-            raise TypeError(f"SRC needs ReLU hidden units, but the equinox MLP uses {model.activation!r}")
+        if model.scan:
+            raise TypeError(
+                "SRC cannot sleep an equinox.nn.MLP built with scan=True (its hidden layers are stacked into one "
+                "module); build it with scan=False"
+            )
+        if "scalar" in (model.in_size, model.out_size):
+            raise TypeError("SRC needs vector inputs and outputs, but the equinox MLP uses in_size/out_size='scalar'")
+        if not _acts_as_relu(model.activation):
+            raise TypeError(
+                f"SRC needs ReLU hidden units, but the equinox MLP's activation {model.activation!r} does not "
+                "act as max(x, 0)"
+            )
     elif not isinstance(model, MLP):
         raise TypeError(
             "SRC sleeps a sleepjax.nets.MLP or a bias-free ReLU equinox.nn.MLP (or a list of weight matrices "
@@ -70,6 +97,7 @@ def sleep_mlp(
     """Sleep ``model`` (see :func:`check_src_compatible`) once, using ``data`` ``(n, d)`` (everything
     seen so far) for its input mean and normalisation. Returns ``(slept_model, SleepStats)``."""
     check_src_compatible(model)
+    data = check_unit_interval(data, "sleep data")
     maxima = max_activations(layer_outputs(model), data)
     slept, stats, _ = _sleep_on_statistics(model, data.mean(axis=0), maxima, hparams, key, num_steps, window)
     return slept, stats

@@ -24,8 +24,9 @@ Values are checked as follows:
 
 - hyperparameters, the sleep input (finite, in [0, 1]) and ``num_steps``: eagerly a ``ValueError`` with
   the offending values; under ``jit``/``vmap`` the same checks run on the traced values through
-  ``equinox.error_if`` and raise at run time (an ``equinox.EquinoxRuntimeError`` naming the
-  hyperparameter; the ``EQX_ON_ERROR`` environment variable can change that to NaN outputs);
+  ``equinox.error_if`` and raise when the program runs: a ``RuntimeError`` (``jax.errors.JaxRuntimeError``)
+  whose message contains the same text naming the hyperparameter, but not the value (shorter under
+  ``equinox.filter_jit``; the ``EQX_ON_ERROR`` environment variable can turn it into NaN outputs);
 - the state of the network (non-finite incoming weights, non-finite or non-positive normalisation
   factors): eagerly a ``ValueError``; under ``jit``/``vmap`` not an error, because one diverged member
   must not abort a whole vmapped sweep, but reported in the returned :class:`SleepStats`
@@ -49,6 +50,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from sleepjax.sleep.batching import mark_done, next_spike, per_spike_loop
 from sleepjax.sleep.plasticity import SRC_WEIGHT_SCALE, update_spiking_columns, update_spiking_rows
 
 #: Steps whose input spikes are drawn together (one vectorised draw per block instead of one small draw
@@ -203,6 +205,12 @@ def _require(x, check, message: str, detail: str = ""):
     return eqx.error_if(x, ~ok, message)
 
 
+def check_unit_interval(x: jax.Array, what: str) -> jax.Array:
+    """Return ``x``, checked to be finite and in [0, 1] everywhere (SRC codes values as firing rates):
+    eagerly a ``ValueError``, under ``jit``/``vmap`` a run-time error (see the module docstring)."""
+    return _require(x, lambda v: jnp.isfinite(v) & (v >= 0) & (v <= 1), f"{what} must be finite and in [0, 1]")
+
+
 def check_hparams(hparams: SRCHparams, num_layers: int, window: InputWindow | None = None) -> SRCHparams:
     """Check ``hparams`` and return them, tied to their checks.
 
@@ -271,11 +279,7 @@ def _check_inputs(weights, mean_input, factors, num_steps, window):
             raise ValueError(f"window must be an InputWindow, got {type(window).__name__}")
         if window.height * window.width != n_in:
             raise ValueError(f"input window {window.height}x{window.width} does not match input size {n_in}")
-    mean_input = _require(
-        mean_input,
-        lambda x: jnp.isfinite(x) & (x >= 0) & (x <= 1),
-        "sleep input must be finite and in [0, 1] (a mean of inputs in [0, 1])",
-    )
+    mean_input = check_unit_interval(mean_input, "sleep input")
     num_steps = _require(num_steps, lambda n: n >= 0, "num_steps must be non-negative", f", got {num_steps}")
     if not _is_traced(*weights):
         for layer, w in enumerate(weights):
@@ -361,16 +365,24 @@ def _drive_from_list(w_t: jax.Array, ids: jax.Array, count: jax.Array, capacity:
     return lax.while_loop(lambda carry: carry[0] * capacity < count, more, (1, drive))[1]
 
 
-def _drive_from_spikes(w_t: jax.Array, spikes: jax.Array, count: jax.Array) -> jax.Array:
-    """Summed outgoing synapses ``(n_out,)`` of the ``count`` neurons with ``spikes`` ``(n_in,)``: one loop
-    iteration per spike, none in a silent step (hidden layers are silent in almost every step)."""
+def _drive_members(w_t, spikes, count):
+    """Batched core of :func:`_drive_from_spikes` (leading member axis on every argument)."""
 
     def add_one(_, carry):
-        drive, remaining = carry
-        neuron = jnp.argmax(remaining)
-        return drive + lax.dynamic_index_in_dim(w_t, neuron, keepdims=False), remaining.at[neuron].set(False)
+        drive, remaining, left = carry
+        member, neuron = next_spike(remaining, left)
+        row = lax.dynamic_slice(w_t, (member, neuron, 0), (1, 1, w_t.shape[2]))[0]
+        drive = lax.dynamic_update_slice(drive, lax.dynamic_slice_in_dim(drive, member, 1) + row, (member, 0))
+        return (drive, *mark_done(remaining, left, member, neuron))
 
-    return lax.fori_loop(0, count, add_one, (jnp.zeros(w_t.shape[1], w_t.dtype), spikes))[0]
+    init = (jnp.zeros((w_t.shape[0], w_t.shape[2]), w_t.dtype), spikes, count)
+    return lax.fori_loop(0, count.sum(), add_one, init)[0]
+
+
+#: Summed outgoing synapses ``(n_out,)`` of the ``count`` neurons with ``spikes (n_in,)``, from transposed
+#: weights ``w_t (n_in, n_out)``: one loop iteration per spike, none in a silent step (hidden layers are
+#: silent in almost every step), and under ``vmap`` one per spike of any member.
+_drive_from_spikes = per_spike_loop(_drive_members)
 
 
 def sleep(
@@ -522,6 +534,7 @@ __all__ = [
     "SRCHparams",
     "SleepStats",
     "check_hparams",
+    "check_unit_interval",
     "input_draws",
     "reference_hparams",
     "sleep",
