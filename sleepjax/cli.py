@@ -207,14 +207,15 @@ def add_batch_options(p: argparse.ArgumentParser) -> None:
         "--chunk-size",
         type=positive_int,
         default=None,
-        help="(configuration, seed) runs per compiled call (default: as many as fit --memory-budget)",
+        help="(configuration, seed) runs per compiled call (default: as many as fit --memory-budget on an "
+        "accelerator, one per device on the CPU)",
     )
     p.add_argument(
         "--memory-budget",
         type=positive_float,
         default=None,
         metavar="GIB",
-        help="memory per device for one chunk, in GiB (default: half an accelerator's, a quarter of the RAM)",
+        help="memory per device for one chunk, in GiB (default: half an accelerator's; on the CPU only if given)",
     )
 
 

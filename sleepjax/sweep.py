@@ -320,13 +320,16 @@ def run_configs(
     """Run every (configuration ``trees[i]``, seed) pair not yet stored under ``record``'s group
     ``groups[i]``, saving each finished chunk; returns the members per compiled call.
 
-    The missing pairs, configuration-major, form one flat batch for :func:`sleepjax.run.run_batch`.
+    The missing pairs, configuration-major, form one flat batch for :func:`sleepjax.run.run_batch`;
+    ``chunk_size`` and ``memory_budget`` as for :func:`sweep`.
     After each chunk is stored and saved, :func:`sleepjax.interrupt.check_stop` lets Ctrl-C stop there.
     """
     seeds = [int(s) for s in check_seeds(seeds)]
     todo = [(i, s) for i, g in enumerate(groups) for s in seeds if s not in record.finished(g)]
     num_devices = batch_mesh(devices).devices.size
-    if chunk_size is None:
+    if chunk_size is None and memory_budget is None and jax.default_backend() == "cpu":
+        chunk_size = num_devices
+    elif chunk_size is None:
         budget = default_memory_budget() if memory_budget is None else int(memory_budget)
         chunk_size = auto_chunk_size(setup, trees[0], budget, num_devices)
     chunk_size = -(-min(chunk_size, max(1, len(todo))) // num_devices) * num_devices
@@ -430,7 +433,10 @@ def sweep(
         seeds: distinct seeds; every configuration runs every seed.
         out: the JSON record (resumable); the table goes next to it as ``.csv`` and ``.rows.json``.
         identity: what else identifies the sweep for a resume (data fingerprint, protocol settings).
-        chunk_size: members per compiled call (default: as many as fit ``memory_budget``).
+        chunk_size: members per compiled call. Default: on an accelerator as many per device as fit
+            ``memory_budget``; on the CPU one per device (one compiled program, reused), because there a
+            vmapped batch of SRC sleeps measured slower than the same sleeps one after another
+            (``benchmarks/bench_sweep.py``, part b). An explicit ``memory_budget`` chunks to it on the CPU too.
         memory_budget: bytes per device for one chunk (default: :func:`default_memory_budget`).
         devices: the devices to shard over (default: all).
         validate: an extra check of each configuration's hyperparameter pytree (raise ``ValueError``).

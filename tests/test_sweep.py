@@ -324,3 +324,16 @@ def test_sweep_files_and_written_vectors(tmp_path):
     for name, value in values.items():
         assert float(hp.get_value({"sleep": vector}, name)) == pytest.approx(value)
     assert float(vector.src.max_rate) == pytest.approx(239.515363) and int(vector.steps_per_task) == 5000
+
+
+def test_chunks_fit_the_memory_budget(setup):
+    tree = hp.set_values(BASE, {})
+    member = sw.member_bytes(setup, tree)
+    params = sum(
+        leaf.size * leaf.dtype.itemsize
+        for leaf in jax.tree.leaves(eqx.filter(make_model(jax.random.key(0)), eqx.is_array))
+    )
+    assert member >= 8 * params  # at least parameters, gradients, optimizer moments and sleep copies
+    assert sw.auto_chunk_size(setup, tree, 3 * member + member // 2, num_devices=1) == 3
+    assert sw.auto_chunk_size(setup, tree, 3 * member, num_devices=2) == 6  # the budget is per device
+    assert sw.auto_chunk_size(setup, tree, member // 2, num_devices=1) == 1  # never zero
