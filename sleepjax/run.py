@@ -179,7 +179,8 @@ def run_batch(
     so every chunk reuses the one compiled program). Each chunk is split over ``devices`` (default: all
     devices of the default backend) along a 1-D mesh axis ``"batch"`` with ``jax.shard_map``: every
     device runs its own members, vmapped, with no communication; the chunk size is rounded up to a
-    multiple of the device count. Tasks and the evaluation data are replicated on every device.
+    multiple of the device count; each member's seed and hyperparameters are placed on its device with a
+    ``NamedSharding`` of that mesh. Tasks and the evaluation data are replicated on every device.
 
     Args:
         phase, make_params, tasks, evaluate: as for :func:`run_seeds`.
@@ -205,6 +206,7 @@ def run_batch(
     chunk = resolve_chunk_size(chunk_size, n)
     chunk = -(-chunk // num_devices) * num_devices
     spec = jax.sharding.PartitionSpec("batch")
+    batch_sharding = jax.sharding.NamedSharding(mesh, spec)
     replicated = jax.sharding.PartitionSpec()
     hp_spec = spec if hparams_batched else replicated
 
@@ -230,7 +232,11 @@ def run_batch(
         members = np.arange(start, min(start + chunk, n))
         padded = np.concatenate([members, np.repeat(members[-1:], chunk - members.size)])
         chunk_hparams = jax.tree.map(lambda a, p=padded: np.asarray(a)[p], hparams) if hparams_batched else hparams
-        out = batched(jnp.asarray(seeds[padded], jnp.uint32), chunk_hparams, tasks, evaluate)
+        # Each member's seed and hyperparameters go straight to the device that runs it.
+        chunk_seeds = jax.device_put(np.asarray(seeds[padded], np.uint32), batch_sharding)
+        if hparams_batched:
+            chunk_hparams = jax.device_put(chunk_hparams, batch_sharding)
+        out = batched(chunk_seeds, chunk_hparams, tasks, evaluate)
         out = jax.tree.map(lambda a, k=members.size: np.asarray(a)[:k], out)
         if on_chunk_end is not None:
             on_chunk_end(members, out)

@@ -26,7 +26,12 @@ _RELU_PROBE = np.array([-1e3, -2.5, -1.0, -1e-3, -1e-30, 0.0, 1e-30, 1e-3, 0.5, 
 
 def _acts_as_relu(activation) -> bool:
     """Whether ``activation`` (applied to scalars, as ``equinox.nn.MLP`` does) gives ``max(x, 0)`` on a
-    range of probe values; a learnt activation (with array parameters) does not count."""
+    range of probe values; a learnt activation (with array parameters) does not count.
+
+    ``jax.nn.relu`` itself is accepted without probing: the probe cannot run inside ``vmap`` (as in every
+    vmapped run over seeds or configurations), where its values are tracers."""
+    if activation is jax.nn.relu:
+        return True
     if jax.tree.leaves(eqx.filter(activation, eqx.is_array)):
         return False
     try:
