@@ -337,3 +337,27 @@ def test_chunks_fit_the_memory_budget(setup):
     assert sw.auto_chunk_size(setup, tree, 3 * member + member // 2, num_devices=1) == 3
     assert sw.auto_chunk_size(setup, tree, 3 * member, num_devices=2) == 6  # the budget is per device
     assert sw.auto_chunk_size(setup, tree, member // 2, num_devices=1) == 1  # never zero
+
+
+FLOAT64 = """
+import json, sys, jax, numpy as np
+jax.config.update("jax_enable_x64", True)
+sys.path.insert(0, {root!r}); sys.path.insert(0, {tests!r})
+from test_sweep import BASE, make_setup
+from sleepjax import sweep as sw, tune as tn
+setup = make_setup(validation=True)
+assert setup.make_params(jax.random.key(0)).layers[0].weight.dtype == np.float64
+rows = sw.sweep(setup, BASE, [{{"sleep.src.inc": 0.02}}], [0], progress=False).rows
+space = {{"sleep.src.inc": sw.LogUniform(1e-3, 0.1)}}
+search = tn.SearchConfig(method="random", budget=2, population=2, confirm=0)
+best = tn.tune(setup, BASE, space, search, progress=False, log=lambda _: None)
+print(json.dumps([rows[0]["overall"], best.score]))
+"""
+
+
+def test_sweep_and_tune_run_in_float64():
+    code = FLOAT64.format(root=str(ROOT), tests=str(ROOT / "tests"))
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    overall, score = json.loads(done.stdout.strip().splitlines()[-1])
+    assert 0.0 <= overall <= 1.0 and 0.0 <= score <= 1.0

@@ -169,7 +169,10 @@ def src_phase(window: InputWindow | None = None) -> Phase:
             return total + x.sum(axis=0), jnp.maximum(maxima, max_activations(forward, x))
 
         seen = task.index + 1
-        zeros = (jnp.zeros(history.shape[-1], history.dtype), jnp.zeros(num_layers, history.dtype))
+        # The maxima take the activations' dtype, which differs from the data's when e.g. float32 data
+        # meet float64 weights (float64 mode).
+        act_dtype = jax.eval_shape(lambda x: max_activations(forward, x), history[0]).dtype
+        zeros = (jnp.zeros(history.shape[-1], history.dtype), jnp.zeros(num_layers, act_dtype))
         total, maxima = lax.fori_loop(0, seen, accumulate, zeros)
         mean_input = total / (seen * history.shape[1])
         steps = sleep_steps(task.index, hparams.base_steps, hparams.steps_per_task)
