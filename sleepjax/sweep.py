@@ -41,7 +41,7 @@ from tqdm.auto import tqdm
 from sleepjax import hparams as hp
 from sleepjax import metrics
 from sleepjax.interrupt import check_stop
-from sleepjax.record import Record, RecordError, check_writable, is_number, require, write_atomic
+from sleepjax.record import Record, check_writable, is_number, require, write_atomic
 from sleepjax.run import AccuracyEvaluator, Evaluate, batch_mesh, check_seeds, run_batch
 from sleepjax.sleep.mlp import SRCPhaseHparams
 from sleepjax.sleep.src import check_hparams
@@ -540,7 +540,6 @@ def load_configs_file(path: str | os.PathLike) -> tuple[dict[str, list] | None, 
 __all__ = [
     "IntUniform",
     "LogUniform",
-    "RecordError",
     "Setup",
     "Space",
     "SweepResult",
