@@ -361,3 +361,17 @@ def test_sweep_and_tune_run_in_float64():
     assert done.returncode == 0, done.stderr[-3000:]
     overall, score = json.loads(done.stdout.strip().splitlines()[-1])
     assert 0.0 <= overall <= 1.0 and 0.0 <= score <= 1.0
+
+
+def test_the_packaged_tuned_vector_is_the_searchs_winner():
+    """`mnist-tuned` is exactly the winner of the search recorded in experiments/results (applied to the
+    reference vector), and that search scored on held-out training examples, never on the test set."""
+    from sleepjax.sleep.vectors import load_vector
+
+    record = json.loads((ROOT / "experiments" / "results" / "tune_split_mnist.json").read_text())
+    assert record["identity"]["setup"]["split"] == "validation"
+    _, reference = load_vector("mnist")
+    expected = hp.set_values({"sleep": reference}, record["winner"]["config"])
+    _, tuned = load_vector("mnist-tuned")
+    for name, value in hp.leaf_names(expected).items():
+        np.testing.assert_array_equal(hp.get_value({"sleep": tuned}, name), value, err_msg=name)

@@ -30,7 +30,7 @@ SCHEDULE_FIELDS = ("base_steps", "steps_per_task")
 
 #: Vectors found by ``sleepjax tune`` and shipped as package data (``sleepjax/_data/vectors/<name>.json``);
 #: how each was found and how it scores on test is in the README.
-TUNED_VECTORS: tuple[str, ...] = ()
+TUNED_VECTORS = ("mnist-tuned",)
 
 
 def _tuned_vector(name: str) -> SRCPhaseHparams:
