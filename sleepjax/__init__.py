@@ -6,11 +6,11 @@ compose by name, a continual run is one ``lax.scan`` over tasks with the experim
 and whole runs vmap over seeds and hyperparameters.
 """
 
-from sleepjax import data, metrics, nets, phases, run, scenarios, wake
+from sleepjax import data, hparams, metrics, nets, phases, run, scenarios, sweep, tune, wake
 from sleepjax.nets import MLP
 from sleepjax.phases import Phase, SupervisedTask, by_task, every_n_tasks, interleave, sequence
-from sleepjax.run import AccuracyEvaluator, RunResult, continual_run, run_seeds
-from sleepjax.scenarios import Scenario, TaskStream, split_by_class
+from sleepjax.run import AccuracyEvaluator, RunResult, continual_run, run_batch, run_seeds
+from sleepjax.scenarios import Scenario, TaskStream, held_out, split_arrays, split_by_class
 from sleepjax.sleep import SRCHparams, SRCPhaseHparams, sleep_mlp, src_phase
 from sleepjax.wake import wake as wake_phase
 
@@ -30,17 +30,23 @@ __all__ = [
     "continual_run",
     "data",
     "every_n_tasks",
+    "held_out",
+    "hparams",
     "interleave",
     "metrics",
     "nets",
     "phases",
     "run",
+    "run_batch",
     "run_seeds",
     "scenarios",
     "sequence",
     "sleep_mlp",
+    "split_arrays",
     "split_by_class",
     "src_phase",
+    "sweep",
+    "tune",
     "wake",
     "wake_phase",
 ]

@@ -113,22 +113,9 @@ def add_data(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_split_mnist(sub) -> None:
-    p = sub.add_parser("split-mnist", help="SRC on class-incremental split MNIST (fine-tune, SRC, joint)")
-    p.add_argument(
-        "--arms",
-        type=parse_arms,
-        default=list(split_mnist.ARMS),
-        help=f"comma-separated arms among {', '.join(split_mnist.ARMS)} (default: all)",
-    )
-    p.add_argument("--seeds", type=parse_seeds, default=[0], help="number of seeds (0..N-1) or a list (default: 1)")
+def add_protocol(p: argparse.ArgumentParser) -> None:
+    """Settings of the split-MNIST protocol shared by ``run``, ``sweep`` and ``tune``."""
     add_data(p)
-    p.add_argument(
-        "--chunk-size",
-        type=positive_int,
-        default=None,
-        help="seeds per compiled (vmapped) call (default: all on an accelerator, 1 on the CPU)",
-    )
     p.add_argument(
         "--epochs",
         type=positive_int,
@@ -161,6 +148,34 @@ def add_split_mnist(sub) -> None:
         metavar=("BASE", "PER_TASK"),
         help="SRC sleep length after task k: BASE + k * PER_TASK (default: the vector's, 15000 5000)",
     )
+
+
+def protocol_config(args) -> split_mnist.Config:
+    return split_mnist.Config(
+        epochs=args.epochs,
+        examples_per_task=args.examples_per_task,
+        task_classes=args.task_classes,
+        sleep_steps=tuple(args.sleep_steps) if args.sleep_steps else None,
+        src_hparams=args.src_hparams,
+    )
+
+
+def add_split_mnist(sub) -> None:
+    p = sub.add_parser("split-mnist", help="SRC on class-incremental split MNIST (fine-tune, SRC, joint)")
+    p.add_argument(
+        "--arms",
+        type=parse_arms,
+        default=list(split_mnist.ARMS),
+        help=f"comma-separated arms among {', '.join(split_mnist.ARMS)} (default: all)",
+    )
+    p.add_argument("--seeds", type=parse_seeds, default=[0], help="number of seeds (0..N-1) or a list (default: 1)")
+    p.add_argument(
+        "--chunk-size",
+        type=positive_int,
+        default=None,
+        help="seeds per compiled (vmapped) call (default: all on an accelerator, 1 on the CPU)",
+    )
+    add_protocol(p)
     add_common(p)
     p.set_defaults(handler=run_split_mnist)
 
@@ -256,6 +271,113 @@ def add_lca(sub) -> None:
     p.set_defaults(handler=run_lca)
 
 
+def parse_grid(text: str) -> tuple[str, list]:
+    """``"sleep.src.inc=0.01,0.03"``: a hyperparameter name and its values (integers stay integers)."""
+    name, sep, values = text.partition("=")
+    if not sep or not name.strip() or not values.strip():
+        raise argparse.ArgumentTypeError(f"--grid takes NAME=V1,V2,..., e.g. sleep.src.inc=0.01,0.03; got {text!r}")
+    out = []
+    for v in values.split(","):
+        try:
+            out.append(int(v) if v.strip().lstrip("-").isdigit() else float(v))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"--grid {name}: {v!r} is not a number") from None
+    return name.strip(), out
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
+    return value
+
+
+def add_batch_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--chunk-size",
+        type=positive_int,
+        default=None,
+        help="(configuration, seed) runs per compiled call (default: as many as fit --memory-budget on an "
+        "accelerator, one per device on the CPU)",
+    )
+    p.add_argument(
+        "--memory-budget",
+        type=positive_float,
+        default=None,
+        metavar="GIB",
+        help="memory per device for one chunk, in GiB (default: half an accelerator's; on the CPU only if given)",
+    )
+
+
+def add_sweep(sub) -> None:
+    sweep = sub.add_parser("sweep", help="run every configuration x seed of a grid or list as one program")
+    experiments = sweep.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
+    p = experiments.add_parser("split-mnist", help="sweep the SRC arm of class-incremental split MNIST")
+    p.add_argument(
+        "--grid",
+        type=parse_grid,
+        action="append",
+        default=[],
+        metavar="NAME=V1,V2,...",
+        help="a grid axis, e.g. sleep.src.inc=0.01,0.03 (repeat for more axes; every combination runs)",
+    )
+    p.add_argument("--configs", default=None, metavar="FILE", help="JSON or TOML file with 'grid' or 'configs'")
+    p.add_argument("--seeds", type=parse_seeds, default=[0], help="number of seeds (0..N-1) or a list (default: 1)")
+    p.add_argument(
+        "--split",
+        choices=("test", "validation"),
+        default="test",
+        help="evaluate on the test set or on held-out training examples (default: test)",
+    )
+    p.add_argument("--save-best", default=None, metavar="FILE", help="write the best configuration as a vector file")
+    add_batch_options(p)
+    add_protocol(p)
+    add_common(p)
+    p.set_defaults(handler=run_sweep)
+
+
+def add_tune(sub) -> None:
+    from sleepjax.tune import METHODS, SearchConfig
+
+    d = SearchConfig()
+    tune = sub.add_parser("tune", help="search hyperparameters on a validation split")
+    experiments = tune.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
+    p = experiments.add_parser("split-mnist", help="search the SRC vector of class-incremental split MNIST")
+    p.add_argument("--method", choices=METHODS, default=d.method, help=f"search method (default: {d.method})")
+    p.add_argument("--budget", type=positive_int, default=d.budget, help="configurations to evaluate")
+    p.add_argument("--population", type=positive_int, default=d.population, help="configurations per generation")
+    p.add_argument("--sigma", type=positive_float, default=d.sigma, help="CMA-ES initial step (unit cube)")
+    p.add_argument("--search-seed", type=non_negative_int, default=d.search_seed, help="seed of the proposals")
+    p.add_argument(
+        "--search-seeds",
+        type=parse_seeds,
+        default=list(d.seeds),
+        help=f"seeds each configuration runs (default: {','.join(map(str, d.seeds))})",
+    )
+    p.add_argument("--confirm", type=non_negative_int, default=d.confirm, help="best configurations to rerun")
+    p.add_argument(
+        "--confirm-seeds",
+        type=parse_seeds,
+        default=list(d.confirm_seeds),
+        help=f"seeds of the confirmation runs (default: {','.join(map(str, d.confirm_seeds))})",
+    )
+    p.add_argument(
+        "--space",
+        default="faithful",
+        metavar="NAME_OR_FILE",
+        help="faithful (the reference rule's rates, thresholds, sleep lengths), extended (also the scale in g(w)), "
+        "or a JSON file {name: [log|linear|int, low, high]} (default: faithful)",
+    )
+    p.add_argument("--save-vector", required=True, metavar="FILE", help="write the winner as a JSON vector file")
+    add_batch_options(p)
+    add_protocol(p)
+    add_common(p)
+    p.set_defaults(handler=run_tune)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sleepjax", description="Continual learning with sleep phases in JAX.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -264,6 +386,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_split_mnist(experiments)
     add_foraging(experiments)
     add_lca(experiments)
+    add_sweep(sub)
+    add_tune(sub)
     return parser
 
 
@@ -281,13 +405,7 @@ def check_plot_dir(directory: str | None) -> Path | None:
 
 
 def run_split_mnist(args) -> int:
-    config = split_mnist.Config(
-        epochs=args.epochs,
-        examples_per_task=args.examples_per_task,
-        task_classes=args.task_classes,
-        sleep_steps=tuple(args.sleep_steps) if args.sleep_steps else None,
-        src_hparams=args.src_hparams,
-    )
+    config = protocol_config(args)
     plot_dir = check_plot_dir(args.plot)
     if args.out is not None:
         check_writable(args.out)
@@ -376,6 +494,118 @@ def run_foraging(args) -> int:
             print(f"figure written to {path}")
     if args.out:
         print(f"\nrecord written to {args.out}")
+    return 0
+
+
+def _sweep_configs(args) -> list[dict]:
+    from sleepjax import sweep
+
+    if bool(args.grid) == bool(args.configs):
+        raise ValueError("sleepjax sweep needs either --grid NAME=V1,V2 (repeatable) or --configs FILE")
+    if args.configs:
+        axes, configs = sweep.load_configs_file(args.configs)
+        return sweep.grid(axes) if axes is not None else configs
+    names = [name for name, _ in args.grid]
+    if len(set(names)) != len(names):
+        raise ValueError(f"--grid names a hyperparameter twice: {names}")
+    return sweep.grid(dict(args.grid))
+
+
+def _check_vector_path(path: str | None) -> None:
+    if path is not None:
+        if not path.endswith(".json"):
+            raise ValueError(f"{path}: a vector file name must end in .json (what --src-hparams reads)")
+        check_writable(path)
+
+
+def _budget_bytes(args) -> int | None:
+    return None if args.memory_budget is None else int(args.memory_budget * 2**30)
+
+
+def run_sweep(args) -> int:
+    from sleepjax.protocols import split_mnist_search as search
+    from sleepjax.sweep import table_paths
+
+    config = protocol_config(args)
+    configs = _sweep_configs(args)
+    base = search.base_and_check(config, configs)
+    axes = search.grid_axes(configs)
+    plot_dir = check_plot_dir(args.plot)
+    if plot_dir is not None and len(axes) != 2:
+        raise ValueError(f"--plot draws a heatmap of a 2-D grid; this sweep varies {len(axes)} names: {axes}")
+    if args.out is not None:
+        check_writable(args.out)
+    _check_vector_path(args.save_best)
+    dataset = load_mnist(args.source, args.data_dir)
+    print(f"data: {dataset.source}; {len(configs)} configurations x {len(args.seeds)} seeds", flush=True)
+    result = search.sweep(
+        dataset,
+        config,
+        configs,
+        args.seeds,
+        args.split,
+        args.out,
+        args.chunk_size,
+        _budget_bytes(args),
+        progress=not args.no_progress,
+    )
+    names = list(dict.fromkeys(n for c in configs for n in c))
+    print(f"\nsplit MNIST sweep, final accuracy (%) on the {args.split} set, mean ± SD over seeds, best first")
+    print(search.format_sweep(result.rows, names))
+    if plot_dir is not None:
+        from sleepjax import plots
+
+        xs, ys, grid = search.heatmap_grid(result.rows, *axes)
+        print(f"figure written to {plots.sweep_heatmap(*axes, xs, ys, grid, plot_dir / 'sweep_heatmap.png')}")
+    if args.save_best:
+        from sleepjax.sweep import summary_rows
+
+        best = summary_rows(result.rows, names)[0]["config"]
+        search.best_vector(base, configs[best], args.save_best)
+        print(f"best configuration ({best}) written to {args.save_best}")
+    if args.out:
+        print(f"\nrecord written to {args.out}; table: {', '.join(map(str, table_paths(args.out)))}")
+    return 0
+
+
+def run_tune(args) -> int:
+    from sleepjax import sweep, tune
+    from sleepjax.protocols import split_mnist_search as search
+
+    config = protocol_config(args)
+    search_config = tune.SearchConfig(
+        method=args.method,
+        budget=args.budget,
+        population=args.population,
+        seeds=tuple(args.search_seeds),
+        search_seed=args.search_seed,
+        sigma=args.sigma,
+        confirm=args.confirm,
+        confirm_seeds=tuple(args.confirm_seeds),
+    )
+    space = search.load_space(args.space)
+    base = search.base_and_check(config, [{}])
+    sweep.check_space(space, base)
+    check_plot_dir(args.plot)
+    if args.out is not None:
+        check_writable(args.out)
+    _check_vector_path(args.save_vector)
+    dataset = load_mnist(args.source, args.data_dir)
+    print(
+        f"data: {dataset.source}; {args.method} search of {len(space)} hyperparameters, "
+        f"{tune.evaluations(search_config)} runs, scored on held-out training examples",
+        flush=True,
+    )
+    result = search.tune(dataset, config, space, search_config, args.out, args.chunk_size, not args.no_progress)
+    print("\nbest configurations (validation overall accuracy, %)")
+    print(search.format_trials(result.trials))
+    search.best_vector(base, result.best, args.save_vector)
+    runs = sum(len(g["runs"]) for g in result.record["configs"].values())
+    seconds = sum(u["seconds"] for g in result.record["configs"].values() for u in g["runs"].values())
+    print(
+        f"\nwinner {result.record['winner']['group']}: {100 * result.score:.1f} % on validation over seeds "
+        f"{result.seeds}; {runs} runs in {seconds:.0f} s of computing; vector written to {args.save_vector}"
+    )
     return 0
 
 

@@ -46,3 +46,24 @@ def split_mnist_figures(record: dict, directory: Path) -> list[Path]:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return [path]
+
+
+def sweep_heatmap(x_name: str, y_name: str, xs, ys, grid: np.ndarray, path: Path, metric: str = "overall") -> Path:
+    """A heatmap of a 2-D grid sweep: mean ``metric`` (percent) over seeds per grid point."""
+    plt = require_matplotlib()
+    fig, ax = plt.subplots(figsize=(1.2 * len(xs) + 2.5, 0.8 * len(ys) + 2.0))
+    image = ax.imshow(100 * grid, origin="lower", cmap="viridis", aspect="auto")
+    for j in range(len(ys)):
+        for i in range(len(xs)):
+            value = 100 * grid[j, i]
+            if np.isfinite(value):
+                ax.text(i, j, f"{value:.1f}", ha="center", va="center", color="w" if value < 60 else "k")
+    ax.set_xticks(range(len(xs)), [f"{v:.4g}" for v in xs], fontsize=8)
+    ax.set_yticks(range(len(ys)), [f"{v:.4g}" for v in ys], fontsize=8)
+    ax.set(xlabel=x_name, ylabel=y_name, title=f"sweep: mean {metric} accuracy (%) over seeds")
+    fig.colorbar(image, ax=ax)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

@@ -6,7 +6,8 @@
 leading task axis: a :class:`~sleepjax.scenarios.TaskStream` of datasets, a stack of environment
 specifications, a stack of patch sets. :func:`run_seeds` vmaps a run over seeds (each seed builds its own
 initial parameters), compiles once and runs the seeds in chunks so that memory stays bounded; results
-of a chunk are handed back as soon as it finishes.
+of a chunk are handed back as soon as it finishes. Both are :func:`run_batch`, which runs a flat batch
+of (hyperparameters, seed) pairs sharded over devices; :mod:`sleepjax.sweep` builds on it.
 """
 
 from __future__ import annotations
@@ -100,34 +101,39 @@ def continual_run(
     k_init, k_run = jax.random.split(key)
     state = phase.init(params, k_init)
 
+    # Only arrays are carried through the scan; the rest of the model (e.g. an equinox.nn.MLP's
+    # activation function) is static.
+    carry, static = eqx.partition((params, state), eqx.is_array)
+
     def step(carry, t):
-        params, state = carry
+        params, state = eqx.combine(carry, static)
         k_apply, k_eval = jax.random.split(jax.random.fold_in(k_run, t))
         params, state, metrics = phase.apply(params, state, task_at(tasks, t), hparams, k_apply)
         evaluation = evaluate(params, k_eval)
         if on_task_end is not None:
             jax.debug.callback(on_task_end, t)
-        return (params, state), (evaluation, metrics)
+        return eqx.filter((params, state), eqx.is_array), (evaluation, metrics)
 
-    _, (evaluation, metrics) = lax.scan(step, (params, state), jnp.arange(t_count))
+    _, (evaluation, metrics) = lax.scan(step, carry, jnp.arange(t_count))
     return RunResult(evaluation, metrics)
 
 
-def resolve_chunk_size(chunk_size: int | None, num_seeds: int) -> int:
-    """Seeds per compiled call: ``chunk_size`` capped at ``num_seeds``; by default all seeds on an
+def resolve_chunk_size(chunk_size: int | None, num_runs: int) -> int:
+    """Runs per compiled call: ``chunk_size`` capped at ``num_runs``; by default all runs on an
     accelerator and one on the CPU (see :func:`run_seeds`)."""
     if chunk_size is None:
-        chunk_size = 1 if jax.default_backend() == "cpu" else num_seeds
+        chunk_size = 1 if jax.default_backend() == "cpu" else num_runs
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be positive, got {chunk_size}")
-    return min(int(chunk_size), num_seeds)
+    return min(int(chunk_size), num_runs)
 
 
-def check_seeds(seeds) -> np.ndarray:
-    """``seeds`` as a 1-D int64 array of distinct integers that ``jax.random.key`` takes as they are.
+def check_seeds(seeds, distinct: bool = True) -> np.ndarray:
+    """``seeds`` as a 1-D int64 array of integers that ``jax.random.key`` takes as they are.
 
     Seeds are drawn as unsigned 32-bit values; anything outside ``0 .. 2**32 - 1`` would wrap around
-    and could silently run the same seed twice, so it is refused.
+    and could silently run the same seed twice, so it is refused. ``distinct=False`` allows repeats (a
+    batch of (configuration, seed) pairs repeats each seed once per configuration).
     """
     values = list(seeds) if not isinstance(seeds, np.ndarray) else seeds.tolist()
     if not values:
@@ -137,9 +143,105 @@ def check_seeds(seeds) -> np.ndarray:
             raise ValueError(f"seeds must be integers, got {s!r}")
         if not 0 <= int(s) < 2**32:
             raise ValueError(f"seed {s} is outside 0 .. 2**32 - 1 (seeds are unsigned 32-bit integers)")
-    if len(set(int(s) for s in values)) != len(values):
+    if distinct and len(set(int(s) for s in values)) != len(values):
         raise ValueError(f"seeds must be distinct, got {values}")
     return np.asarray(values, dtype=np.int64)
+
+
+def batch_mesh(devices=None) -> jax.sharding.Mesh:
+    """A 1-D mesh named ``"batch"`` over ``devices`` (default: every device of the default backend)."""
+    devices = jax.devices() if devices is None else list(devices)
+    return jax.sharding.Mesh(np.asarray(devices), ("batch",))
+
+
+def run_batch(
+    phase: Phase,
+    make_params: Callable[[jax.Array], Any],
+    tasks,
+    evaluate: Evaluate,
+    hparams,
+    seeds,
+    *,
+    hparams_batched: bool = True,
+    chunk_size: int | None = None,
+    devices=None,
+    on_task_end: Callable[[int], None] | None = None,
+    on_chunk_end: Callable[[np.ndarray, RunResult], None] | None = None,
+) -> RunResult:
+    """Run a flat batch of ``(hyperparameters, seed)`` pairs as one compiled, vmapped program.
+
+    Member ``i`` runs :func:`continual_run` from ``make_params(key_i)`` with seed ``seeds[i]`` and
+    hyperparameters ``hparams[i]`` (every leaf of ``hparams`` has a leading axis of ``len(seeds)``), or
+    the same ``hparams`` for all with ``hparams_batched=False``. :func:`run_seeds` (many seeds, one
+    setting) and :func:`sleepjax.sweep.sweep` (configurations x seeds) are both this.
+
+    The batch runs in chunks of ``chunk_size`` members (the last one padded by repeating its last member,
+    so every chunk reuses the one compiled program). Each chunk is split over ``devices`` (default: all
+    devices of the default backend) along a 1-D mesh axis ``"batch"`` with ``jax.shard_map``: every
+    device runs its own members, vmapped, with no communication; the chunk size is rounded up to a
+    multiple of the device count; each member's seed and hyperparameters are placed on its device with a
+    ``NamedSharding`` of that mesh. Tasks and the evaluation data are replicated on every device.
+
+    Args:
+        phase, make_params, tasks, evaluate: as for :func:`run_seeds`.
+        hparams: the phase hyperparameters, batched (leading axis ``len(seeds)``) unless
+            ``hparams_batched=False``.
+        seeds: integers in ``0 .. 2**32 - 1`` (repeats allowed), seed ``s`` uses ``jax.random.key(s)``.
+        chunk_size: members per compiled call (default: :func:`resolve_chunk_size`).
+        devices: the devices to shard each chunk over.
+        on_task_end: host callback after each task of each chunk.
+        on_chunk_end: ``on_chunk_end(member_indices, chunk_result)`` as each chunk finishes.
+
+    Returns:
+        A :class:`RunResult` with a leading member axis, as NumPy arrays.
+    """
+    seeds = check_seeds(seeds, distinct=False)
+    n = seeds.size
+    if hparams_batched:
+        sizes = {np.shape(leaf)[0] if np.ndim(leaf) else None for leaf in jax.tree.leaves(hparams)}
+        if sizes - {n}:
+            raise ValueError(f"batched hparams need a leading axis of {n} (one entry per seed) on every leaf")
+    mesh = batch_mesh(devices)
+    num_devices = mesh.devices.size
+    chunk = resolve_chunk_size(chunk_size, n)
+    chunk = -(-chunk // num_devices) * num_devices
+    spec = jax.sharding.PartitionSpec("batch")
+    batch_sharding = jax.sharding.NamedSharding(mesh, spec)
+    replicated = jax.sharding.PartitionSpec()
+    hp_spec = spec if hparams_batched else replicated
+
+    @eqx.filter_jit
+    def batched(seeds, hparams, tasks, evaluate):
+        # tasks, evaluate and hparams are arguments (not closed over) so their arrays stay inputs of the
+        # program; non-array parts (functions, static fields) are static.
+        arrays, static = eqx.partition((tasks, evaluate), eqx.is_array)
+
+        def one(seed, hp, arrays):
+            tasks, evaluate = eqx.combine(arrays, static)
+            k_params, k_run = jax.random.split(jax.random.key(seed))
+            return continual_run(phase, make_params(k_params), tasks, evaluate, hp, k_run, on_task_end)
+
+        def local(seeds, hparams, arrays):
+            return jax.vmap(one, in_axes=(0, 0 if hparams_batched else None, None))(seeds, hparams, arrays)
+
+        specs = (spec, jax.tree.map(lambda _: hp_spec, hparams), jax.tree.map(lambda _: replicated, arrays))
+        return jax.shard_map(local, mesh=mesh, in_specs=specs, out_specs=spec, check_vma=False)(seeds, hparams, arrays)
+
+    results = []
+    for start in range(0, n, chunk):
+        members = np.arange(start, min(start + chunk, n))
+        padded = np.concatenate([members, np.repeat(members[-1:], chunk - members.size)])
+        chunk_hparams = jax.tree.map(lambda a, p=padded: np.asarray(a)[p], hparams) if hparams_batched else hparams
+        # Each member's seed and hyperparameters go straight to the device that runs it.
+        chunk_seeds = jax.device_put(np.asarray(seeds[padded], np.uint32), batch_sharding)
+        if hparams_batched:
+            chunk_hparams = jax.device_put(chunk_hparams, batch_sharding)
+        out = batched(chunk_seeds, chunk_hparams, tasks, evaluate)
+        out = jax.tree.map(lambda a, k=members.size: np.asarray(a)[:k], out)
+        if on_chunk_end is not None:
+            on_chunk_end(members, out)
+        results.append(out)
+    return jax.tree.map(lambda *parts: np.concatenate(parts), *results)
 
 
 def run_seeds(
@@ -153,7 +255,8 @@ def run_seeds(
     on_task_end: Callable[[int], None] | None = None,
     on_chunk_end: Callable[[np.ndarray, RunResult], None] | None = None,
 ) -> RunResult:
-    """Run the same continual-learning setup for several seeds, vmapped.
+    """Run the same continual-learning setup for several seeds, vmapped (:func:`run_batch` with one
+    hyperparameter setting shared by all seeds, on one device).
 
     Args:
         phase: the composed phase applied to each task.
@@ -179,25 +282,17 @@ def run_seeds(
     thousands of sleep steps one flipped threshold crossing is enough to send a sleep elsewhere.
     """
     seeds = check_seeds(seeds)
-    chunk_size = resolve_chunk_size(chunk_size, seeds.size)
-
-    @eqx.filter_jit
-    def batched(seeds, tasks, evaluate, hparams):
-        # tasks, evaluate and hparams are arguments (not closed over) so their arrays stay inputs of the
-        # program; non-array parts (functions, static fields) are static.
-        def one_seed(seed):
-            k_params, k_run = jax.random.split(jax.random.key(seed))
-            return continual_run(phase, make_params(k_params), tasks, evaluate, hparams, k_run, on_task_end)
-
-        return jax.vmap(one_seed)(seeds)
-
-    results = []
-    for start in range(0, seeds.size, chunk_size):
-        chunk = seeds[start : start + chunk_size]
-        padded = np.concatenate([chunk, np.repeat(chunk[-1:], chunk_size - chunk.size)])
-        out = batched(jnp.asarray(padded, jnp.uint32), tasks, evaluate, hparams)
-        out = jax.tree.map(lambda a, n=chunk.size: np.asarray(a)[:n], out)
-        if on_chunk_end is not None:
-            on_chunk_end(chunk, out)
-        results.append(out)
-    return jax.tree.map(lambda *parts: np.concatenate(parts), *results)
+    on_members = None if on_chunk_end is None else (lambda members, out: on_chunk_end(seeds[members], out))
+    return run_batch(
+        phase,
+        make_params,
+        tasks,
+        evaluate,
+        hparams,
+        seeds,
+        hparams_batched=False,
+        chunk_size=chunk_size,
+        devices=jax.devices()[:1],
+        on_task_end=on_task_end,
+        on_chunk_end=on_members,
+    )

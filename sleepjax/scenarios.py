@@ -71,24 +71,79 @@ def split_by_class(
     mode: Literal["class", "task"] = "class",
     name: str = "split-mnist",
 ) -> Scenario:
-    """Split a dataset into tasks by class, as in split MNIST.
+    """Split a (MNIST) :class:`~sleepjax.data.Dataset` into tasks by class, as in split MNIST; see
+    :func:`split_arrays`."""
+    return split_arrays(
+        dataset.x_train,
+        dataset.y_train,
+        dataset.x_test,
+        dataset.y_test,
+        task_classes,
+        examples_per_task,
+        mode,
+        name,
+        num_classes=NUM_CLASSES,
+    )
 
-    Each task trains on the *first* ``examples_per_task`` training examples (in dataset order) whose
-    label is among its classes, as the reference protocol does; ``None`` keeps as many as the
-    smallest task has, so all tasks have the same length. Tests use every test example of the task's
-    classes. ``mode="class"``: predictions range over all classes (class-incremental);
-    ``mode="task"``: over the task's own classes (task-incremental).
-    """
+
+def _task_indices(y: np.ndarray, task_classes) -> list[np.ndarray]:
+    """Indices (in data order) of the examples of each task's classes."""
+    return [np.flatnonzero(np.isin(y, cs)) for cs in task_classes]
+
+
+def _checked_tasks(task_classes, num_classes: int) -> tuple[tuple[int, ...], ...]:
     task_classes = tuple(tuple(int(c) for c in cs) for cs in task_classes)
     if not task_classes or any(not cs for cs in task_classes):
         raise ValueError(f"task_classes must list at least one non-empty task, got {task_classes}")
     flat = [c for cs in task_classes for c in cs]
-    if len(set(flat)) != len(flat) or not all(0 <= c < NUM_CLASSES for c in flat):
-        raise ValueError(f"task classes must be distinct labels in 0..{NUM_CLASSES - 1}, got {task_classes}")
+    if len(set(flat)) != len(flat) or not all(0 <= c < num_classes for c in flat):
+        raise ValueError(f"task classes must be distinct labels in 0..{num_classes - 1}, got {task_classes}")
+    return task_classes
+
+
+def _checked_arrays(name: str, x, y) -> tuple[np.ndarray, np.ndarray]:
+    x, y = np.asarray(x), np.asarray(y)
+    if x.ndim != 2 or x.shape[0] == 0 or not np.issubdtype(x.dtype, np.floating):
+        raise ValueError(f"x_{name} must be a non-empty float array of shape (N, d), got {x.dtype} {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"x_{name} holds NaN or infinite values")
+    if y.shape != (x.shape[0],) or not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"y_{name} must be integer labels of shape ({x.shape[0]},), got {y.dtype} {y.shape}")
+    return x.astype(np.float32), y.astype(np.int32)
+
+
+def split_arrays(
+    x_train,
+    y_train,
+    x_test,
+    y_test,
+    task_classes: Sequence[Sequence[int]],
+    examples_per_task: int | None = None,
+    mode: Literal["class", "task"] = "class",
+    name: str = "split",
+    num_classes: int | None = None,
+) -> Scenario:
+    """A class-split scenario from plain arrays: any input size, any class order and task split.
+
+    ``x_* (N, d)`` float inputs (images flattened or any feature vectors), ``y_* (N,)`` integer labels
+    in ``0 .. num_classes - 1`` (default: the largest label + 1). Task ``t`` trains on the *first*
+    ``examples_per_task`` training examples (in data order) whose label is in ``task_classes[t]``, as
+    the reference split-MNIST protocol does; ``None`` keeps as many as the smallest task has, so all
+    tasks have the same length. Tests use every test example of the task's classes.
+    ``mode="class"``: predictions range over all classes (class-incremental); ``mode="task"``: over the
+    task's own classes (task-incremental).
+    """
+    x_train, y_train = _checked_arrays("train", x_train, y_train)
+    x_test, y_test = _checked_arrays("test", x_test, y_test)
+    if x_test.shape[1] != x_train.shape[1]:
+        raise ValueError(f"x_test has {x_test.shape[1]} features but x_train has {x_train.shape[1]}")
+    if num_classes is None:
+        num_classes = int(max(y_train.max(), y_test.max())) + 1
+    task_classes = _checked_tasks(task_classes, num_classes)
     if mode not in ("class", "task"):
         raise ValueError(f"mode must be 'class' or 'task', got {mode!r}")
 
-    train_idx = [np.flatnonzero(np.isin(dataset.y_train, cs)) for cs in task_classes]
+    train_idx = _task_indices(y_train, task_classes)
     available = min(len(i) for i in train_idx)
     n = available if examples_per_task is None else int(examples_per_task)
     if n < 1 or n > available:
@@ -96,23 +151,48 @@ def split_by_class(
             f"examples_per_task={examples_per_task} but the smallest task has {available} training examples"
         )
     train = TaskStream(
-        x=np.stack([dataset.x_train[i[:n]] for i in train_idx]),
-        y=np.stack([dataset.y_train[i[:n]] for i in train_idx]).astype(np.int32),
+        x=np.stack([x_train[i[:n]] for i in train_idx]),
+        y=np.stack([y_train[i[:n]] for i in train_idx]),
     )
 
-    test_idx = [np.flatnonzero(np.isin(dataset.y_test, cs)) for cs in task_classes]
+    test_idx = _task_indices(y_test, task_classes)
+    if min(len(i) for i in test_idx) == 0:
+        raise ValueError(f"some task of {task_classes} has no test example")
     m = max(len(i) for i in test_idx)
-    num_tasks, dim = len(task_classes), dataset.x_test.shape[1]
+    num_tasks, dim = len(task_classes), x_test.shape[1]
     x = np.zeros((num_tasks, m, dim), np.float32)
     y = np.zeros((num_tasks, m), np.int32)
     mask = np.zeros((num_tasks, m), bool)
-    classes = np.zeros((num_tasks, NUM_CLASSES), bool)
+    classes = np.zeros((num_tasks, num_classes), bool)
     for t, (idx, cs) in enumerate(zip(test_idx, task_classes)):
-        x[t, : len(idx)] = dataset.x_test[idx]
-        y[t, : len(idx)] = dataset.y_test[idx]
+        x[t, : len(idx)] = x_test[idx]
+        y[t, : len(idx)] = y_test[idx]
         mask[t, : len(idx)] = True
-        classes[t] = True if mode == "class" else np.isin(np.arange(NUM_CLASSES), cs)
+        classes[t] = True if mode == "class" else np.isin(np.arange(num_classes), cs)
 
-    seen = np.flatnonzero(np.isin(dataset.y_train, flat))
-    joint = TaskStream(x=dataset.x_train[seen][None], y=dataset.y_train[seen][None].astype(np.int32))
+    seen = np.flatnonzero(np.isin(y_train, [c for cs in task_classes for c in cs]))
+    joint = TaskStream(x=x_train[seen][None], y=y_train[seen][None])
     return Scenario(name, task_classes, train, EvalSet(x, y, mask, classes), joint)
+
+
+def held_out(
+    x_train, y_train, task_classes: Sequence[Sequence[int]], examples_per_task: int, per_task: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Training examples a class split never trains on, for validation: ``(x_val, y_val)``.
+
+    :func:`split_arrays` trains task ``t`` on the first ``examples_per_task`` training examples of its
+    classes; the ones after them are unseen. This returns, per task, the next ``per_task`` of them
+    (default: all), so that a search can score on data carved from the training set and never look at
+    the test set. Raises ``ValueError`` if some task has no example left over.
+    """
+    y_train = np.asarray(y_train)
+    picked = []
+    for cs, idx in zip(task_classes, _task_indices(y_train, task_classes)):
+        rest = idx[examples_per_task:]
+        if rest.size == 0:
+            raise ValueError(
+                f"task {tuple(cs)} has no training example beyond the first {examples_per_task} to validate on"
+            )
+        picked.append(rest if per_task is None else rest[:per_task])
+    order = np.sort(np.concatenate(picked))
+    return np.asarray(x_train)[order], y_train[order]

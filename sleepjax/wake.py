@@ -65,12 +65,15 @@ def wake(
         if num_batches == 0:
             raise ValueError(f"a task of {n} examples has no full batch of {batch_size}")
 
+        # The scans carry only the model's arrays; the rest (e.g. an equinox.nn.MLP's activation) is static.
+        carry, static = eqx.partition((params, state), eqx.is_array)
+
         def train_step(carry, batch):
-            model, opt_state = carry
+            model, opt_state = eqx.combine(carry, static)
             idx, k = batch
             value, grads = grad_fn(model, task.x[idx], task.y[idx], k, loss, num_classes)
             updates, opt_state = optimizer.update(grads, opt_state, eqx.filter(model, eqx.is_inexact_array))
-            return (eqx.apply_updates(model, updates), opt_state), value
+            return eqx.filter((eqx.apply_updates(model, updates), opt_state), eqx.is_array), value
 
         def epoch(carry, k):
             k_perm, k_steps = jax.random.split(k)
@@ -79,7 +82,8 @@ def wake(
             carry, losses = lax.scan(train_step, carry, batches)
             return carry, losses.mean()
 
-        (params, state), losses = lax.scan(epoch, (params, state), jax.random.split(key, epochs))
+        carry, losses = lax.scan(epoch, carry, jax.random.split(key, epochs))
+        params, state = eqx.combine(carry, static)
         return params, state, {"loss": losses}
 
     return Phase(init, apply)

@@ -24,14 +24,14 @@ import optax
 from tqdm.auto import tqdm
 
 from sleepjax import metrics
-from sleepjax.data import Dataset
+from sleepjax.data import NUM_CLASSES, Dataset
 from sleepjax.interrupt import check_stop
 from sleepjax.nets import MLP
 from sleepjax.phases import sequence
 from sleepjax.record import Record, check_matrix, is_number, require
 from sleepjax.report import cell, format_table, mean_sd
 from sleepjax.run import AccuracyEvaluator, check_seeds, resolve_chunk_size, run_seeds
-from sleepjax.scenarios import SPLIT_MNIST_CLASSES, Scenario, split_by_class
+from sleepjax.scenarios import SPLIT_MNIST_CLASSES, Scenario, held_out, split_arrays, split_by_class
 from sleepjax.sleep.mlp import SRCPhaseHparams, src_phase
 from sleepjax.sleep.src import MNIST_WINDOW, check_hparams
 from sleepjax.sleep.vectors import load_vector, vector_to_json
@@ -103,13 +103,55 @@ class Config:
         return label, vector
 
 
+SEARCH_SPACES = ("faithful", "extended")
+
+
+def search_space(kind: str = "faithful"):
+    """A search space of ``sleepjax tune split-mnist``, log-uniform over ranges that hold the reference
+    vector well inside.
+
+    ``"faithful"``: the reference rule's rates, thresholds and sleep lengths. ``"extended"`` adds the
+    scale inside ``g(w)`` (``sleep.src.weight_scale``, fixed at 0.001 in the reference): a departure
+    from the reference rule, still storing no training example.
+
+    ``alpha_scale`` is left out on purpose: a layer's potential and threshold scale together
+    (``v += alpha * drive``, spike when ``v >= beta``, reset to 0), so multiplying ``alpha_scale`` and
+    every ``beta`` by the same factor gives the same spikes; the three thresholds already span it.
+    """
+    from sleepjax.sweep import IntUniform, LogUniform
+
+    if kind not in SEARCH_SPACES:
+        raise ValueError(f"--space must be one of {', '.join(SEARCH_SPACES)} or a .json file, got {kind!r}")
+    space = {
+        "sleep.src.max_rate": LogUniform(30.0, 1000.0),
+        "sleep.src.inc": LogUniform(1e-3, 0.3),
+        "sleep.src.dec": LogUniform(1e-5, 0.03),
+        "sleep.src.beta[0]": LogUniform(2.0, 200.0),
+        "sleep.src.beta[1]": LogUniform(2.0, 200.0),
+        "sleep.src.beta[2]": LogUniform(2.0, 200.0),
+        "sleep.base_steps": IntUniform(5000, 30000),
+        "sleep.steps_per_task": IntUniform(0, 10000),
+    }
+    if kind == "extended":
+        space["sleep.src.weight_scale"] = LogUniform(2e-4, 1e-2)
+    return space
+
+
 def matched_epochs(n_examples: int, reference_examples: int, reference_epochs: int = REFERENCE_EPOCHS) -> int:
     """Epochs on ``n_examples`` that give about as many SGD updates as the reference's."""
     return max(1, round(reference_epochs * reference_examples / n_examples))
 
 
-def make_scenario(dataset: Dataset, config: Config) -> Scenario:
-    """Class-incremental split MNIST; see :class:`Config` for ``examples_per_task``."""
+def make_scenario(dataset: Dataset, config: Config, split: str = "test", validation_per_task: int = 1000) -> Scenario:
+    """Class-incremental split MNIST; see :class:`Config` for ``examples_per_task``.
+
+    ``split="test"`` evaluates on the test set (reported results). ``split="validation"`` evaluates on up
+    to ``validation_per_task`` training examples per task that the task never trains on (the ones after
+    its first ``examples_per_task``; :func:`sleepjax.scenarios.held_out`): what a search scores on, so
+    that it never sees the test set.
+    """
+    if split not in ("test", "validation"):
+        raise ValueError(f"split must be 'test' or 'validation', got {split!r}")
     available = min(int(np.isin(dataset.y_train, cs).sum()) for cs in config.task_classes)
     if config.examples_per_task is None:
         per_task = min(REFERENCE_TASK_EXAMPLES, available)
@@ -120,7 +162,12 @@ def make_scenario(dataset: Dataset, config: Config) -> Scenario:
         )
     else:
         per_task = config.examples_per_task
-    return split_by_class(dataset, config.task_classes, examples_per_task=per_task, mode="class", name=EXPERIMENT)
+    if split == "test":
+        return split_by_class(dataset, config.task_classes, examples_per_task=per_task, mode="class", name=EXPERIMENT)
+    x_val, y_val = held_out(dataset.x_train, dataset.y_train, config.task_classes, per_task, validation_per_task)
+    return split_arrays(
+        dataset.x_train, dataset.y_train, x_val, y_val, config.task_classes, per_task, "class", EXPERIMENT, NUM_CLASSES
+    )
 
 
 def arm_epochs(arm: str, scenario: Scenario, config: Config) -> int:
@@ -152,6 +199,27 @@ def make_model_fn(config: Config):
         return MLP(config.sizes, key=key, dropout=config.dropout, head="relu", init_scale=config.init_scale)
 
     return make_model
+
+
+def sweep_setup(dataset: Dataset, config: Config, split: str = "test", validation_per_task: int = 1000):
+    """``(Setup, base_hparams, identity)`` of the SRC arm for :func:`sleepjax.sweep.sweep` and
+    :mod:`sleepjax.tune`: the protocol of ``config`` evaluated on ``split`` (see :func:`make_scenario`),
+    the base hyperparameters ``{"sleep": <the config's SRC vector>}``, and what identifies the setup in a
+    record (config, data fingerprint, split)."""
+    from sleepjax.sweep import Setup
+
+    scenario = make_scenario(dataset, config, split, validation_per_task)
+    phase, hparams, stream = make_arm("src", scenario, config)
+    identity = {
+        "protocol": EXPERIMENT,
+        "config": dataclasses.asdict(config),
+        "data_sha256": data_fingerprint(dataset),
+        "split": split,
+        "validation_per_task": validation_per_task if split == "validation" else None,
+        "test_sizes": scenario.test_sizes.tolist(),
+        "epochs": arm_epochs("src", scenario, config),
+    }
+    return Setup(phase, make_model_fn(config), stream, AccuracyEvaluator(scenario.test)), hparams, identity
 
 
 def data_fingerprint(dataset: Dataset) -> str:

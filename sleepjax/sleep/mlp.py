@@ -26,7 +26,12 @@ _RELU_PROBE = np.array([-1e3, -2.5, -1.0, -1e-3, -1e-30, 0.0, 1e-30, 1e-3, 0.5, 
 
 def _acts_as_relu(activation) -> bool:
     """Whether ``activation`` (applied to scalars, as ``equinox.nn.MLP`` does) gives ``max(x, 0)`` on a
-    range of probe values; a learnt activation (with array parameters) does not count."""
+    range of probe values; a learnt activation (with array parameters) does not count.
+
+    ``jax.nn.relu`` itself is accepted without probing: the probe cannot run inside ``vmap`` (as in every
+    vmapped run over seeds or configurations), where its values are tracers."""
+    if activation is jax.nn.relu:
+        return True
     if jax.tree.leaves(eqx.filter(activation, eqx.is_array)):
         return False
     try:
@@ -164,7 +169,10 @@ def src_phase(window: InputWindow | None = None) -> Phase:
             return total + x.sum(axis=0), jnp.maximum(maxima, max_activations(forward, x))
 
         seen = task.index + 1
-        zeros = (jnp.zeros(history.shape[-1], history.dtype), jnp.zeros(num_layers, history.dtype))
+        # The maxima take the activations' dtype, which differs from the data's when e.g. float32 data
+        # meet float64 weights (float64 mode).
+        act_dtype = jax.eval_shape(lambda x: max_activations(forward, x), history[0]).dtype
+        zeros = (jnp.zeros(history.shape[-1], history.dtype), jnp.zeros(num_layers, act_dtype))
         total, maxima = lax.fori_loop(0, seen, accumulate, zeros)
         mean_input = total / (seen * history.shape[1])
         steps = sleep_steps(task.index, hparams.base_steps, hparams.steps_per_task)

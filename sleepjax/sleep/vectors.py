@@ -2,10 +2,12 @@
 
 A vector is a :class:`~sleepjax.sleep.mlp.SRCPhaseHparams`: the sleep's hyperparameters and its
 schedule. The named ones are the published reference vectors (with the reference schedule, 15,000 steps
-after the first task and 5,000 more per later task). A vector file is a JSON object with the fields of
-:class:`~sleepjax.sleep.src.SRCHparams` (``beta`` a list, one entry per layer; fields left out take their
-defaults) and optionally ``base_steps`` and ``steps_per_task``; ``sleepjax sweep`` and ``sleepjax tune``
-write such files.
+after the first task and 5,000 more per later task) and the vectors found by ``sleepjax tune`` that ship
+with the package (:data:`TUNED_VECTORS`, kept as JSON vector files in ``sleepjax/_data/vectors``).
+
+A vector file is a JSON object with the fields of :class:`~sleepjax.sleep.src.SRCHparams` (``beta`` a
+list, one entry per layer; fields left out take their defaults) and optionally ``base_steps`` and
+``steps_per_task``; ``sleepjax sweep`` and ``sleepjax tune`` write such files.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from importlib import resources
 from pathlib import Path
 
 import jax
@@ -25,14 +28,26 @@ from sleepjax.sleep.src import REFERENCE_HPARAMS, SRCHparams
 SCHEDULE_FIELDS = ("base_steps", "steps_per_task")
 
 
+#: Vectors found by ``sleepjax tune`` and shipped as package data (``sleepjax/_data/vectors/<name>.json``);
+#: how each was found and how it scores on test is in the README.
+TUNED_VECTORS = ("mnist-tuned",)
+
+
+def _tuned_vector(name: str) -> SRCPhaseHparams:
+    text = resources.files("sleepjax").joinpath(f"_data/vectors/{name}.json").read_text()
+    return vector_from_json(json.loads(text), f"packaged vector {name}")
+
+
 def named_vectors() -> dict[str, SRCPhaseHparams]:
-    """Every vector that can be selected by name."""
-    return {name: SRCPhaseHparams.create(hp) for name, hp in REFERENCE_HPARAMS.items()}
+    """Every vector that can be selected by name: the published reference vectors and the tuned ones."""
+    vectors = {name: SRCPhaseHparams.create(hp) for name, hp in REFERENCE_HPARAMS.items()}
+    vectors.update({name: _tuned_vector(name) for name in TUNED_VECTORS})
+    return vectors
 
 
 def vector_to_json(vector: SRCPhaseHparams) -> dict:
     """The JSON form of a vector (what :func:`load_vector` reads back)."""
-    out = {name: np.asarray(value).tolist() for name, value in vector.src._asdict().items()}
+    out = {name: np.asarray(value).tolist() for name, value in vector.src._asdict().items() if value is not None}
     out.update({name: int(getattr(vector, name)) for name in SCHEDULE_FIELDS})
     return out
 
