@@ -252,7 +252,7 @@ def auto_chunk_size(setup: Setup, hparams, budget: int, num_devices: int) -> int
 
 def accuracy_summary(test_sizes) -> Callable[[np.ndarray], dict]:
     """Row metrics of one run's accuracy matrix ``R (T, E)``: final per-task accuracies, overall
-    (pooled over ``test_sizes``), average, and for square ``R`` BWT and forgetting
+    (pooled over ``test_sizes``), average, and for square ``R`` BWT and forgetting in both conventions
     (:mod:`sleepjax.metrics`)."""
     sizes = np.asarray(test_sizes)
 
@@ -264,7 +264,8 @@ def accuracy_summary(test_sizes) -> Callable[[np.ndarray], dict]:
         row["average"] = float(final.mean())
         if r.shape[0] == r.shape[1]:
             row["bwt"] = float(metrics.backward_transfer(r))
-            row["forgetting"] = float(metrics.forgetting(r))
+            row["forgetting_chaudhry"] = float(metrics.forgetting_chaudhry(r))
+            row["forgetting_since_learned"] = float(metrics.forgetting_since_learned(r))
         return row
 
     return summarize
