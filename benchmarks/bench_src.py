@@ -56,6 +56,24 @@ def time_call(fn, *args):
     return time.perf_counter() - start
 
 
+def time_protocol_arm(data_dir: str | None) -> dict:
+    """The whole SRC arm of the protocol for one seed through the ``sleepjax`` command, in a child process
+    (so that its peak memory is that run's alone): seconds (compile and data loading included), peak
+    resident memory and the command."""
+    record_path = Path(os.environ.get("TMPDIR", "/tmp")) / "sleepjax_bench_protocol.json"
+    record_path.unlink(missing_ok=True)
+    command = [sys.executable, "-m", "sleepjax.cli", "run", "split-mnist", "--arms", "src", "--seeds", "1"]
+    command += ["--no-progress", "--out", str(record_path)]
+    if data_dir:
+        command += ["--data-dir", data_dir]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    start = time.perf_counter()
+    subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
+    seconds = time.perf_counter() - start
+    peak_gib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # ru_maxrss is in KiB
+    return {"seconds": seconds, "peak_rss_gib": peak_gib, "command": " ".join(command[1:])}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=None)
@@ -79,28 +97,8 @@ def main() -> None:
         f"(compile {compile_s:.1f} s); spikes per step by layer {np.round(spikes_per_step, 3).tolist()}"
     )
 
-    record_path = Path(os.environ.get("TMPDIR", "/tmp")) / "sleepjax_bench_protocol.json"
-    record_path.unlink(missing_ok=True)
-    command = [
-        sys.executable,
-        "-m",
-        "sleepjax.cli",
-        "run",
-        "split-mnist",
-        "--arms",
-        "src",
-        "--seeds",
-        "1",
-        "--no-progress",
-        "--out",
-        str(record_path),
-    ]
-    if args.data_dir:
-        command += ["--data-dir", args.data_dir]
-    start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    protocol_s = time.perf_counter() - start
-    peak_gib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # ru_maxrss is in KiB
+    protocol = time_protocol_arm(args.data_dir)
+    protocol_s, peak_gib = protocol["seconds"], protocol["peak_rss_gib"]
     print(
         f"whole SRC arm (5 tasks, train + sleep + eval, one seed, compile and data loading included): "
         f"{protocol_s:.1f} s, peak memory {peak_gib:.2f} GiB"

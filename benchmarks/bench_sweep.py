@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -37,7 +36,7 @@ from sleepjax.sleep import MNIST_WINDOW, reference_hparams, sleep
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from bench_src import time_call, trained_network  # noqa: E402
+from bench_src import time_call, time_protocol_arm, trained_network  # noqa: E402
 
 
 def configurations(n: int):
@@ -124,28 +123,6 @@ def bench_wake(dataset) -> dict:
     return {"seconds": seconds, "flops": flops, "gflops_per_s": flops / seconds / 1e9}
 
 
-def bench_protocol(data_dir: str | None) -> dict:
-    """(c): one seed of the SRC arm through the ``sleepjax`` command, in a child process."""
-    command = [
-        sys.executable,
-        "-m",
-        "sleepjax.cli",
-        "run",
-        "split-mnist",
-        "--arms",
-        "src",
-        "--seeds",
-        "1",
-        "--no-progress",
-    ]
-    if data_dir:
-        command += ["--data-dir", data_dir]
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    start = time.perf_counter()
-    subprocess.run(command, check=True, env=env, capture_output=True)
-    return {"seconds": time.perf_counter() - start, "command": " ".join(command[1:])}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=None)
@@ -171,7 +148,7 @@ def main() -> None:
             f"{wake['gflops_per_s']:.0f} GFLOP/s = {100 * wake['fraction_of_peak']:.0f} % of peak",
             flush=True,
         )
-        protocol = bench_protocol(args.data_dir)
+        protocol = time_protocol_arm(args.data_dir)
         print(f"(c) whole SRC protocol, one seed, compile and data loading included: {protocol['seconds']:.1f} s")
         result.update(matmul_peak_gflops=peak, wake=wake, protocol=protocol)
     result["load_average_end"] = os.getloadavg()
