@@ -262,6 +262,13 @@ def unit_checker(num_tasks: int):
     return check
 
 
+def settings_identity(config: Config) -> dict:
+    """The part of a record's identity that comes from the settings alone: the config and the SRC vector
+    it names, spelled out (so that a record is not resumed under a vector file whose content changed)."""
+    label, vector = config.src_vector()
+    return {"config": dataclasses.asdict(config), "src_vector": {"name": label, **vector_to_json(vector)}}
+
+
 def run(
     dataset: Dataset,
     arms: Sequence[str] = ARMS,
@@ -287,10 +294,8 @@ def run(
     if chunk_size is not None and not (isinstance(chunk_size, int) and chunk_size >= 1):
         raise ValueError(f"--chunk-size must be a positive integer, got {chunk_size}")
     scenario = make_scenario(dataset, config)
-    label, vector = config.src_vector()
     identity = {
-        "config": dataclasses.asdict(config),
-        "src_vector": {"name": label, **vector_to_json(vector)},
+        **settings_identity(config),
         "data_sha256": data_fingerprint(dataset),
         "task_classes": [list(c) for c in scenario.task_classes],
         "examples_per_task": int(scenario.train.x.shape[1]),
