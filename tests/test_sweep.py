@@ -311,6 +311,18 @@ def test_cli_refuses_bad_sweeps_before_loading_data(args, message, tmp_path, mon
     assert err.startswith("sleepjax: error:") and message in err and err.count("\n") == 1
 
 
+def test_a_search_on_data_with_nothing_left_to_validate_on_says_what_to_pass(tmp_path, monkeypatch, capsys):
+    # Catches the search's default on the bundled subset (every task trains on all its examples) failing
+    # with a message about one task's indices instead of naming the flag that fixes it, or not at all.
+    from sleepjax import cli
+
+    monkeypatch.setattr(tn, "tune", lambda *a, **k: pytest.fail("searched with no validation data"))
+    monkeypatch.chdir(tmp_path)
+    assert cli.main([*TUNE, "--source", "bundled", "--save-vector", "v.json"]) == 2
+    err = capsys.readouterr().err
+    assert "pass --examples-per-task below 1200" in err and err.count("\n") == 1
+
+
 def test_space_file_names_are_checked(tmp_path, monkeypatch, capsys):
     from sleepjax import cli
 

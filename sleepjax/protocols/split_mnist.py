@@ -164,6 +164,12 @@ def make_scenario(dataset: Dataset, config: Config, split: str = "test", validat
         per_task = config.examples_per_task
     if split == "test":
         return split_by_class(dataset, config.task_classes, examples_per_task=per_task, mode="class", name=EXPERIMENT)
+    if per_task >= available:
+        raise ValueError(
+            f"a search scores on training examples no task trains on, but every task trains on all it has "
+            f"({per_task} for the smallest, {dataset.source}); pass --examples-per-task below {available}, "
+            f"or full MNIST with --data-dir"
+        )
     x_val, y_val = held_out(dataset.x_train, dataset.y_train, config.task_classes, per_task, validation_per_task)
     return split_arrays(
         dataset.x_train, dataset.y_train, x_val, y_val, config.task_classes, per_task, "class", EXPERIMENT, NUM_CLASSES
