@@ -791,6 +791,30 @@ MUTANTS = (
         "sleep lengths overflowing the 32-bit step counter accepted",
         SETTINGS_TESTS,
     ),
+    split_mnist(
+        "split-search-without-validation-data",
+        "    if per_task >= available:\n",
+        "    if False:\n",
+        "a search on data with nothing left over to validate on fails with an index message, no flag named",
+        ("tests/test_sweep.py::test_a_search_on_data_with_nothing_left_to_validate_on_says_what_to_pass",),
+    ),
+    # --- sleepjax/sweep.py ------------------------------------------------------------------------
+    Mutant(
+        "sweep-rows-only-own-names",
+        "sleepjax/sweep.py",
+        "names = list(dict.fromkeys(name for config in configs for name in config))",
+        "names = []",
+        "rows carry only the names their own configuration sets ({} beside a tuned one cannot be tabulated)",
+        ("tests/test_sweep.py::test_rows_carry_every_swept_name_with_the_base_value_where_a_configuration_leaves_it",),
+    ),
+    Mutant(
+        "record-text-fixed-temp-name",
+        "sleepjax/record.py",
+        'fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")',
+        'tmp = str(path.parent / f".{path.name}.tmp")\n    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)',
+        "tables and records written through a predictable temporary name (a planted link is followed)",
+        ("tests/test_sweep.py::test_the_table_is_written_atomically_without_following_a_planted_link",),
+    ),
 )
 
 
