@@ -580,7 +580,7 @@ MUTANTS = (
     ),
     record(
         "record-write-in-place",
-        '        with os.fdopen(fd, "w") as f:\n'
+        '        with os.fdopen(fd, "w", newline="") as f:\n'
         "            f.write(text)\n"
         "            f.flush()\n"
         "            os.fsync(f.fileno())\n"
@@ -763,8 +763,9 @@ MUTANTS = (
         "the table prints (unchecked) summaries of arms not run this time",
         RESUME_TESTS,
     ),
-    split_mnist(
-        "split-saved-after-check-stop",
+    Mutant(
+        "stored-saved-after-check-stop",
+        "sleepjax/protocols/stored_runs.py",
         "record.save()\n        clock[0] = time.perf_counter()\n        check_stop(record.describe())",
         "check_stop(record.describe())\n        record.save()\n        clock[0] = time.perf_counter()",
         "Ctrl-C throws away the seed that was running (saved only after the stop check)",
@@ -772,8 +773,8 @@ MUTANTS = (
     ),
     split_mnist(
         "split-identity-without-data",
-        '        "data_sha256": data_fingerprint(dataset),\n',
-        "",
+        '        **settings_identity(config),\n        "data_sha256": data_fingerprint(dataset),\n',
+        "        **settings_identity(config),\n",
         "a record made on other data is resumed",
         (CLI + "test_identity_is_the_data_not_where_it_was_read",),
     ),
