@@ -17,8 +17,11 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from sleepjax import plots
 from sleepjax.data import DATA_DIR_ENV, SOURCES, DataError, load_mnist
+from sleepjax.foraging.figures import foraging_figures
 from sleepjax.interrupt import Interrupted, stop_at_safe_point
+from sleepjax.lca import plots as lca_plots
 from sleepjax.protocols import foraging, lca, split_mnist
 from sleepjax.record import RecordError, check_writable, writable_directory, write_atomic
 
@@ -395,13 +398,22 @@ def check_plot_dir(directory: str | None) -> Path | None:
     """Refuse ``--plot`` before computing if matplotlib is missing or the directory is unusable."""
     if directory is None:
         return None
-    from sleepjax import plots
-
     plots.require_matplotlib()
     path = Path(directory)
     if path.exists() and not path.is_dir():
         raise ValueError(f"--plot {directory}: exists and is not a directory")
     return writable_directory(path, f"--plot {directory}")
+
+
+def report_files(record: dict, plot_dir: Path | None, figures, out: str | None) -> int:
+    """Draw ``figures(record, plot_dir)`` when ``--plot`` was given and say where every file went; the
+    end of every ``run`` command (exit status 0)."""
+    if plot_dir is not None:
+        for path in figures(record, plot_dir):
+            print(f"figure written to {path}")
+    if out:
+        print(f"\nrecord written to {out}")
+    return 0
 
 
 def run_split_mnist(args) -> int:
@@ -419,14 +431,7 @@ def run_split_mnist(args) -> int:
         f"({record['identity']['examples_per_task']} training examples per task)"
     )
     print(split_mnist.format_results(record, args.arms))
-    if plot_dir is not None:
-        from sleepjax import plots
-
-        for path in plots.split_mnist_figures(record, plot_dir):
-            print(f"figure written to {path}")
-    if args.out:
-        print(f"\nrecord written to {args.out}")
-    return 0
+    return report_files(record, plot_dir, plots.split_mnist_figures, args.out)
 
 
 def run_lca(args) -> int:
@@ -457,14 +462,7 @@ def run_lca(args) -> int:
         if args.out is not None:
             write_atomic(Path(args.out), record)
         print(lca.format_sweep(record["sweep"]))
-    if plot_dir is not None:
-        from sleepjax.lca import plots as lca_plots
-
-        for path in lca_plots.figures(record, plot_dir):
-            print(f"figure written to {path}")
-    if args.out:
-        print(f"\nrecord written to {args.out}")
-    return 0
+    return report_files(record, plot_dir, lca_plots.figures, args.out)
 
 
 def run_foraging(args) -> int:
@@ -487,14 +485,7 @@ def run_foraging(args) -> int:
         f"discriminability, mean ± SD over {len(seeds)} trials"
     )
     print(foraging.format_results(record))
-    if plot_dir is not None:
-        from sleepjax.foraging.figures import foraging_figures
-
-        for path in foraging_figures(record, plot_dir):
-            print(f"figure written to {path}")
-    if args.out:
-        print(f"\nrecord written to {args.out}")
-    return 0
+    return report_files(record, plot_dir, foraging_figures, args.out)
 
 
 def _sweep_configs(args) -> list[dict]:
@@ -553,8 +544,6 @@ def run_sweep(args) -> int:
     print(f"\nsplit MNIST sweep, final accuracy (%) on the {args.split} set, mean ± SD over seeds, best first")
     print(search.format_sweep(result.rows, names))
     if plot_dir is not None:
-        from sleepjax import plots
-
         xs, ys, grid = search.heatmap_grid(result.rows, *axes)
         print(f"figure written to {plots.sweep_heatmap(*axes, xs, ys, grid, plot_dir / 'sweep_heatmap.png')}")
     if args.save_best:
