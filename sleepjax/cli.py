@@ -26,6 +26,9 @@ from sleepjax.protocols import foraging, lca, split_mnist
 from sleepjax.record import RecordError, check_writable, writable_directory, write_atomic
 
 USER_ERRORS = (DataError, RecordError, ValueError, ImportError, OSError)
+#: Runs one command may ask for (seeds or trials): far beyond any real use, and refused before an absurd
+#: request starts allocating.
+MAX_RUNS = 100_000
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -35,8 +38,8 @@ def parse_seeds(text: str) -> list[int]:
             seeds = [int(s) for s in text.split(",") if s.strip()]
         else:
             n = int(text)
-            if not 1 <= n <= 100_000:
-                raise argparse.ArgumentTypeError(f"--seeds count must be in 1..100000, got {n}")
+            if not 1 <= n <= MAX_RUNS:
+                raise argparse.ArgumentTypeError(f"--seeds count must be in 1..{MAX_RUNS}, got {n}")
             seeds = list(range(n))
     except ValueError:
         raise argparse.ArgumentTypeError(f"--seeds takes a count or a comma-separated list, got {text!r}") from None
@@ -75,15 +78,16 @@ def parse_task_classes(text: str) -> tuple[tuple[int, ...], ...]:
     return tasks
 
 
-def int_at_least(minimum: int, what: str):
-    """An argparse type: an integer of at least ``minimum`` (``what`` names it in the error)."""
+def int_at_least(minimum: int, what: str, maximum: int | None = None):
+    """An argparse type: an integer of at least ``minimum`` (and at most ``maximum`` if given; ``what``
+    names it in the error)."""
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a {what} integer, got {text!r}") from None
-        if value < minimum:
+        if value < minimum or (maximum is not None and value > maximum):
             raise argparse.ArgumentTypeError(f"expected a {what} integer, got {value}")
         return value
 
@@ -92,6 +96,7 @@ def int_at_least(minimum: int, what: str):
 
 positive_int = int_at_least(1, "positive")
 non_negative_int = int_at_least(0, "non-negative")
+run_count = int_at_least(1, f"positive (at most {MAX_RUNS})", MAX_RUNS)
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:
@@ -198,7 +203,7 @@ def parse_hparam(text: str) -> tuple[str, float]:
 def add_foraging(sub) -> None:
     d = foraging.Durations()
     p = sub.add_parser("foraging", help="the spiking foraging agent: rewarded STDP, forgetting and interleaved sleep")
-    p.add_argument("--trials", type=positive_int, default=10, help="number of trials (default: 10)")
+    p.add_argument("--trials", type=run_count, default=10, help="number of trials (default: 10)")
     p.add_argument(
         "--first-seed", type=non_negative_int, default=0, help="seed of the first trial; trials use consecutive seeds"
     )
