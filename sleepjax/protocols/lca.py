@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 from collections.abc import Sequence
 
 import equinox as eqx
@@ -112,10 +113,13 @@ class Config:
         if self.num_neurons > self.blocks * self.patches_per_block:
             raise ValueError("--num-neurons cannot exceed the number of training patches (features start on them)")
         for name in ("dt", "tau_m", "tau_s", "threshold", "lam", "eta"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        if not (self.sleep_seconds >= 0 and self.sleep_level >= 0 and self.sleep_frequency >= 0):
-            raise ValueError("--sleep-seconds, --sleep-level and --sleep-frequency must be non-negative")
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be positive and finite, got {value}")
+        for name in ("sleep_seconds", "sleep_level", "sleep_frequency"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"--{name.replace('_', '-')} must be non-negative and finite, got {value}")
 
     @classmethod
     def tiny(cls) -> Config:
