@@ -9,9 +9,9 @@ as well as documentation.
     python experiments/reliability_table.py              # writes docs/reliability.md
     python experiments/reliability_table.py --out -      # prints the table instead
 
-Cases are entries of :data:`CASES`; cases for other commands (``sleepjax run foraging``, ``run lca``,
-``sweep``, ``tune``) are added the same way: a :class:`Case` with the arguments, an optional ``setup``
-that prepares files in the scratch directory, and a ``kept`` that says what survived.
+Cases are entries of :data:`CASES`, for every command (``run split-mnist``, ``run foraging``, ``run lca``,
+``sweep``, ``tune``): a :class:`Case` with the arguments, an optional ``setup`` that prepares files in the
+scratch directory, and a ``kept`` that says what survived.
 """
 
 from __future__ import annotations
@@ -34,6 +34,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--examples-per-task", "200", "--epochs", "1", "--no-progress"]
 SPLIT = ["run", "split-mnist", "--arms", "finetune"]
+FORAGING = ["run", "foraging", "--no-progress"]
+LCA = ["run", "lca", "--tiny", "--source", "bundled", "--no-progress"]
+SWEEP = ["sweep", "split-mnist", *TINY]
+TUNE = ["tune", "split-mnist", "--save-vector", "{tmp}/best.json", "--no-progress"]
 TIMEOUT_S = 600
 
 
@@ -409,6 +413,33 @@ CASES: list[Case] = [
         run=disk_full,
     ),
     Case("Ctrl-C once seed 0 is saved", (*SPLIT, "--seeds", "3", "--out", OUT, *TINY), expect=130, run=interrupted),
+    # the other commands: the foraging agent, the spiking LCA, sweeps and searches
+    Case("foraging: a NaN constant", (*FORAGING, "--hparam", "learn_gain=nan", "--out", OUT), kept=no_record),
+    Case("foraging: a negative release variability", (*FORAGING, "--hparam", "release=-1"), kept=nothing_written),
+    Case("foraging: a misspelt constant", (*FORAGING, "--hparam", "learn_gian=3"), kept=nothing_written),
+    Case("foraging: 10^8 trials", (*FORAGING, "--trials", "100000000"), kept=nothing_written),
+    Case("foraging: --out holding a split-MNIST record", (*FORAGING, "--out", OUT), setup=existing(), kept=unchanged),
+    Case("lca: an infinite threshold", (*LCA, "--threshold", "inf", "--out", OUT), kept=no_record),
+    Case("lca: a NaN sleep level", (*LCA, "--sleep-level", "nan"), kept=nothing_written),
+    Case("lca: --sweep-freq without --sweep-amp", (*LCA, "--sweep-freq", "1,8"), kept=nothing_written),
+    Case("lca: --out holding a split-MNIST record", (*LCA, "--out", OUT), setup=existing(), kept=unchanged),
+    Case("sweep: a NaN in the grid", (*SWEEP, "--grid", "sleep.src.inc=0.01,nan", "--out", OUT), kept=no_record),
+    Case("sweep: a misspelt hyperparameter", (*SWEEP, "--grid", "sleep.src.betta[1]=2"), kept=nothing_written),
+    Case("sweep: an index past the layers", (*SWEEP, "--grid", "sleep.src.beta[7]=2"), kept=nothing_written),
+    Case("sweep: a configuration file that is missing", (*SWEEP, "--configs", "{tmp}/grid.toml"), kept=nothing_written),
+    Case(
+        "sweep: --out holding a split-MNIST record",
+        (*SWEEP, "--grid", "sleep.src.inc=0.01,0.02", "--out", OUT),
+        setup=existing(),
+        kept=unchanged,
+    ),
+    Case(
+        "tune: nothing left to validate on (every bundled example trains)",
+        (*TUNE, "--source", "bundled", "--out", OUT),
+        kept=no_record,
+    ),
+    Case("tune: CMA-ES with a population of 2", (*TUNE, "--population", "2"), kept=nothing_written),
+    Case("tune: an unknown search space", (*TUNE, "--space", "everything"), kept=nothing_written),
 ]
 
 
@@ -483,8 +514,8 @@ def render(rows) -> str:
         "Made by `python experiments/reliability_table.py` (it fails if a case gives another exit code than",
         "expected or prints a traceback). Each case runs the real command in a subprocess on tiny settings",
         "(bundled data, `--examples-per-task 200 --epochs 1 --no-progress`, `--arms finetune` where a run is",
-        "needed) in a scratch directory `$TMP`. *Message* is the last line the command printed on stderr.",
-        "Exit code 2: usage and data errors; 130: interrupted.",
+        "needed; `run lca --tiny`) in a scratch directory `$TMP`. *Message* is the last line the command",
+        "printed on stderr. Exit code 2: usage and data errors; 130: interrupted.",
         "",
         "| What was tried | Command | Exit | Message | What was kept |",
         "|---|---|---|---|---|",

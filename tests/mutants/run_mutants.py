@@ -708,7 +708,7 @@ MUTANTS = (
     ),
     cli(
         "cli-seeds-count-unbounded",
-        "if not 1 <= n <= 100_000:",
+        "if not 1 <= n <= MAX_RUNS:",
         "if not 1 <= n:",
         "an absurd seed count is accepted",
         SYNTAX_TESTS,
@@ -791,6 +791,29 @@ MUTANTS = (
         "if False:",
         "sleep lengths overflowing the 32-bit step counter accepted",
         SETTINGS_TESTS,
+    ),
+    cli(
+        "cli-trials-unbounded",
+        'run_count = int_at_least(1, f"positive (at most {MAX_RUNS})", MAX_RUNS)',
+        'run_count = int_at_least(1, f"positive (at most {MAX_RUNS})")',
+        "an absurd foraging trial count is accepted",
+        ("tests/test_foraging_protocol.py::test_cli_refuses_an_absurd_trial_count_before_computing",),
+    ),
+    Mutant(
+        "foraging-constants-unchecked",
+        "sleepjax/protocols/foraging.py",
+        "        check_hparams(self.hp())\n",
+        "",
+        "a NaN or out-of-range foraging constant runs the whole table",
+        ("tests/test_foraging_protocol.py::test_cli_refuses_bad_values_before_computing",),
+    ),
+    Mutant(
+        "lca-non-finite-accepted",
+        "sleepjax/protocols/lca.py",
+        "if not (math.isfinite(value) and value > 0):",
+        "if not value > 0:",
+        "an infinite threshold accepted (it reaches the record as a JSON error)",
+        ("tests/test_lca_protocol.py::test_bad_config_is_refused",),
     ),
     split_mnist(
         "split-search-without-validation-data",
