@@ -54,6 +54,10 @@ def test_bad_config_is_refused():
         lca.Config(blocks=0)
     with pytest.raises(ValueError, match="threshold must be positive"):
         lca.Config(threshold=0.0)
+    with pytest.raises(ValueError, match="--rule must be one of spike, trace, got 'oja'"):
+        lca.Config(rule="oja")
+    with pytest.raises(ValueError, match=r"--delay must be 0 or 1 \(steps\), got 2"):
+        lca.Config(delay=2)
 
 
 def test_vmapped_sweep_equals_the_settings_run_one_by_one():

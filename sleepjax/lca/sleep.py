@@ -27,8 +27,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from sleepjax.lca.learning import hebbian_update
-from sleepjax.lca.model import NeuronConfig, spiking_init, spiking_step
+from sleepjax.lca.learning import check_rule, learning_step
+from sleepjax.lca.model import NeuronConfig, spiking_init
 
 
 class SleepHparams(NamedTuple):
@@ -57,15 +57,16 @@ def noise_level(t: jax.Array, hp: SleepHparams) -> jax.Array:
 
 
 def sleep(
-    phi: jax.Array, hp: SleepHparams, cfg: NeuronConfig, key: jax.Array, max_steps: int
+    phi: jax.Array, hp: SleepHparams, cfg: NeuronConfig, key: jax.Array, max_steps: int, rule: str
 ) -> tuple[jax.Array, jax.Array]:
-    """Sleep for ``hp.duration`` seconds (``max_steps`` steps at most) from rest, learning.
+    """Sleep for ``hp.duration`` seconds (``max_steps`` steps at most) from rest, learning with ``rule``.
 
     Steps past the duration change nothing, so ``duration`` can be traced and vmapped.
 
     Returns:
         ``(phi, spike_count (n,))``.
     """
+    check_rule(rule)
     dtype = phi.dtype
     dt = jnp.asarray(cfg.dt, dtype)
     eta_dt = jnp.asarray(hp.eta, dtype) * dt
@@ -75,8 +76,7 @@ def sleep(
         phi, state, count = carry
         t, k = inputs
         x = noise_level(t.astype(dtype) * dt, hp) * jax.random.normal(k, (phi.shape[0],), dtype)
-        new_state, spikes, e = spiking_step(phi, x, state, cfg)
-        new_phi = hebbian_update(phi, e, state.a, eta_dt)
+        new_phi, new_state, spikes = learning_step(phi, x, state, cfg, eta_dt, rule)
         on = t.astype(dtype) < num_awake_steps
 
         def keep(new, old):

@@ -42,6 +42,7 @@ from sleepjax.lca.experiment import (
     wake_only,
     wake_sleep,
 )
+from sleepjax.lca.learning import RULES
 from sleepjax.lca.model import NeuronConfig
 from sleepjax.lca.patches import PREPROCESSING, PatchSet, make_patches
 from sleepjax.lca.sleep import SleepHparams
@@ -98,12 +99,18 @@ class Config:
     threshold: float = 0.015
     lam: float = 2.5
     eta: float = 1.0
+    rule: str = "trace"
+    delay: int = 0
     sleep_seconds: float = 10.0
     sleep_frequency: float = 8.0
     sleep_level: float = 2.25
     patch_seed: int = 0
 
     def __post_init__(self):
+        if self.delay not in (0, 1):
+            raise ValueError(f"--delay must be 0 or 1 (steps), got {self.delay!r}")
+        if self.rule not in RULES:
+            raise ValueError(f"--rule must be one of {', '.join(RULES)}, got {self.rule!r}")
         if self.preprocessing not in PREPROCESSING:
             raise ValueError(f"--preprocessing must be one of {', '.join(PREPROCESSING)}, got {self.preprocessing!r}")
         for name in ("patch_size", "num_neurons", "blocks", "patches_per_block", "num_test", "num_noise"):
@@ -125,7 +132,7 @@ class Config:
         return cls(num_neurons=16, blocks=3, patches_per_block=16, num_test=16, num_noise=16, sleep_seconds=0.2)
 
     def neuron(self) -> NeuronConfig:
-        return NeuronConfig(self.dt, self.tau_m, self.tau_s, self.threshold, self.lam)
+        return NeuronConfig(self.dt, self.tau_m, self.tau_s, self.threshold, self.lam, 0.0, self.delay)
 
     def sleep_steps(self) -> int:
         return int(round(self.sleep_seconds / self.dt))
@@ -139,8 +146,8 @@ def arm_setup(arm: str, config: Config):
     wake = WakeHparams(config.eta)
     cfg = config.neuron()
     if arm == "no_sleep":
-        return wake_only(cfg, config.steps_per_patch), {"wake": wake}
-    phase = wake_sleep(cfg, config.steps_per_patch, config.sleep_steps())
+        return wake_only(cfg, config.steps_per_patch, config.rule), {"wake": wake}
+    phase = wake_sleep(cfg, config.steps_per_patch, config.sleep_steps(), config.rule)
     level = config.sleep_level
     if arm == "plain_noise_sleep":
         return phase, {"wake": wake, "sleep": config.sleep_hparams(0.0, 0.0, level)}
