@@ -31,6 +31,7 @@ def test_tiny_run_record_resume_sweep_and_plots(tmp_path, capsys):
     assert sorted(p.name for p in (tmp_path / "fig").iterdir()) == [
         "lca_atoms.png",
         "lca_noise_firing.png",
+        "lca_norm_growth.png",
         "lca_norms.png",
         "lca_recon_sparsity.png",
         "lca_sweep.png",
