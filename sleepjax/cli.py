@@ -268,6 +268,7 @@ def add_lca(sub) -> None:
         default=defaults.rule,
         help="Hebbian rule: residual x spike (spike-triggered) or x code trace (trace)",
     )
+    p.add_argument("--eta", type=float, default=defaults.eta, help="Hebbian learning rate (wake and sleep)")
     p.add_argument(
         "--delay",
         type=int,
@@ -454,6 +455,7 @@ def run_lca(args) -> int:
         "threshold": args.threshold,
         "rule": args.rule,
         "delay": args.delay,
+        "eta": args.eta,
     }
     if not args.tiny:
         chosen.update(blocks=args.blocks, patches_per_block=args.patches_per_block)
