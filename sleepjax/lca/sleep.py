@@ -6,14 +6,16 @@ amplitude is modulated by a sinusoid, a surrogate for the up and down states of 
 
     x(t) = A(t) * xi(t),     A(t) = max(offset + amplitude * sin(2 pi frequency t), 0)
 
-The dictionary keeps learning with the wake rule ``dphi = eta e a^T`` (:mod:`sleepjax.lca.learning`).
-Noise is uncorrelated with the code it evokes, so on average ``e a^T = -phi a a^T``: for any neuron the
-noise drives to fire, the rule shrinks its feature (and pushes it away from co-active features),
-while silent neurons are left alone. Features grown long in wake are exactly the ones that fire on
-noise, so sleep trims them; the modulation sweeps the noise level, reaching neurons over a range of
-norms in every cycle. The level decides how selective this is: noise that only the longest features
-respond to trims just those, while strong noise drives every neuron and shrinks short features
-fastest (relative to their length), which erases what wake has learned.
+The dictionary keeps learning with the wake rule (:mod:`sleepjax.lca.learning`). The noise of a step
+is uncorrelated with the code (trace rule) or the spikes (spike rule, on a network with
+``NeuronConfig.delay = 1``) it is paired with, so on average the update is ``-phi a a^T`` times the
+learning rate: for any neuron the noise drives to fire, the rule shrinks its feature (and pushes it
+away from co-active features), while silent neurons are left alone. Features grown long in wake are
+exactly the ones that fire on noise, so sleep trims them; the modulation sweeps the noise level,
+reaching neurons over a range of norms in every cycle. The level decides how selective this is:
+noise that only the longest features respond to trims just those, while strong noise drives every
+neuron and shrinks short features fastest (relative to their length), which erases what wake has
+learned.
 
 ``amplitude = 0`` gives plain, unmodulated noise of level ``offset``; ``duration = 0`` gives no
 sleep (the phase then changes nothing, so arms with and without sleep share one compiled program).
