@@ -73,7 +73,7 @@ class NeuronConfig(NamedTuple):
     threshold: float | jax.Array = 0.02
     lam: float | jax.Array = 2.0
     t_ref: float | jax.Array = 0.0
-    delay: float | jax.Array = 0
+    delay: int | jax.Array = 0
 
 
 class SpikingState(NamedTuple):
