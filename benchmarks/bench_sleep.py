@@ -23,8 +23,6 @@ present, the bundled subset otherwise. Results are printed and written as JSON t
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import time
 from pathlib import Path
 
@@ -32,10 +30,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from bench_src import trained_network
+from common import load_data, write_result
 
-from sleepjax.data import load_mnist
 from sleepjax.protocols.split_mnist import Config
-from sleepjax.record import environment
 from sleepjax.sleep import MNIST_WINDOW, reference_hparams, sleep
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,8 +83,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "sleep_cpu.json"))
     args = parser.parse_args()
 
-    dataset = load_mnist("idx" if args.data_dir else "bundled", args.data_dir)
-    print(f"data: {dataset.source}; backend: {jax.default_backend()}; load average {os.getloadavg()}", flush=True)
+    dataset = load_data(args.data_dir)
     weights, mean_input, factors = trained_network(dataset, Config())
     hp = reference_hparams("mnist")
 
@@ -148,17 +144,11 @@ def main() -> None:
 
     result = {
         "data": dataset.source,
-        "backend": jax.default_backend(),
-        "environment": environment(),
-        "cpu_count": os.cpu_count(),
-        "load_average_at_end": os.getloadavg(),
         "step_us": step,
         "two_matvecs_us": matvec,
         "sweeps": sweeps,
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=1))
-    print(f"written to {args.out}")
+    write_result(args.out, result)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ a loop, are measured by ``benchmarks/bench_sleep.py``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import subprocess
@@ -28,11 +27,10 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
+from common import load_data, write_result
 
-from sleepjax.data import load_mnist
 from sleepjax.nets import weights_of
 from sleepjax.protocols.split_mnist import Config, make_arm, make_model_fn, make_scenario
-from sleepjax.record import environment
 from sleepjax.sleep import MNIST_WINDOW, layer_factors, max_activations, reference_hparams, sleep
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,9 +79,8 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "src_cpu.json"))
     args = parser.parse_args()
 
-    dataset = load_mnist("idx" if args.data_dir else "bundled", args.data_dir)
+    dataset = load_data(args.data_dir)
     config = Config()
-    print(f"data: {dataset.source}; backend: {jax.default_backend()}", flush=True)
     weights, mean_input, factors = trained_network(dataset, config)
     hp = reference_hparams("mnist")
 
@@ -106,9 +103,6 @@ def main() -> None:
 
     result = {
         "data": dataset.source,
-        "backend": jax.default_backend(),
-        "environment": environment(),
-        "cpu_count": os.cpu_count(),
         "sleep_steps": args.steps,
         "sleep_seconds": sleep_s,
         "sleep_us_per_step": 1e6 * sleep_s / args.steps,
@@ -117,9 +111,7 @@ def main() -> None:
         "protocol_src_arm_seconds": protocol_s,
         "protocol_peak_rss_gib": peak_gib,
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=1))
-    print(f"written to {args.out}")
+    write_result(args.out, result)
 
 
 if __name__ == "__main__":

@@ -18,25 +18,21 @@ average, since a shared machine's figures depend on it).
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import sys
 import time
 from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from bench_src import time_call, time_protocol_arm, trained_network
+from common import load_data, write_result
 
-from sleepjax.data import load_mnist
 from sleepjax.protocols.split_mnist import Config, arm_epochs, make_arm, make_model_fn, make_scenario
-from sleepjax.record import environment
 from sleepjax.run import AccuracyEvaluator, continual_run
 from sleepjax.sleep import MNIST_WINDOW, reference_hparams, sleep
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from bench_src import time_call, time_protocol_arm, trained_network  # noqa: E402
 
 
 def configurations(n: int):
@@ -132,9 +128,8 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "sweep_cpu.json"))
     args = parser.parse_args()
 
-    dataset = load_mnist("idx" if args.data_dir else "bundled", args.data_dir)
-    print(f"data: {dataset.source}; backend: {jax.default_backend()}; load average {os.getloadavg()}", flush=True)
-    result = {"environment": environment(), "load_average_start": os.getloadavg()}
+    dataset = load_data(args.data_dir)
+    result = {"load_average_start": os.getloadavg()}
     skip = set(args.skip.split(","))
     if "b" not in skip:
         counts = [int(c) for c in args.configs.split(",")]
@@ -152,9 +147,7 @@ def main() -> None:
         print(f"(c) whole SRC protocol, one seed, compile and data loading included: {protocol['seconds']:.1f} s")
         result.update(matmul_peak_gflops=peak, wake=wake, protocol=protocol)
     result["load_average_end"] = os.getloadavg()
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
-    print(f"written to {args.out}")
+    write_result(args.out, result)
 
 
 if __name__ == "__main__":

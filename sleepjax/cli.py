@@ -17,12 +17,18 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from sleepjax import plots
 from sleepjax.data import DATA_DIR_ENV, SOURCES, DataError, load_mnist
+from sleepjax.foraging.figures import foraging_figures
 from sleepjax.interrupt import Interrupted, stop_at_safe_point
+from sleepjax.lca import plots as lca_plots
 from sleepjax.protocols import foraging, lca, split_mnist
 from sleepjax.record import RecordError, check_writable, writable_directory, write_atomic
 
 USER_ERRORS = (DataError, RecordError, ValueError, ImportError, OSError)
+#: Runs one command may ask for (seeds or trials): far beyond any real use, and refused before an absurd
+#: request starts allocating.
+MAX_RUNS = 100_000
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -32,8 +38,8 @@ def parse_seeds(text: str) -> list[int]:
             seeds = [int(s) for s in text.split(",") if s.strip()]
         else:
             n = int(text)
-            if not 1 <= n <= 100_000:
-                raise argparse.ArgumentTypeError(f"--seeds count must be in 1..100000, got {n}")
+            if not 1 <= n <= MAX_RUNS:
+                raise argparse.ArgumentTypeError(f"--seeds count must be in 1..{MAX_RUNS}, got {n}")
             seeds = list(range(n))
     except ValueError:
         raise argparse.ArgumentTypeError(f"--seeds takes a count or a comma-separated list, got {text!r}") from None
@@ -72,15 +78,16 @@ def parse_task_classes(text: str) -> tuple[tuple[int, ...], ...]:
     return tasks
 
 
-def int_at_least(minimum: int, what: str):
-    """An argparse type: an integer of at least ``minimum`` (``what`` names it in the error)."""
+def int_at_least(minimum: int, what: str, maximum: int | None = None):
+    """An argparse type: an integer of at least ``minimum`` (and at most ``maximum`` if given; ``what``
+    names it in the error)."""
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a {what} integer, got {text!r}") from None
-        if value < minimum:
+        if value < minimum or (maximum is not None and value > maximum):
             raise argparse.ArgumentTypeError(f"expected a {what} integer, got {value}")
         return value
 
@@ -89,6 +96,7 @@ def int_at_least(minimum: int, what: str):
 
 positive_int = int_at_least(1, "positive")
 non_negative_int = int_at_least(0, "non-negative")
+run_count = int_at_least(1, f"positive (at most {MAX_RUNS})", MAX_RUNS)
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:
@@ -195,7 +203,7 @@ def parse_hparam(text: str) -> tuple[str, float]:
 def add_foraging(sub) -> None:
     d = foraging.Durations()
     p = sub.add_parser("foraging", help="the spiking foraging agent: rewarded STDP, forgetting and interleaved sleep")
-    p.add_argument("--trials", type=positive_int, default=10, help="number of trials (default: 10)")
+    p.add_argument("--trials", type=run_count, default=10, help="number of trials (default: 10)")
     p.add_argument(
         "--first-seed", type=non_negative_int, default=0, help="seed of the first trial; trials use consecutive seeds"
     )
@@ -409,13 +417,22 @@ def check_plot_dir(directory: str | None) -> Path | None:
     """Refuse ``--plot`` before computing if matplotlib is missing or the directory is unusable."""
     if directory is None:
         return None
-    from sleepjax import plots
-
     plots.require_matplotlib()
     path = Path(directory)
     if path.exists() and not path.is_dir():
         raise ValueError(f"--plot {directory}: exists and is not a directory")
     return writable_directory(path, f"--plot {directory}")
+
+
+def report_files(record: dict, plot_dir: Path | None, figures, out: str | None) -> int:
+    """Draw ``figures(record, plot_dir)`` when ``--plot`` was given and say where every file went; the
+    end of every ``run`` command (exit status 0)."""
+    if plot_dir is not None:
+        for path in figures(record, plot_dir):
+            print(f"figure written to {path}")
+    if out:
+        print(f"\nrecord written to {out}")
+    return 0
 
 
 def run_split_mnist(args) -> int:
@@ -433,14 +450,7 @@ def run_split_mnist(args) -> int:
         f"({record['identity']['examples_per_task']} training examples per task)"
     )
     print(split_mnist.format_results(record, args.arms))
-    if plot_dir is not None:
-        from sleepjax import plots
-
-        for path in plots.split_mnist_figures(record, plot_dir):
-            print(f"figure written to {path}")
-    if args.out:
-        print(f"\nrecord written to {args.out}")
-    return 0
+    return report_files(record, plot_dir, plots.split_mnist_figures, args.out)
 
 
 def run_lca(args) -> int:
@@ -474,14 +484,7 @@ def run_lca(args) -> int:
         if args.out is not None:
             write_atomic(Path(args.out), record)
         print(lca.format_sweep(record["sweep"]))
-    if plot_dir is not None:
-        from sleepjax.lca import plots as lca_plots
-
-        for path in lca_plots.figures(record, plot_dir):
-            print(f"figure written to {path}")
-    if args.out:
-        print(f"\nrecord written to {args.out}")
-    return 0
+    return report_files(record, plot_dir, lca_plots.figures, args.out)
 
 
 def run_foraging(args) -> int:
@@ -504,14 +507,7 @@ def run_foraging(args) -> int:
         f"discriminability, mean ± SD over {len(seeds)} trials"
     )
     print(foraging.format_results(record))
-    if plot_dir is not None:
-        from sleepjax.foraging.figures import foraging_figures
-
-        for path in foraging_figures(record, plot_dir):
-            print(f"figure written to {path}")
-    if args.out:
-        print(f"\nrecord written to {args.out}")
-    return 0
+    return report_files(record, plot_dir, foraging_figures, args.out)
 
 
 def _sweep_configs(args) -> list[dict]:
@@ -570,8 +566,6 @@ def run_sweep(args) -> int:
     print(f"\nsplit MNIST sweep, final accuracy (%) on the {args.split} set, mean ± SD over seeds, best first")
     print(search.format_sweep(result.rows, names))
     if plot_dir is not None:
-        from sleepjax import plots
-
         xs, ys, grid = search.heatmap_grid(result.rows, *axes)
         print(f"figure written to {plots.sweep_heatmap(*axes, xs, ys, grid, plot_dir / 'sweep_heatmap.png')}")
     if args.save_best:

@@ -128,10 +128,17 @@ def check_writable(path: str | os.PathLike) -> Path:
 
 def write_atomic(path: Path, data: Mapping) -> None:
     """Write ``data`` as JSON to ``path`` through a unique temporary file and an atomic replace."""
-    text = json.dumps(data, indent=1, allow_nan=False)
+    write_text_atomic(path, json.dumps(data, indent=1, allow_nan=False))
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a fresh temporary file in the same directory (never a name an
+    earlier run or another user could have planted a link at), fsync, and an atomic replace: ``path``
+    holds either its old content or the new one, whatever happens."""
+    path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as f:
+        with os.fdopen(fd, "w", newline="") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())

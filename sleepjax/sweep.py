@@ -24,6 +24,7 @@ host writes the record.
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import json
 import math
@@ -41,7 +42,7 @@ from tqdm.auto import tqdm
 from sleepjax import hparams as hp
 from sleepjax import metrics
 from sleepjax.interrupt import check_stop
-from sleepjax.record import Record, check_writable, is_number, require, write_atomic
+from sleepjax.record import Record, check_writable, is_number, require, write_atomic, write_text_atomic
 from sleepjax.run import AccuracyEvaluator, Evaluate, batch_mesh, check_seeds, run_batch
 from sleepjax.sleep.mlp import SRCPhaseHparams
 from sleepjax.sleep.src import check_hparams
@@ -372,16 +373,19 @@ def run_configs(
     return chunk_size
 
 
-def table(record: dict, groups: Sequence[str], configs: Sequence[Config], seeds, summarize) -> list[dict]:
-    """One row per (configuration, seed) present in ``record``: index, seed, hyperparameter values, and
-    ``summarize(evaluation)``."""
+def table(record: dict, groups: Sequence[str], configs: Sequence[Config], seeds, summarize, base) -> list[dict]:
+    """One row per (configuration, seed) present in ``record``: index, seed, the value of every
+    hyperparameter that any configuration sets (``base``'s value where this one leaves it), and
+    ``summarize(evaluation)``; so configurations that set different names (``{}``, the base itself,
+    beside a tuned one) share the same columns."""
+    names = list(dict.fromkeys(name for config in configs for name in config))
     rows = []
     for i, (group, config) in enumerate(zip(groups, configs)):
         runs = record["configs"].get(group, {}).get("runs", {})
+        values = {n: hp.to_json(config[n] if n in config else hp.get_value(base, n)) for n in names}
         for seed in seeds:
             if str(seed) not in runs:
                 continue
-            values = {name: hp.to_json(v) for name, v in config.items()}
             rows.append({"config": i, "seed": int(seed), **values, **summarize(runs[str(seed)]["evaluation"])})
     return rows
 
@@ -389,14 +393,12 @@ def table(record: dict, groups: Sequence[str], configs: Sequence[Config], seeds,
 def write_table(rows: list[dict], csv_path: str | os.PathLike, json_path: str | os.PathLike | None = None) -> None:
     """Write ``rows`` as CSV (list values joined by spaces) and, if ``json_path``, as a JSON list."""
     columns = list(dict.fromkeys(k for row in rows for k in row))
-    csv_path = Path(csv_path)
-    tmp = csv_path.with_name(f".{csv_path.name}.tmp")
-    with open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, columns)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: " ".join(map(str, np.ravel(v))) if isinstance(v, list) else v for k, v in row.items()})
-    os.replace(tmp, csv_path)
+    text = io.StringIO()
+    writer = csv.DictWriter(text, columns)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: " ".join(map(str, np.ravel(v))) if isinstance(v, list) else v for k, v in row.items()})
+    write_text_atomic(Path(csv_path), text.getvalue())
     if json_path is not None:
         write_atomic(Path(json_path), {"rows": rows})
 
@@ -472,7 +474,7 @@ def sweep(
         progress=progress,
     )
     summarize = summarize or default_summary(setup.evaluate)
-    rows = table(record.data, groups, configs, seeds, summarize)
+    rows = table(record.data, groups, configs, seeds, summarize, base)
     record.data["seeds"] = seeds
     record.data["chunk_size"] = chunk
     record.save()

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-import sleepjax.protocols.split_mnist as split_mnist
+import sleepjax.protocols.stored_runs as stored_runs
 from sleepjax.cli import main
 
 FAST = ["--examples-per-task", "200", "--epochs", "1", "--no-progress"]
@@ -41,13 +41,13 @@ def test_rerun_resumes_finished_seeds(tmp_path, monkeypatch):
     first = json.loads(out.read_text())["arms"]["finetune"]["runs"]
 
     ran = []
-    real = split_mnist.run_seeds
+    real = stored_runs.run_seeds
 
     def spy(*a, **kw):
         ran.append(list(a[5]))
         return real(*a, **kw)
 
-    monkeypatch.setattr(split_mnist, "run_seeds", spy)
+    monkeypatch.setattr(stored_runs, "run_seeds", spy)
     assert main([*args, "--seeds", "3"]) == 0
     assert ran == [[2]]  # seeds 0 and 1 were kept from the record
     record = json.loads(out.read_text())
@@ -85,18 +85,18 @@ def test_interrupt_keeps_finished_seeds_and_says_how_to_resume(tmp_path, monkeyp
     from sleepjax import interrupt
 
     out = tmp_path / "rec.json"
-    real = split_mnist.run_seeds
+    real = stored_runs.run_seeds
 
     def interrupted_during_first_chunk(*a, **kw):
         interrupt.request_stop()  # what the first Ctrl-C does
         return real(*a, **kw)
 
-    monkeypatch.setattr(split_mnist, "run_seeds", interrupted_during_first_chunk)
+    monkeypatch.setattr(stored_runs, "run_seeds", interrupted_during_first_chunk)
     assert main([*RUN, "--arms", "finetune", "--seeds", "3", "--out", str(out), *FAST]) == 130
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1] == f"sleepjax: interrupted; saved in {out}: finetune: seed 0; rerun the same command to resume"
     assert list(json.loads(out.read_text())["arms"]["finetune"]["runs"]) == ["0"]
-    monkeypatch.setattr(split_mnist, "run_seeds", real)
+    monkeypatch.setattr(stored_runs, "run_seeds", real)
     assert main([*RUN, "--arms", "finetune", "--seeds", "3", "--out", str(out), *FAST]) == 0
     assert sorted(json.loads(out.read_text())["arms"]["finetune"]["runs"]) == ["0", "1", "2"]
 
@@ -123,7 +123,7 @@ def test_missing_data_dir_is_a_clear_error(tmp_path, capsys):
     ],
 )
 def test_bad_argument_syntax_exits_2_with_the_flag(args, message, capsys, monkeypatch):
-    monkeypatch.setattr(split_mnist, "run_seeds", lambda *a, **k: pytest.fail("computed despite a bad argument"))
+    monkeypatch.setattr(stored_runs, "run_seeds", lambda *a, **k: pytest.fail("computed despite a bad argument"))
     with pytest.raises(SystemExit) as exit_info:
         main([*RUN, *args])
     assert exit_info.value.code == 2
@@ -140,7 +140,7 @@ def test_bad_argument_syntax_exits_2_with_the_flag(args, message, capsys, monkey
     ],
 )
 def test_bad_settings_are_refused_before_anything_runs(args, message, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(split_mnist, "run_seeds", lambda *a, **k: pytest.fail("computed despite a bad setting"))
+    monkeypatch.setattr(stored_runs, "run_seeds", lambda *a, **k: pytest.fail("computed despite a bad setting"))
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "rec.json"
     assert main([*RUN, "--out", str(out), "--no-progress", *args]) == 2
@@ -157,7 +157,7 @@ def test_bad_src_vector_file_names_the_field(tmp_path, capsys):
 
 @pytest.mark.parametrize("kind", ["directory", "parent_is_file", "read_only"])
 def test_unusable_out_is_refused_before_computing(kind, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(split_mnist, "run_seeds", lambda *a, **k: pytest.fail("computed despite a bad --out"))
+    monkeypatch.setattr(stored_runs, "run_seeds", lambda *a, **k: pytest.fail("computed despite a bad --out"))
     if kind == "directory":
         out, expected = tmp_path, "is a directory"
     elif kind == "parent_is_file":
@@ -205,7 +205,7 @@ def test_second_ctrl_c_exits_130_with_one_line(tmp_path, monkeypatch, capsys):
     def stopped_at_once(*a, **kw):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(split_mnist, "run_seeds", stopped_at_once)
+    monkeypatch.setattr(stored_runs, "run_seeds", stopped_at_once)
     out = tmp_path / "rec.json"
     try:
         code = main([*RUN, "--arms", "finetune", "--out", str(out), *FAST])
@@ -219,7 +219,7 @@ def test_second_ctrl_c_exits_130_with_one_line(tmp_path, monkeypatch, capsys):
 
 @pytest.mark.parametrize("kind", ["file", "under_a_file", "no_matplotlib"])
 def test_unusable_plot_is_refused_before_computing(kind, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(split_mnist, "run_seeds", lambda *a, **k: pytest.fail("computed despite a bad --plot"))
+    monkeypatch.setattr(stored_runs, "run_seeds", lambda *a, **k: pytest.fail("computed despite a bad --plot"))
     (tmp_path / "file").write_text("x")
     plot, expected = {
         "file": (tmp_path / "file", "exists and is not a directory"),
@@ -235,7 +235,7 @@ def test_unusable_plot_is_refused_before_computing(kind, tmp_path, monkeypatch, 
 
 @pytest.mark.parametrize("kind", ["dangling", "to_directory"])
 def test_out_as_a_bad_link_is_refused_before_computing(kind, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(split_mnist, "run_seeds", lambda *a, **k: pytest.fail("computed despite a bad --out"))
+    monkeypatch.setattr(stored_runs, "run_seeds", lambda *a, **k: pytest.fail("computed despite a bad --out"))
     out = tmp_path / "rec.json"
     os.symlink(tmp_path / "gone.json" if kind == "dangling" else tmp_path, out)
     assert main([*RUN, "--out", str(out), *FAST]) == 2
@@ -266,7 +266,7 @@ def test_identity_is_the_data_not_where_it_was_read(tmp_path, monkeypatch, capsy
     out = tmp_path / "rec.json"
     args = [*RUN, "--arms", "finetune", "--out", str(out), *FAST]
     assert main([*args, "--source", "bundled"]) == 0
-    monkeypatch.setattr(split_mnist, "run_seeds", lambda *a, **k: pytest.fail("ran a seed already in the record"))
+    monkeypatch.setattr(stored_runs, "run_seeds", lambda *a, **k: pytest.fail("ran a seed already in the record"))
     same = write_idx_dir(tmp_path / "same", bundle)
     assert main([*args, "--data-dir", f"{same}/"]) == 0
     changed = dict(bundle, y_test=bundle["y_test"].copy())

@@ -75,3 +75,30 @@ def test_cli_runs_and_prints_the_table(one_by_one, capsys, tmp_path):
     assert (tmp_path / "figs" / "foraging_weights.png").exists()
     assert main(["run", "foraging", "--hparam", "g_typo=1"]) == 2
     assert "unknown foraging hyperparameter" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--hparam", "learn_gain=nan"], "learn_gain must be finite, got nan"),
+        (["--hparam", "release=-1"], "release must be in [0, 1], got -1"),
+        (["--hparam", "norm_rate=0"], "norm_rate must be in (0, 1], got 0"),
+    ],
+)
+def test_cli_refuses_bad_values_before_computing(args, message, monkeypatch, capsys):
+    # Catches a NaN or out-of-range constant, or an absurd trial count, accepted and run to a silent
+    # wrong result (or an allocation failure) instead of one line naming it.
+    monkeypatch.setattr(foraging, "_compiled", lambda *a, **k: pytest.fail("computed despite a bad value"))
+    assert main(["run", "foraging", "--no-progress", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_cli_refuses_an_absurd_trial_count_before_computing(monkeypatch, capsys):
+    # Catches --trials without an upper bound: 10^8 trials start compiling and allocating instead of
+    # one line naming the flag.
+    monkeypatch.setattr(foraging, "_compiled", lambda *a, **k: pytest.fail("computed despite a bad value"))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "foraging", "--no-progress", "--trials", "100001"])
+    assert exit_info.value.code == 2
+    assert "argument --trials: expected a positive (at most 100000) integer, got 100001" in capsys.readouterr().err

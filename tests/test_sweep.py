@@ -146,6 +146,21 @@ def test_sweep_equals_the_runs_one_by_one(setup, swept):
     assert set(row) >= {"overall", "bwt", "forgetting_chaudhry", "forgetting_since_learned", "final_0", "final_1"}
 
 
+def test_rows_carry_every_swept_name_with_the_base_value_where_a_configuration_leaves_it(swept):
+    # Catches rows that list only the names their own configuration sets: a sweep of `{}` (the base)
+    # beside a tuned configuration then has no value to print or plot for the base (KeyError).
+    configs, result = swept
+    names = ("sleep.src.inc", "sleep.src.beta[1]", "sleep.base_steps")
+    by_config = {r["config"]: r for r in result.rows}
+    assert all(set(names) <= set(r) for r in result.rows)
+    assert by_config[0]["sleep.src.beta[1]"] == pytest.approx(float(hp.get_value(BASE, "sleep.src.beta[1]")))
+    assert by_config[1]["sleep.src.beta[1]"] == 2.0
+    assert by_config[2]["sleep.src.inc"] == pytest.approx(float(hp.get_value(BASE, "sleep.src.inc")))
+    assert by_config[2]["sleep.base_steps"] == 40
+    assert by_config[0]["sleep.base_steps"] == int(hp.get_value(BASE, "sleep.base_steps"))
+    sw.summary_rows(result.rows, list(names))  # one column set for all: no KeyError
+
+
 def test_invalid_configurations_are_refused_before_computing(setup, monkeypatch):
     monkeypatch.setattr(sw, "run_batch", lambda *a, **k: pytest.fail("computed despite an invalid configuration"))
     cases = [
@@ -296,6 +311,18 @@ def test_cli_refuses_bad_sweeps_before_loading_data(args, message, tmp_path, mon
     assert err.startswith("sleepjax: error:") and message in err and err.count("\n") == 1
 
 
+def test_a_search_on_data_with_nothing_left_to_validate_on_says_what_to_pass(tmp_path, monkeypatch, capsys):
+    # Catches the search's default on the bundled subset (every task trains on all its examples) failing
+    # with a message about one task's indices instead of naming the flag that fixes it, or not at all.
+    from sleepjax import cli
+
+    monkeypatch.setattr(tn, "tune", lambda *a, **k: pytest.fail("searched with no validation data"))
+    monkeypatch.chdir(tmp_path)
+    assert cli.main([*TUNE, "--source", "bundled", "--save-vector", "v.json"]) == 2
+    err = capsys.readouterr().err
+    assert "pass --examples-per-task below 1200" in err and err.count("\n") == 1
+
+
 def test_space_file_names_are_checked(tmp_path, monkeypatch, capsys):
     from sleepjax import cli
 
@@ -376,3 +403,19 @@ def test_the_packaged_tuned_vector_is_the_searchs_winner():
     _, tuned = load_vector("mnist-tuned")
     for name, value in hp.leaf_names(expected).items():
         np.testing.assert_array_equal(hp.get_value({"sleep": tuned}, name), value, err_msg=name)
+
+
+def test_the_table_is_written_atomically_without_following_a_planted_link(tmp_path):
+    # Catches a CSV written through a predictable temporary name: a link planted there (by an earlier
+    # run or another user) would be followed and the file it points at overwritten.
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    csv_path = tmp_path / "table.csv"
+    os.symlink(victim, tmp_path / ".table.csv.tmp")
+    rows = [{"config": 0, "seed": 1, "sleep.src.beta": [1.0, 2.0], "overall": 0.5}]
+    sw.write_table(rows, csv_path, tmp_path / "table.rows.json")
+    assert victim.read_text() == "keep me"
+    assert csv_path.read_text().splitlines() == ["config,seed,sleep.src.beta,overall", "0,1,1.0 2.0,0.5"]
+    assert json.loads((tmp_path / "table.rows.json").read_text()) == {"rows": rows}
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == [".table.csv.tmp", "table.csv", "table.rows.json", "victim.txt"]  # no temporary file left

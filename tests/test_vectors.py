@@ -1,11 +1,13 @@
 """Named SRC vectors against the spec's table, vector files, and the printed table of a hand-made record."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from sleepjax.protocols.split_mnist import format_results
+from sleepjax.protocols.split_mnist import Config, format_results, settings_identity
+from sleepjax.record import as_json, differences
 from sleepjax.sleep.vectors import load_vector, named_vectors, save_vector, vector_to_json
 
 # src-spec.md section 6: [max_rate, inc, dec, beta_1, beta_2, beta_3, alpha_scale]
@@ -79,3 +81,18 @@ def test_printed_table_matches_a_hand_made_record():
     assert set(lines[1]) <= {"-", " "}
     assert " ".join(lines[2].split()) == "src 2 50.0 ± 10.0 25.0 ± 5.0 37.5 ± 2.0 -40.0 ± 12.5"
     assert len(lines) == 3
+
+
+RESULTS = Path(__file__).resolve().parents[1] / "experiments" / "results"
+
+
+@pytest.mark.parametrize("path", sorted(RESULTS.glob("split_mnist_*.json")), ids=lambda p: p.name)
+def test_committed_split_mnist_records_resume_under_the_current_identity(path):
+    # Catches a change in how the settings are spelled in a record's identity (a field added, dropped or
+    # renamed, a None now left out) that would make the committed records refuse to resume or redraw
+    # (`--plot` on a finished record) with "made with other settings".
+    stored = json.loads(path.read_text())["identity"]
+    cfg = stored["config"]
+    config = Config(**{**cfg, "sizes": tuple(cfg["sizes"]), "task_classes": tuple(map(tuple, cfg["task_classes"]))})
+    wanted = {"config": cfg, "src_vector": stored["src_vector"]}
+    assert differences(wanted, as_json(settings_identity(config))) == []

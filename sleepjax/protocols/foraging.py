@@ -24,7 +24,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from sleepjax.foraging import trials
-from sleepjax.foraging.network import NEURON_MODELS, Hparams, NetConfig
+from sleepjax.foraging.network import NEURON_MODELS, Hparams, NetConfig, check_hparams
 from sleepjax.foraging.schedules import CONDITIONS, Durations, schedule
 
 __all__ = ["CONDITIONS", "NEURON_MODELS", "PUBLISHED", "Config", "Durations", "format_results", "run"]
@@ -67,6 +67,7 @@ class Config:
         unknown = [k for k, _ in self.hparams if k not in Hparams._fields]
         if unknown:
             raise ValueError(f"unknown foraging hyperparameter(s) {unknown}; known: {', '.join(Hparams._fields)}")
+        check_hparams(self.hp())
 
     def net(self) -> NetConfig:
         return NetConfig(steps=self.steps_per_cycle, neuron=self.neuron)

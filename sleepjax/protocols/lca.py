@@ -22,17 +22,15 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import time
+import math
 from collections.abc import Sequence
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from tqdm.auto import tqdm
 
 from sleepjax.data import Dataset
-from sleepjax.interrupt import check_stop
 from sleepjax.lca.experiment import (
     Evaluation,
     Evaluator,
@@ -46,9 +44,10 @@ from sleepjax.lca.learning import RULES
 from sleepjax.lca.model import NeuronConfig
 from sleepjax.lca.patches import PREPROCESSING, PatchSet, make_patches
 from sleepjax.lca.sleep import SleepHparams
+from sleepjax.protocols.stored_runs import run_and_store
 from sleepjax.record import Record, is_number, require
 from sleepjax.report import format_table, mean_sd
-from sleepjax.run import check_seeds, continual_run, resolve_chunk_size, run_seeds
+from sleepjax.run import check_seeds, continual_run
 
 EXPERIMENT = "lca"
 ARMS = ("no_sleep", "plain_noise_sleep", "sinusoidal_sleep")
@@ -124,10 +123,13 @@ class Config:
         if self.num_neurons > self.blocks * self.patches_per_block:
             raise ValueError("--num-neurons cannot exceed the number of training patches (features start on them)")
         for name in ("dt", "tau_m", "tau_s", "threshold", "lam", "eta"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        if not (self.sleep_seconds >= 0 and self.sleep_level >= 0 and self.sleep_frequency >= 0):
-            raise ValueError("--sleep-seconds, --sleep-level and --sleep-frequency must be non-negative")
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be positive and finite, got {value}")
+        for name in ("sleep_seconds", "sleep_level", "sleep_frequency"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"--{name.replace('_', '-')} must be non-negative and finite, got {value}")
 
     @classmethod
     def tiny(cls) -> Config:
@@ -296,45 +298,38 @@ class WithDictionary(eqx.Module):
 def _run_arm(arm, config, blocks, evaluator, make_params, initial, record, seeds, chunk_size, progress) -> None:
     """Run one arm for ``seeds``, storing and saving each chunk's results as it finishes."""
     phase, hparams = arm_setup(arm, config)
-    runs = record.group(arm)["runs"]
-    per_chunk = resolve_chunk_size(chunk_size, len(seeds))
-    n_chunks = -(-len(seeds) // per_chunk)
-    bar = tqdm(total=n_chunks * config.blocks, desc=f"{arm} ({len(seeds)} seeds)", unit="block", disable=not progress)
-    clock = [time.perf_counter()]
 
-    def on_chunk_end(chunk_seeds, result):
-        seconds = (time.perf_counter() - clock[0]) / len(chunk_seeds)
+    def entries(chunk_seeds, result):
         evaluations, dictionaries = result.evaluation
         start = jax.tree.map(np.asarray, initial(jnp.asarray(chunk_seeds, jnp.uint32)))
-        for i, seed in enumerate(chunk_seeds):
+        out = []
+        for i in range(len(chunk_seeds)):
             first = trajectory(jax.tree.map(lambda a, i=i: a[i : i + 1], start))
             later = trajectory(jax.tree.map(lambda a, i=i: a[i], evaluations))
-            runs[str(int(seed))] = {
-                "trajectories": {k: np.concatenate([first[k], later[k]]).tolist() for k in TRAJECTORIES},
-                "final_norms": evaluations.norms[i, -1].tolist(),
-                "final_dictionary": np.round(dictionaries[i, -1], 5).tolist(),
-                "phase_metrics": jax.tree.map(lambda a, i=i: a[i].tolist(), result.metrics),
-                "seconds": seconds,
-                "chunk_size": per_chunk,
-            }
-        record.save()
-        clock[0] = time.perf_counter()
-        check_stop()
+            out.append(
+                {
+                    "trajectories": {k: np.concatenate([first[k], later[k]]).tolist() for k in TRAJECTORIES},
+                    "final_norms": evaluations.norms[i, -1].tolist(),
+                    "final_dictionary": np.round(dictionaries[i, -1], 5).tolist(),
+                    "phase_metrics": jax.tree.map(lambda a, i=i: a[i].tolist(), result.metrics),
+                }
+            )
+        return out
 
-    try:
-        run_seeds(
-            phase,
-            make_params,
-            blocks,
-            WithDictionary(evaluator),
-            hparams,
-            seeds,
-            per_chunk,
-            on_task_end=lambda _t: bar.update(1),
-            on_chunk_end=on_chunk_end,
-        )
-    finally:
-        bar.close()
+    run_and_store(
+        record,
+        arm,
+        seeds,
+        entries,
+        phase=phase,
+        make_params=make_params,
+        tasks=blocks,
+        evaluate=WithDictionary(evaluator),
+        hparams=hparams,
+        chunk_size=chunk_size,
+        unit="block",
+        progress=progress,
+    )
 
 
 def sweep(

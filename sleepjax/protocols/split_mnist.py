@@ -15,22 +15,20 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import time
 from collections.abc import Sequence
 
 import jax
 import numpy as np
 import optax
-from tqdm.auto import tqdm
 
 from sleepjax import metrics
 from sleepjax.data import NUM_CLASSES, Dataset
-from sleepjax.interrupt import check_stop
 from sleepjax.nets import MLP
 from sleepjax.phases import sequence
+from sleepjax.protocols.stored_runs import run_and_store
 from sleepjax.record import Record, check_matrix, is_number, require
 from sleepjax.report import cell, format_table, mean_sd
-from sleepjax.run import AccuracyEvaluator, check_seeds, resolve_chunk_size, run_seeds
+from sleepjax.run import AccuracyEvaluator, check_seeds
 from sleepjax.scenarios import SPLIT_MNIST_CLASSES, Scenario, held_out, split_arrays, split_by_class
 from sleepjax.sleep.mlp import SRCPhaseHparams, src_phase
 from sleepjax.sleep.src import MNIST_WINDOW, check_hparams
@@ -164,6 +162,12 @@ def make_scenario(dataset: Dataset, config: Config, split: str = "test", validat
         per_task = config.examples_per_task
     if split == "test":
         return split_by_class(dataset, config.task_classes, examples_per_task=per_task, mode="class", name=EXPERIMENT)
+    if per_task >= available:
+        raise ValueError(
+            f"a search scores on training examples no task trains on, but every task trains on all it has "
+            f"({per_task} for the smallest, {dataset.source}); pass --examples-per-task below {available}, "
+            f"or full MNIST with --data-dir"
+        )
     x_val, y_val = held_out(dataset.x_train, dataset.y_train, config.task_classes, per_task, validation_per_task)
     return split_arrays(
         dataset.x_train, dataset.y_train, x_val, y_val, config.task_classes, per_task, "class", EXPERIMENT, NUM_CLASSES
@@ -262,6 +266,13 @@ def unit_checker(num_tasks: int):
     return check
 
 
+def settings_identity(config: Config) -> dict:
+    """The part of a record's identity that comes from the settings alone: the config and the SRC vector
+    it names, spelled out (so that a record is not resumed under a vector file whose content changed)."""
+    label, vector = config.src_vector()
+    return {"config": dataclasses.asdict(config), "src_vector": {"name": label, **vector_to_json(vector)}}
+
+
 def run(
     dataset: Dataset,
     arms: Sequence[str] = ARMS,
@@ -287,10 +298,8 @@ def run(
     if chunk_size is not None and not (isinstance(chunk_size, int) and chunk_size >= 1):
         raise ValueError(f"--chunk-size must be a positive integer, got {chunk_size}")
     scenario = make_scenario(dataset, config)
-    label, vector = config.src_vector()
     identity = {
-        "config": dataclasses.asdict(config),
-        "src_vector": {"name": label, **vector_to_json(vector)},
+        **settings_identity(config),
         "data_sha256": data_fingerprint(dataset),
         "task_classes": [list(c) for c in scenario.task_classes],
         "examples_per_task": int(scenario.train.x.shape[1]),
@@ -315,41 +324,30 @@ def run(
 def _run_arm(arm, scenario, config, evaluate, record, seeds, chunk_size, progress) -> None:
     """Run one arm for ``seeds``, storing and saving each chunk's results as it finishes."""
     phase, hparams, stream = make_arm(arm, scenario, config)
-    runs = record.group(arm)["runs"]
-    per_chunk = resolve_chunk_size(chunk_size, len(seeds))
-    n_chunks = -(-len(seeds) // per_chunk)
-    bar = tqdm(
-        total=n_chunks * stream.x.shape[0], desc=f"{arm} ({len(seeds)} seeds)", unit="task", disable=not progress
-    )
-    clock = [time.perf_counter()]
 
-    def on_chunk_end(chunk_seeds, result):
-        seconds = (time.perf_counter() - clock[0]) / len(chunk_seeds)
-        for i, seed in enumerate(chunk_seeds):
-            runs[str(int(seed))] = {
+    def entries(chunk_seeds, result):
+        return [
+            {
                 "accuracy": result.evaluation[i].tolist(),
                 "phase_metrics": jax.tree.map(lambda a, i=i: a[i].tolist(), result.metrics),
-                "seconds": seconds,
-                "chunk_size": per_chunk,
             }
-        record.save()
-        clock[0] = time.perf_counter()
-        check_stop(record.describe())
+            for i in range(len(chunk_seeds))
+        ]
 
-    try:
-        run_seeds(
-            phase,
-            make_model_fn(config),
-            stream,
-            evaluate,
-            hparams,
-            seeds,
-            per_chunk,
-            on_task_end=lambda _t: bar.update(1),
-            on_chunk_end=on_chunk_end,
-        )
-    finally:
-        bar.close()
+    run_and_store(
+        record,
+        arm,
+        seeds,
+        entries,
+        phase=phase,
+        make_params=make_model_fn(config),
+        tasks=stream,
+        evaluate=evaluate,
+        hparams=hparams,
+        chunk_size=chunk_size,
+        unit="task",
+        progress=progress,
+    )
 
 
 def format_results(record: dict, arms: Sequence[str] | None = None) -> str:

@@ -580,7 +580,7 @@ MUTANTS = (
     ),
     record(
         "record-write-in-place",
-        '        with os.fdopen(fd, "w") as f:\n'
+        '        with os.fdopen(fd, "w", newline="") as f:\n'
         "            f.write(text)\n"
         "            f.flush()\n"
         "            os.fsync(f.fileno())\n"
@@ -763,8 +763,9 @@ MUTANTS = (
         "the table prints (unchecked) summaries of arms not run this time",
         RESUME_TESTS,
     ),
-    split_mnist(
-        "split-saved-after-check-stop",
+    Mutant(
+        "stored-saved-after-check-stop",
+        "sleepjax/protocols/stored_runs.py",
         "record.save()\n        clock[0] = time.perf_counter()\n        check_stop(record.describe())",
         "check_stop(record.describe())\n        record.save()\n        clock[0] = time.perf_counter()",
         "Ctrl-C throws away the seed that was running (saved only after the stop check)",
@@ -772,8 +773,8 @@ MUTANTS = (
     ),
     split_mnist(
         "split-identity-without-data",
-        '        "data_sha256": data_fingerprint(dataset),\n',
-        "",
+        '        **settings_identity(config),\n        "data_sha256": data_fingerprint(dataset),\n',
+        "        **settings_identity(config),\n",
         "a record made on other data is resumed",
         (CLI + "test_identity_is_the_data_not_where_it_was_read",),
     ),
@@ -790,6 +791,30 @@ MUTANTS = (
         "if False:",
         "sleep lengths overflowing the 32-bit step counter accepted",
         SETTINGS_TESTS,
+    ),
+    split_mnist(
+        "split-search-without-validation-data",
+        "    if per_task >= available:\n",
+        "    if False:\n",
+        "a search on data with nothing left over to validate on fails with an index message, no flag named",
+        ("tests/test_sweep.py::test_a_search_on_data_with_nothing_left_to_validate_on_says_what_to_pass",),
+    ),
+    # --- sleepjax/sweep.py ------------------------------------------------------------------------
+    Mutant(
+        "sweep-rows-only-own-names",
+        "sleepjax/sweep.py",
+        "names = list(dict.fromkeys(name for config in configs for name in config))",
+        "names = []",
+        "rows carry only the names their own configuration sets ({} beside a tuned one cannot be tabulated)",
+        ("tests/test_sweep.py::test_rows_carry_every_swept_name_with_the_base_value_where_a_configuration_leaves_it",),
+    ),
+    Mutant(
+        "record-text-fixed-temp-name",
+        "sleepjax/record.py",
+        'fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")',
+        'tmp = str(path.parent / f".{path.name}.tmp")\n    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)',
+        "tables and records written through a predictable temporary name (a planted link is followed)",
+        ("tests/test_sweep.py::test_the_table_is_written_atomically_without_following_a_planted_link",),
     ),
 )
 
