@@ -86,3 +86,12 @@ def test_vmapped_sweep_equals_the_settings_run_one_by_one():
                 )
     # The settings lead to different dictionaries, so a cell taken from the wrong setting is caught.
     assert len({round(v, 4) for row in grid["mean_norm"] for v in row}) == 4
+
+
+def test_a_diverging_dictionary_is_reported_by_name():
+    # A learning rate far too large for the spike rule on the same-step network: the features overflow
+    # within the first block. The run must stop with an error naming the arm, the seed and --eta rather
+    # than store inf (not JSON) or NaN trajectories.
+    config = dataclasses.replace(lca.Config.tiny(), eta=200.0, delay=0)
+    with pytest.raises(ValueError, match=r"arm no_sleep diverged .* seed\(s\) 0; lower --eta \(now 200.0\)"):
+        lca.run(load_mnist("bundled"), [0], config, progress=False, arms=["no_sleep"])

@@ -301,6 +301,13 @@ def _run_arm(arm, config, blocks, evaluator, make_params, initial, record, seeds
 
     def entries(chunk_seeds, result):
         evaluations, dictionaries = result.evaluation
+        diverged = ~np.isfinite(np.asarray(dictionaries)).all(axis=tuple(range(1, dictionaries.ndim)))
+        if diverged.any():
+            seeds_out = ", ".join(str(int(s)) for s in np.asarray(chunk_seeds)[diverged])
+            raise ValueError(
+                f"the dictionary of arm {arm} diverged (features grew to inf or NaN) for seed(s) {seeds_out}; "
+                f"lower --eta (now {config.eta}) or shorten the run"
+            )
         start = jax.tree.map(np.asarray, initial(jnp.asarray(chunk_seeds, jnp.uint32)))
         out = []
         for i in range(len(chunk_seeds)):
