@@ -28,7 +28,7 @@ def settings(count: int) -> SleepHparams:
 
 
 def rate(count: int, phi: jax.Array, cfg: NeuronConfig, steps: int, repeats: int) -> float:
-    fn = jax.jit(jax.vmap(lambda hp: sleep(phi, hp, cfg, jax.random.key(0), steps)))
+    fn = jax.jit(jax.vmap(lambda hp: sleep(phi, hp, cfg, jax.random.key(0), steps, Config().rule)))
     hp = settings(count)
     jax.block_until_ready(fn(hp))
     start = time.perf_counter()

@@ -271,6 +271,20 @@ def add_lca(sub) -> None:
         "--threshold", type=float, default=defaults.threshold, help="LIF threshold = code carried by one spike"
     )
     p.add_argument(
+        "--rule",
+        choices=lca.RULES,
+        default=defaults.rule,
+        help="Hebbian rule: residual x spike (spike-triggered) or x code trace (trace)",
+    )
+    p.add_argument("--eta", type=float, default=defaults.eta, help="Hebbian learning rate (wake and sleep)")
+    p.add_argument(
+        "--delay",
+        type=int,
+        choices=(0, 1),
+        default=defaults.delay,
+        help="steps before a neuron receives its drive (1: next step, as on neuromorphic hardware)",
+    )
+    p.add_argument(
         "--tiny", action="store_true", help="a few-second version (16 neurons, 3 short blocks) for smoke tests"
     )
     p.add_argument("--sweep-freq", type=parse_floats, default=None, help="sweep sinusoid frequencies, e.g. 0.5,2,8,32")
@@ -449,6 +463,9 @@ def run_lca(args) -> int:
         "sleep_level": args.sleep_level,
         "sleep_frequency": args.sleep_frequency,
         "threshold": args.threshold,
+        "rule": args.rule,
+        "delay": args.delay,
+        "eta": args.eta,
     }
     if not args.tiny:
         chosen.update(blocks=args.blocks, patches_per_block=args.patches_per_block)

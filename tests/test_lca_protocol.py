@@ -31,6 +31,7 @@ def test_tiny_run_record_resume_sweep_and_plots(tmp_path, capsys):
     assert sorted(p.name for p in (tmp_path / "fig").iterdir()) == [
         "lca_atoms.png",
         "lca_noise_firing.png",
+        "lca_norm_growth.png",
         "lca_norms.png",
         "lca_recon_sparsity.png",
         "lca_sweep.png",
@@ -54,6 +55,10 @@ def test_bad_config_is_refused():
         lca.Config(blocks=0)
     with pytest.raises(ValueError, match="threshold must be positive and finite"):
         lca.Config(threshold=0.0)
+    with pytest.raises(ValueError, match="--rule must be one of spike, trace, got 'oja'"):
+        lca.Config(rule="oja")
+    with pytest.raises(ValueError, match=r"--delay must be 0 or 1 \(steps\), got 2"):
+        lca.Config(delay=2)
     # non-finite values: inf used to reach the record (a JSON error), NaN was called "negative"
     with pytest.raises(ValueError, match="threshold must be positive and finite, got inf"):
         lca.Config(threshold=float("inf"))
@@ -81,3 +86,12 @@ def test_vmapped_sweep_equals_the_settings_run_one_by_one():
                 )
     # The settings lead to different dictionaries, so a cell taken from the wrong setting is caught.
     assert len({round(v, 4) for row in grid["mean_norm"] for v in row}) == 4
+
+
+def test_a_diverging_dictionary_is_reported_by_name():
+    # A learning rate far too large for the spike rule on the same-step network: the features overflow
+    # within the first block. The run must stop with an error naming the arm, the seed and --eta rather
+    # than store inf (not JSON) or NaN trajectories.
+    config = dataclasses.replace(lca.Config.tiny(), eta=200.0, delay=0)
+    with pytest.raises(ValueError, match=r"arm no_sleep diverged .* seed\(s\) 0; lower --eta \(now 200.0\)"):
+        lca.run(load_mnist("bundled"), [0], config, progress=False, arms=["no_sleep"])

@@ -44,42 +44,46 @@ def init_dictionary(key: jax.Array, patches: jax.Array, n: int, norm: float = 1.
     return picked * (jnp.asarray(norm, patches.dtype) / jnp.linalg.norm(picked, axis=0, keepdims=True))
 
 
-def wake_phase(cfg: NeuronConfig, steps_per_patch: int) -> Phase:
-    """Learn online from every patch of the block (``steps_per_patch`` steps each); hparams :class:`WakeHparams`.
+def wake_phase(cfg: NeuronConfig, steps_per_patch: int, rule: str) -> Phase:
+    """Learn online from every patch of the block (``steps_per_patch`` steps each) with the learning rule
+    ``rule`` (:data:`sleepjax.lca.learning.RULES`); hparams :class:`WakeHparams`.
 
     Metrics: ``wake_rate``, the mean firing rate (Hz) over neurons and steps.
     """
 
     def apply(phi, state, task, hparams, key):
-        phi, counts = learn_patches(phi, task.x, cfg, hparams.eta, steps_per_patch)
+        phi, counts = learn_patches(phi, task.x, cfg, hparams.eta, steps_per_patch, rule)
         seconds = counts.shape[0] * steps_per_patch * jnp.asarray(cfg.dt, phi.dtype)
         return phi, state, {"wake_rate": counts.sum(0).mean().astype(phi.dtype) / seconds}
 
     return Phase(lambda phi, key: (), apply)
 
 
-def sleep_phase(cfg: NeuronConfig, max_steps: int) -> Phase:
+def sleep_phase(cfg: NeuronConfig, max_steps: int, rule: str) -> Phase:
     """Sleep on modulated noise (:func:`sleepjax.lca.sleep.sleep`); hparams :class:`SleepHparams`.
 
     Metrics: ``sleep_rate``, the mean firing rate (Hz) over neurons and sleeping steps (0 if none).
     """
 
     def apply(phi, state, task, hparams, key):
-        phi, counts = sleep(phi, hparams, cfg, key, max_steps)
+        phi, counts = sleep(phi, hparams, cfg, key, max_steps, rule)
         seconds = jnp.maximum(jnp.asarray(hparams.duration, phi.dtype), jnp.asarray(cfg.dt, phi.dtype))
         return phi, state, {"sleep_rate": counts.mean().astype(phi.dtype) / seconds}
 
     return Phase(lambda phi, key: (), apply)
 
 
-def wake_sleep(cfg: NeuronConfig, steps_per_patch: int, max_sleep_steps: int) -> Phase:
-    """Wake on the block, then sleep; hparams ``{"wake": WakeHparams, "sleep": SleepHparams}``."""
-    return sequence(wake=wake_phase(cfg, steps_per_patch), sleep=sleep_phase(cfg, max_sleep_steps))
+def wake_sleep(cfg: NeuronConfig, steps_per_patch: int, max_sleep_steps: int, rule: str) -> Phase:
+    """Wake on the block, then sleep, both learning with ``rule``.
+
+    Hparams ``{"wake": WakeHparams, "sleep": SleepHparams}``.
+    """
+    return sequence(wake=wake_phase(cfg, steps_per_patch, rule), sleep=sleep_phase(cfg, max_sleep_steps, rule))
 
 
-def wake_only(cfg: NeuronConfig, steps_per_patch: int) -> Phase:
-    """Wake on the block, no sleep; hparams ``{"wake": WakeHparams}``."""
-    return sequence(wake=wake_phase(cfg, steps_per_patch))
+def wake_only(cfg: NeuronConfig, steps_per_patch: int, rule: str) -> Phase:
+    """Wake on the block with ``rule``, no sleep; hparams ``{"wake": WakeHparams}``."""
+    return sequence(wake=wake_phase(cfg, steps_per_patch, rule))
 
 
 class Evaluation(NamedTuple):

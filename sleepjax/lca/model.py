@@ -60,6 +60,11 @@ class NeuronConfig(NamedTuple):
         threshold: LIF threshold; also the code carried by one spike (code units x s).
         lam: sparsity penalty, a negative bias current on every neuron (code units / s).
         t_ref: LIF refractory period (s).
+        delay: steps (0 or 1) before a neuron receives the drive computed from the residual. With 0
+            it acts on it in the same step; with 1 in the next one, as on neuromorphic hardware where
+            every message between units takes one step. With 1 a neuron's spike never depends on the
+            input of its own step, which the spike-triggered rule (:mod:`sleepjax.lca.learning`)
+            needs on step-to-step white noise.
     """
 
     dt: float | jax.Array = 1e-3
@@ -68,13 +73,16 @@ class NeuronConfig(NamedTuple):
     threshold: float | jax.Array = 0.02
     lam: float | jax.Array = 2.0
     t_ref: float | jax.Array = 0.0
+    delay: int | jax.Array = 0
 
 
 class SpikingState(NamedTuple):
-    """Network state: LIF neurons and the code trace ``a`` ``(n,)``."""
+    """Network state: LIF neurons, the code trace ``a`` ``(n,)`` and the drive ``current`` ``(n,)``
+    computed in the previous step (what a neuron receives next with ``delay = 1``)."""
 
     lif: LIFState
     a: jax.Array
+    current: jax.Array
 
 
 def residual(phi: jax.Array, x: jax.Array, a: jax.Array) -> jax.Array:
@@ -106,8 +114,8 @@ def rate_code(phi: jax.Array, x: jax.Array, lam: float | jax.Array, tau: float, 
 
 
 def spiking_init(n: int, dtype=jnp.float32) -> SpikingState:
-    """``n`` neurons at rest with an empty code trace."""
-    return SpikingState(lif_init(n, dtype), jnp.zeros((n,), dtype))
+    """``n`` neurons at rest with an empty code trace and no drive on its way."""
+    return SpikingState(lif_init(n, dtype), jnp.zeros((n,), dtype), jnp.zeros((n,), dtype))
 
 
 def spiking_step(
@@ -115,16 +123,20 @@ def spiking_step(
 ) -> tuple[SpikingState, jax.Array, jax.Array]:
     """One step of the spiking LCA on input ``x`` ``(d,)``.
 
-    Returns ``(new_state, spikes (n,) bool, e (d,))`` where ``e`` is the residual of the code held at
-    the start of the step (the one a local learning rule pairs with that code).
+    The residual ``e`` is that of the code held at the start of the step (this step's spikes reach the
+    code, and so the residual, in the next step). The neurons integrate the drive ``phi.T e + a - lam``
+    of this step (``cfg.delay = 0``) or of the previous one (``cfg.delay = 1``).
+
+    Returns ``(new_state, spikes (n,) bool, e (d,))``.
     """
     dtype = phi.dtype
-    dt, _, tau_s, threshold, lam, _ = (jnp.asarray(c, dtype) for c in cfg)
+    dt, _, tau_s, threshold, lam, _, delay = (jnp.asarray(c, dtype) for c in cfg)
     e = residual(phi, x, state.a)
     current = drive(phi, e, state.a) - lam
-    lif, spikes = lif_step(state.lif, current, lif_params(cfg), dt, reset="subtract")
+    received = jnp.where(delay > 0, state.current, current)
+    lif, spikes = lif_step(state.lif, received, lif_params(cfg), dt, reset="subtract")
     a = state.a + (dt / tau_s) * (spikes.astype(dtype) * (threshold / dt) - state.a)
-    return SpikingState(lif, a), spikes, e
+    return SpikingState(lif, a, current), spikes, e
 
 
 def lif_params(cfg: NeuronConfig) -> LIFParams:

@@ -33,6 +33,29 @@ def _trajectories(plt, record: dict, panels: list[tuple[str, str, float]], title
     return path
 
 
+def _norm_growth(plt, record: dict, path: Path) -> Path:
+    """Mean and largest feature norm (mean over seeds) against patches seen, on log-log axes.
+
+    Growth that levels off bends to a flat line; growth by a power of training time stays straight,
+    its slope the exponent.
+    """
+    per_block = record["identity"]["config"]["patches_per_block"]
+    fig, ax = plt.subplots(figsize=(5.2, 3.8))
+    for arm, entry in record["arms"].items():
+        if "summary" not in entry:
+            continue
+        for name, style in (("mean_norm", "-"), ("max_norm", ":")):
+            mean = np.array(entry["summary"]["trajectories"][name]["mean"])[1:]
+            x = np.arange(1, len(mean) + 1) * per_block
+            ax.loglog(x, mean, style, color=ARM_COLOURS[arm], label=f"{arm}, {name.replace('_', ' ')}")
+    ax.set(xlabel="training patches seen", ylabel="feature L2 norm", title="norm growth (log-log)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def _atoms(plt, record: dict, path: Path, count: int = 32) -> Path:
     """The first ``count`` final features of the first seed of every arm, on one shared grey scale per arm."""
     size = record["identity"]["config"]["patch_size"]
@@ -108,6 +131,7 @@ def figures(record: dict, directory: str | Path) -> list[Path]:
             "noise-driven firing",
             directory / "lca_noise_firing.png",
         ),
+        _norm_growth(plt, record, directory / "lca_norm_growth.png"),
         _atoms(plt, record, directory / "lca_atoms.png"),
     ]
     if "sweep" in record:

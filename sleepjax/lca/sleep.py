@@ -6,14 +6,16 @@ amplitude is modulated by a sinusoid, a surrogate for the up and down states of 
 
     x(t) = A(t) * xi(t),     A(t) = max(offset + amplitude * sin(2 pi frequency t), 0)
 
-The dictionary keeps learning with the wake rule ``dphi = eta e a^T`` (:mod:`sleepjax.lca.learning`).
-Noise is uncorrelated with the code it evokes, so on average ``e a^T = -phi a a^T``: for any neuron the
-noise drives to fire, the rule shrinks its feature (and pushes it away from co-active features),
-while silent neurons are left alone. Features grown long in wake are exactly the ones that fire on
-noise, so sleep trims them; the modulation sweeps the noise level, reaching neurons over a range of
-norms in every cycle. The level decides how selective this is: noise that only the longest features
-respond to trims just those, while strong noise drives every neuron and shrinks short features
-fastest (relative to their length), which erases what wake has learned.
+The dictionary keeps learning with the wake rule (:mod:`sleepjax.lca.learning`). The noise of a step
+is uncorrelated with the code (trace rule) or the spikes (spike rule, on a network with
+``NeuronConfig.delay = 1``) it is paired with, so on average the update is ``-phi a a^T`` times the
+learning rate: for any neuron the noise drives to fire, the rule shrinks its feature (and pushes it
+away from co-active features), while silent neurons are left alone. Features grown long in wake are
+exactly the ones that fire on noise, so sleep trims them; the modulation sweeps the noise level,
+reaching neurons over a range of norms in every cycle. The level decides how selective this is:
+noise that only the longest features respond to trims just those, while strong noise drives every
+neuron and shrinks short features fastest (relative to their length), which erases what wake has
+learned.
 
 ``amplitude = 0`` gives plain, unmodulated noise of level ``offset``; ``duration = 0`` gives no
 sleep (the phase then changes nothing, so arms with and without sleep share one compiled program).
@@ -27,8 +29,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from sleepjax.lca.learning import hebbian_update
-from sleepjax.lca.model import NeuronConfig, spiking_init, spiking_step
+from sleepjax.lca.learning import check_rule, learning_step
+from sleepjax.lca.model import NeuronConfig, spiking_init
 
 
 class SleepHparams(NamedTuple):
@@ -57,15 +59,16 @@ def noise_level(t: jax.Array, hp: SleepHparams) -> jax.Array:
 
 
 def sleep(
-    phi: jax.Array, hp: SleepHparams, cfg: NeuronConfig, key: jax.Array, max_steps: int
+    phi: jax.Array, hp: SleepHparams, cfg: NeuronConfig, key: jax.Array, max_steps: int, rule: str
 ) -> tuple[jax.Array, jax.Array]:
-    """Sleep for ``hp.duration`` seconds (``max_steps`` steps at most) from rest, learning.
+    """Sleep for ``hp.duration`` seconds (``max_steps`` steps at most) from rest, learning with ``rule``.
 
     Steps past the duration change nothing, so ``duration`` can be traced and vmapped.
 
     Returns:
         ``(phi, spike_count (n,))``.
     """
+    check_rule(rule)
     dtype = phi.dtype
     dt = jnp.asarray(cfg.dt, dtype)
     eta_dt = jnp.asarray(hp.eta, dtype) * dt
@@ -75,8 +78,7 @@ def sleep(
         phi, state, count = carry
         t, k = inputs
         x = noise_level(t.astype(dtype) * dt, hp) * jax.random.normal(k, (phi.shape[0],), dtype)
-        new_state, spikes, e = spiking_step(phi, x, state, cfg)
-        new_phi = hebbian_update(phi, e, state.a, eta_dt)
+        new_phi, new_state, spikes = learning_step(phi, x, state, cfg, eta_dt, rule)
         on = t.astype(dtype) < num_awake_steps
 
         def keep(new, old):
