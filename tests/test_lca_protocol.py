@@ -95,3 +95,18 @@ def test_a_diverging_dictionary_is_reported_by_name():
     config = dataclasses.replace(lca.Config.tiny(), eta=200.0, delay=0)
     with pytest.raises(ValueError, match=r"arm no_sleep diverged .* seed\(s\) 0; lower --eta \(now 200.0\)"):
         lca.run(load_mnist("bundled"), [0], config, progress=False, arms=["no_sleep"])
+
+
+def test_a_diverging_sweep_setting_is_reported_in_the_table_not_as_an_error(tmp_path):
+    # Catches a sweep that stores inf/NaN (the record's JSON writer refuses them, so the whole sweep was
+    # lost with a JSON error) or that hides a diverged setting among numbers: where sleep fails to hold
+    # the features is a result of the sweep.
+    config = dataclasses.replace(lca.Config.tiny(), eta=200.0, delay=0, sleep_seconds=0.05)
+    result = lca.sweep(load_mnist("bundled"), [8.0], [0.0, 2.0], config, seed=0)
+    assert result["diverged"] == [[True, True]]
+    assert result["final"]["mean_norm"] == [[None, None]]
+    json.dumps(result, allow_nan=False)  # storable
+    assert "diverged" in lca.format_sweep(result)
+    from sleepjax.lca.plots import sweep_figure
+
+    assert sweep_figure(result, tmp_path / "sweep.png").stat().st_size > 0

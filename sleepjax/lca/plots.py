@@ -83,17 +83,21 @@ def _atoms(plt, record: dict, path: Path, count: int = 32) -> Path:
     return path
 
 
-def _sweep(plt, sweep: dict, path: Path) -> Path:
-    """Heatmaps of final mean norm, noise-driven firing and reconstruction error over the sweep grid."""
+def sweep_figure(sweep: dict, path: Path) -> Path:
+    """Heatmaps of final mean norm, noise-driven firing and reconstruction error over the sweep grid of
+    :func:`sleepjax.protocols.lca.sweep` (a diverged setting is left blank and labelled)."""
+    plt = require_matplotlib()
     panels = [("mean_norm", "final mean feature norm", 1.0), ("noise_fire_fraction", "noise-driven firing (%)", 100.0)]
     panels.append(("recon_error", "held-out reconstruction error", 1.0))
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     for ax, (name, label, scale) in zip(axes, panels):
-        values = scale * np.array(sweep["final"][name])
+        values = scale * np.array(sweep["final"][name], dtype=float)  # a diverged setting (null) is NaN: blank
         im = ax.imshow(values, cmap="viridis", aspect="auto", origin="lower")
         for i in range(values.shape[0]):
             for j in range(values.shape[1]):
-                ax.text(j, i, f"{values[i, j]:.2g}", ha="center", va="center", color="w", fontsize=7)
+                finite = np.isfinite(values[i, j])
+                text, color = (f"{values[i, j]:.2g}", "w") if finite else ("diverged", "k")
+                ax.text(j, i, text, ha="center", va="center", color=color, fontsize=7)
         ax.set_xticks(range(len(sweep["levels"])), [f"{a:g}" for a in sweep["levels"]])
         ax.set_yticks(range(len(sweep["frequencies"])), [f"{f:g}" for f in sweep["frequencies"]])
         ax.set(xlabel="noise level (offset = amplitude)", ylabel="frequency (Hz)", title=label)
@@ -135,5 +139,5 @@ def figures(record: dict, directory: str | Path) -> list[Path]:
         _atoms(plt, record, directory / "lca_atoms.png"),
     ]
     if "sweep" in record:
-        paths.append(_sweep(plt, record["sweep"], directory / "lca_sweep.png"))
+        paths.append(sweep_figure(record["sweep"], directory / "lca_sweep.png"))
     return paths

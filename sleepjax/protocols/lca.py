@@ -371,11 +371,15 @@ def sweep(
 
     final = trajectory(jax.tree.map(lambda a: np.asarray(a)[:, -1], grid_run(settings, blocks, evaluator)))
     shape = f_grid.shape
+    # A setting whose dictionary grew to inf or NaN is a result of the sweep (where sleep fails), not an
+    # error: its metrics are stored as null (JSON has no inf/NaN) and it is flagged as diverged.
+    diverged = ~np.all([np.isfinite(v) for v in final.values()], axis=0)
     return {
         "seed": seed,
         "frequencies": [float(f) for f in frequencies],
         "levels": [float(a) for a in levels],
-        "final": {k: v.reshape(shape).tolist() for k, v in final.items()},
+        "final": {k: np.where(diverged, None, v).reshape(shape).tolist() for k, v in final.items()},
+        "diverged": diverged.reshape(shape).tolist(),
     }
 
 
@@ -411,6 +415,9 @@ def format_sweep(result: dict) -> str:
     final = result["final"]
     for i, f in enumerate(result["frequencies"]):
         for j, a in enumerate(result["levels"]):
+            if final["mean_norm"][i][j] is None:
+                rows.append([f"{f:g}", f"{a:g}", "diverged", "-", "-"])
+                continue
             rows.append(
                 [
                     f"{f:g}",
