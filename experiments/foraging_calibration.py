@@ -22,17 +22,19 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
 from sleepjax.foraging.agent import (
     TASK1,
     TASK2,
+    choose_move,
     discriminability,
     learn_output,
     make_task,
     unsupervised_task,
     wake_phase,
 )
-from sleepjax.foraging.environment import observe, reset
+from sleepjax.foraging.environment import observe, reset, step
 from sleepjax.foraging.network import Hparams, NetConfig, init_agent, rest, simulate_cycle
 from sleepjax.spiking import store_init
 
@@ -83,34 +85,91 @@ def credit(args, grid):
             return simulate_cycle(a, rest(config), view, None, hp, key, config)[1]
 
         before = jax.jit(jax.vmap(cycle, in_axes=(None, 0, 0)))(agent, views, keys)
+        calm = hp._replace(explore_base=0.0, explore_step=0.0)
+        moves = jax.vmap(lambda c, k, calm=calm: choose_move(c, 0, 0, calm, k))(before.counts, keys)
 
         def reward(trace, counts, hp=hp, agent=agent):
             return learn_output(agent, store_init(config.slots, config.n_hidden, 8), trace, 1.0, counts, hp, config)[0]
 
         agents = jax.vmap(reward)(before.trace, before.counts)
         after = jax.jit(jax.vmap(cycle))(agents, views, keys)
-        c1, c2 = np.asarray(before.counts), np.asarray(after.counts)
-        win, fired = c1.argmax(1), c1.max(1) > 0
-        rows = np.arange(len(c1))
-        w1, w2 = c1[rows, win][fired].mean(), c2[rows, win][fired].mean()
-        o1, o2 = (c1.sum(1) - c1[rows, win])[fired].mean() / 7, (c2.sum(1) - c2[rows, win])[fired].mean() / 7
-        print(
-            kw, f"winner {w1:.2f} -> {w2:.2f} (x{w2 / w1:.3f}); each other output {o1:.2f} -> {o2:.2f} (x{o2 / o1:.3f})"
-        )
+        c1, c2 = np.asarray(before.counts, float), np.asarray(after.counts, float)
+        fired = c1.max(1) > 0  # views where a spike chose the move (else the move is the last one)
+        chosen = np.zeros_like(c1, bool)
+        chosen[np.arange(len(c1)), np.asarray(moves)] = True
+        groups = {"chosen": chosen, "co-fired": (c1 > 0) & ~chosen, "silent": c1 == 0}
+        parts = []
+        for name, mask in groups.items():
+            m = mask & fired[:, None]
+            parts.append(f"{name} {c1[m].mean():.2f} -> {c2[m].mean():.2f} (n {m.sum()})")
+        # after the reward, how often is the chosen output the only maximum (the move repeated for sure)
+        sole = (c2[chosen] > 0) & (np.sum(c2 == c2[chosen][:, None], axis=1) == 1)
+        print(kw, f"views with a spike {fired.sum()}/30; first-half spikes per output:", "; ".join(parts))
+        print(f"    chosen output alone at the maximum after the reward: {sole[fired].mean():.2f}")
+
+
+def policy(args, grid):
+    """Task 1 training in chunks; after each, the one-step policy on ``--views`` fresh random views of
+    each task (no exploration, move from the network; silent: a random move): rewarded / (rewarded +
+    punished) eaten. A low-noise learning curve (thousands of independent views instead of the few
+    particles a test phase eats)."""
+    config = NetConfig(steps=args.steps)
+    unsup = wake_phase(args.unsupervised, config, "input")
+    train = wake_phase(args.chunk, config, "output")
+    tasks = make_task(*TASK1), make_task(*TASK2)
+
+    def probe(agent, hp, key, task):
+        calm = hp._replace(explore_base=0.0, explore_step=0.0)
+
+        def one(k):
+            k_world, k_net, k_move, k_step = jax.random.split(k, 4)
+            world = reset(k_world, task.present)
+            out = simulate_cycle(agent, rest(config), observe(world).reshape(-1), None, hp, k_net, config)[1]
+            move = choose_move(out.counts, jax.random.randint(k_move, (), 0, 8), 0, calm, k_move)
+            return step(world, move, k_step, task.present)[1]
+
+        eaten = lax.map(one, jax.random.split(key, args.views), batch_size=250)
+        return discriminability(eaten, task), jnp.sum((eaten == task.rewarded) | (eaten == task.punished))
+
+    def start(hp, key):
+        agent = init_agent(key, config, hp)
+        state = unsup.init(agent, key)
+        agent, state, _ = unsup.apply(agent, state, unsupervised_task(), hp, jax.random.fold_in(key, 1))
+        return agent, state
+
+    def chunk(agent, state, hp, key):
+        agent, state, _ = train.apply(agent, state, tasks[0], hp, key)
+        scores = [probe(agent, hp, jax.random.fold_in(key, i), task) for i, task in enumerate(tasks)]
+        return agent, state, scores
+
+    hps = stacked(grid)
+    keys = jax.random.split(jax.random.key(CALIBRATION_SEED), len(grid))
+    agent, state = jax.jit(jax.vmap(start))(hps, keys)
+    run = jax.jit(jax.vmap(chunk))
+    start_time = time.perf_counter()
+    for c in range(args.chunks):
+        agent, state, scores = run(agent, state, hps, jax.vmap(lambda k, c=c: jax.random.fold_in(k, 100 + c))(keys))
+        print(f"after {(c + 1) * args.chunk} Task 1 cycles ({time.perf_counter() - start_time:.0f} s)")
+        (s1, n1), (s2, n2) = (tuple(map(np.asarray, s)) for s in scores)
+        for i, kw in enumerate(grid):
+            print(f"    {kw}: Task 1 {s1[i]:.3f} (eaten {n1[i]})  Task 2 {s2[i]:.3f} (eaten {n2[i]})", flush=True)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("probe", choices=("sweep", "credit"))
+    parser.add_argument("probe", choices=("sweep", "credit", "policy"))
     parser.add_argument("--grid", required=True, help="a list of dicts of Hparams overrides (Python expression)")
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--unsupervised", type=int, default=200)
     parser.add_argument("--task1", type=int, default=2000)
     parser.add_argument("--test", type=int, default=1000)
+    parser.add_argument("--chunk", type=int, default=1000, help="policy: Task 1 cycles between two probes")
+    parser.add_argument("--chunks", type=int, default=10, help="policy: number of chunks")
+    parser.add_argument("--views", type=int, default=2000, help="policy: random views per probe and task")
     args = parser.parse_args()
     # a Python expression (a list of dicts, comprehensions allowed) evaluated with only dict and range
     grid = eval(args.grid, {"__builtins__": {"dict": dict, "range": range}})
-    (sweep if args.probe == "sweep" else credit)(args, grid)
+    {"sweep": sweep, "credit": credit, "policy": policy}[args.probe](args, grid)
 
 
 if __name__ == "__main__":

@@ -42,11 +42,16 @@ from sleepjax.spiking import (
 from sleepjax.spiking.stdp import StdpParams, StdpState
 
 NEURON_MODELS = ("rulkov",)
+#: Which awake spike pairings make the hidden->output trace: those of the ``"decision"`` window (the
+#: first half of the cycle, whose spikes choose the move) or of the whole ``"cycle"``.
+CREDIT_WINDOWS = ("decision", "cycle")
 
 
 class NetConfig(NamedTuple):
     """Static sizes and lengths. ``steps`` per movement cycle at ``dt_ms`` per step; ``slots`` cycles
-    kept in the eligibility store."""
+    kept in the eligibility store; ``credit`` (:data:`CREDIT_WINDOWS`, OPEN) which awake spike pairings
+    make the hidden->output trace: ``"decision"`` only those whose later spike falls in the first half
+    of the cycle, so that an output firing after the move was chosen is not credited with it."""
 
     n_hidden: int = 784
     fan_in: int = 9
@@ -55,6 +60,7 @@ class NetConfig(NamedTuple):
     dt_ms: float = 0.5
     slots: int = 6
     neuron: str = "rulkov"
+    credit: str = "decision"
     world: WorldConfig = DEFAULT_WORLD
 
     @property
@@ -68,6 +74,8 @@ class NetConfig(NamedTuple):
     def check(self) -> None:
         if self.neuron not in NEURON_MODELS:
             raise ValueError(f"NetConfig.neuron must be one of {NEURON_MODELS}, got {self.neuron!r}")
+        if self.credit not in CREDIT_WINDOWS:
+            raise ValueError(f"NetConfig.credit must be one of {CREDIT_WINDOWS}, got {self.credit!r}")
         if self.steps < 2:
             raise ValueError(f"NetConfig.steps must be at least 2 (the move uses the first half), got {self.steps}")
         if self.fan_in > self.n_in:
@@ -221,6 +229,8 @@ def simulate_cycle(
     w_exc = agent.w_out * _release(k_release, agent.w_out.shape, hp, dtype)
     inhibition = -mirrored_inhibition(agent.w_out)  # (H,) positive inhibitory weights
     half = config.steps // 2
+    # awake, only the pairings of the decision window (the spikes that chose the move) are credited
+    credit_steps = half if sleep_rate is None and config.credit == "decision" else config.steps
     stdp_params = StdpParams(dt_ms=config.dt_ms)
     rulkov = RulkovParams()
 
@@ -249,7 +259,8 @@ def simulate_cycle(
         # the STDP kernel at age t, on every synapse whose cell was occupied (applied after the scan)
         a_in = a_in + s_h.astype(dtype) * stdp_kernel(jnp.full(s_h.shape, t), stdp_params.k_plus, stdp_params)
         counts = counts + (s_o & (t < half)).astype(jnp.int32)
-        return (n, counts, trace + d_trace, a_in, spikes_h + s_h.astype(jnp.int32)), None
+        trace = trace + jnp.where(t < credit_steps, d_trace, 0.0)
+        return (n, counts, trace, a_in, spikes_h + s_h.astype(jnp.int32)), None
 
     h = config.n_hidden
     init = (
