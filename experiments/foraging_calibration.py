@@ -8,10 +8,17 @@ period, Task 1 training, then tests on both tasks; prints the training curve and
         --grid "[dict(g_exc=2.0, g_inh=2.4, learn_gain=g) for g in (1.0, 30.0)]"
 
 ``credit``: how selective one reward is. For 30 random views it runs a cycle, rewards it once
-(S = +1) and reruns the same view with the same noise: the winning output's spike count should grow
-more than the others' if the rewarded STDP assigns credit to the move that was made.
+(S = +1) and reruns the same view with the same noise; it reports the first-half spikes of the chosen
+output, of the other outputs that fired (credited alike) and of the silent ones, before and after: the
+chosen output should gain most and the silent ones nothing if the reward credits the move made.
 
     python experiments/foraging_calibration.py credit --grid "[dict(learn_gain=g) for g in (1.0, 30.0)]"
+
+``policy``: Task 1 training in chunks, each followed by the one-step policy on thousands of fresh views
+of each task (low-noise learning curves), then the weights each output gives the detectors of the
+rewarded and the punished kind at its move's cell.
+
+    python experiments/foraging_calibration.py policy --chunk 1500 --chunks 6 --grid "[dict(learn_gain=10.0)]"
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from sleepjax.foraging.agent import (
     unsupervised_task,
     wake_phase,
 )
-from sleepjax.foraging.environment import observe, reset, step
+from sleepjax.foraging.environment import MOVES, OFFSETS, observe, reset, step
 from sleepjax.foraging.network import Hparams, NetConfig, init_agent, rest, simulate_cycle
 from sleepjax.spiking import store_init
 
@@ -108,11 +115,34 @@ def credit(args, grid):
         print(f"    chosen output alone at the maximum after the reward: {sole[fired].mean():.2f}")
 
 
+def detectors(in_idx: np.ndarray, kind: int, move: int, view: int = 7) -> np.ndarray:
+    """Hidden neurons wired to both pixels of some particle of ``kind`` covering the cell of ``move``
+    (neither pixel the agent's own cell): the detectors that tell that particle from the others there."""
+    half = view // 2
+    (mr, mc), (dr, dc) = np.asarray(MOVES[move]), np.asarray(OFFSETS[kind])
+    found = np.zeros(in_idx.shape[0], bool)
+    for ar, ac in ((mr, mc), (mr - dr, mc - dc)):  # the move's cell is the first or the second pixel
+        pixels = ((ar, ac), (ar + dr, ac + dc))
+        if (0, 0) in pixels or max(abs(x) for p in pixels for x in p) > half:
+            continue
+        c1, c2 = ((r + half) * view + c + half for r, c in pixels)
+        found |= (in_idx == c1).any(1) & (in_idx == c2).any(1)
+    return found
+
+
+def detector_weights(agent, kind: int) -> np.ndarray:
+    """``(8,)``: each output's mean weight from the detectors of ``kind`` at its move's cell, relative
+    to its mean weight (1: no preference; learning Task 1 should raise it for the rewarded kind)."""
+    w, idx = np.asarray(agent.w_out), np.asarray(agent.in_idx)
+    return np.array([w[detectors(idx, kind, k), k].mean() / w[:, k].mean() for k in range(w.shape[1])])
+
+
 def policy(args, grid):
     """Task 1 training in chunks; after each, the one-step policy on ``--views`` fresh random views of
     each task (no exploration, move from the network; silent: a random move): rewarded / (rewarded +
     punished) eaten. A low-noise learning curve (thousands of independent views instead of the few
-    particles a test phase eats)."""
+    particles a test phase eats); at the end, each output's weights from the detectors of the two
+    Task 1 kinds at its move's cell (:func:`detector_weights`)."""
     config = NetConfig(steps=args.steps)
     unsup = wake_phase(args.unsupervised, config, "input")
     train = wake_phase(args.chunk, config, "output")
@@ -153,6 +183,11 @@ def policy(args, grid):
         (s1, n1), (s2, n2) = (tuple(map(np.asarray, s)) for s in scores)
         for i, kw in enumerate(grid):
             print(f"    {kw}: Task 1 {s1[i]:.3f} (eaten {n1[i]})  Task 2 {s2[i]:.3f} (eaten {n2[i]})", flush=True)
+    print("weights from the detectors at each move's cell (relative to the output's mean; 8 outputs):")
+    for i, kw in enumerate(grid):
+        one = jax.tree.map(lambda x, i=i: x[i], agent)
+        for name, kind in zip(("rewarded", "punished"), TASK1):
+            print(f"    {kw} {name}: {np.round(detector_weights(one, kind), 2)}")
 
 
 def main():

@@ -79,6 +79,7 @@ class Config:
             "durations": dataclasses.asdict(self.durations),
             "steps_per_cycle": self.steps_per_cycle,
             "neuron": self.neuron,
+            "credit": self.net().credit,
             "hparams": self.hp()._asdict(),
         }
 
