@@ -10,7 +10,9 @@ period, Task 1 training, then tests on both tasks; prints the training curve and
 ``credit``: how selective one reward is. For 30 random views it runs a cycle, rewards it once
 (S = +1) and reruns the same view with the same noise; it reports the first-half spikes of the chosen
 output, of the other outputs that fired (credited alike) and of the silent ones, before and after: the
-chosen output should gain most and the silent ones nothing if the reward credits the move made.
+chosen output should gain most and the silent ones nothing if the reward credits the move made. It
+also compares the views' spike counts in a rested network with those when the neurons carry their state
+from one view to the next, as they do while foraging.
 
     python experiments/foraging_calibration.py credit --grid "[dict(learn_gain=g) for g in (1.0, 30.0)]"
 
@@ -92,6 +94,14 @@ def credit(args, grid):
             return simulate_cycle(a, rest(config), view, None, hp, key, config)[1]
 
         before = jax.jit(jax.vmap(cycle, in_axes=(None, 0, 0)))(agent, views, keys)
+
+        def carried(neurons, view_key, hp=hp, agent=agent):
+            view, key = view_key
+            neurons, out = simulate_cycle(agent, neurons, view, None, hp, key, config)
+            return neurons, (out.hidden_spikes, out.counts)
+
+        # the same views in a row, the neurons carrying their state from cycle to cycle as in foraging
+        _, (hidden_c, counts_c) = jax.jit(lambda v, k: lax.scan(carried, rest(config), (v, k)))(views, keys)
         calm = hp._replace(explore_base=0.0, explore_step=0.0)
         moves = jax.vmap(lambda c, k, calm=calm: choose_move(c, 0, 0, calm, k))(before.counts, keys)
 
@@ -113,6 +123,11 @@ def credit(args, grid):
         sole = (c2[chosen] > 0) & (np.sum(c2 == c2[chosen][:, None], axis=1) == 1)
         print(kw, f"views with a spike {fired.sum()}/30; first-half spikes per output:", "; ".join(parts))
         print(f"    chosen output alone at the maximum after the reward: {sole[fired].mean():.2f}")
+        print(
+            f"    per view, rested / carried state: hidden spikes {np.sum(before.hidden_spikes, 1).mean():.1f} / "
+            f"{np.sum(hidden_c, 1).mean():.1f}, first-half output spikes {c1.sum(1).mean():.2f} / "
+            f"{np.sum(counts_c, 1).mean():.2f}"
+        )
 
 
 def detectors(in_idx: np.ndarray, kind: int, move: int, view: int = 7) -> np.ndarray:
