@@ -114,9 +114,10 @@ class Hparams(NamedTuple):
     init_power: float = 1.0
     w_sleep: float = 1.0
     # rewarded STDP (paper), its activity normalisation (OPEN: running-average rate) and learn_gain
-    # (OPEN), a factor on S so that 10^3-10^4 training cycles do what the paper's 5 x 10^6 do: at 10 the
-    # policy probe (experiments/foraging_calibration.py) plateaus within ~1500 cycles; at 30 a few
-    # outputs take most views over and the scores swing from probe to probe
+    # (OPEN), a factor on S meant to let 10^3-10^4 training cycles do what the paper's 5 x 10^6 do (it
+    # does not yet: the agent stays near chance, see the README): at 10 the one-step policy probe
+    # (experiments/foraging_calibration.py) levels off within ~1500 cycles; at 30 a few outputs take
+    # most views over and the scores swing from probe to probe
     s_reward: float = 1.0
     s_punish: float = -0.001
     s_empty: float = -0.0001
