@@ -43,7 +43,7 @@ from sleepjax.foraging.agent import (
     unsupervised_task,
     wake_phase,
 )
-from sleepjax.foraging.environment import MOVES, OFFSETS, observe, reset, step
+from sleepjax.foraging.environment import MOVES, NOTHING, OFFSETS, observe, reset, step
 from sleepjax.foraging.network import Hparams, NetConfig, init_agent, rest, simulate_cycle
 from sleepjax.spiking import store_init
 
@@ -71,14 +71,19 @@ def sweep(args, grid):
         _, _, e1 = test.apply(agent, state, t1, hp, ks[4])
         _, _, e2 = test.apply(agent, state, t2, hp, ks[5])
         curve = discriminability(m["eaten"].reshape(10, -1), t1)
-        return curve, discriminability(e1["eaten"], t1), discriminability(e2["eaten"], t2), jnp.sum(e1["eaten"] >= 0)
+        # Task 1 test split by whether an output spike chose the move (else the last move was repeated)
+        spiked = e1["out_spikes"] > 0
+        by_spike = [discriminability(jnp.where(mask, e1["eaten"], NOTHING), t1) for mask in (spiked, ~spiked)]
+        scores = discriminability(e1["eaten"], t1), discriminability(e2["eaten"], t2), jnp.sum(e1["eaten"] >= 0)
+        return curve, *scores, jnp.mean(spiked), *by_spike
 
     start = time.perf_counter()
     keys = jax.random.split(jax.random.key(CALIBRATION_SEED), len(grid))
     out = jax.block_until_ready(jax.jit(jax.vmap(one))(stacked(grid), keys))
     print(f"{len(grid)} settings in {time.perf_counter() - start:.0f} s")
-    for kw, curve, s1, s2, n in zip(grid, *map(np.asarray, out)):
+    for kw, curve, s1, s2, n, frac, s_spike, s_silent in zip(grid, *map(np.asarray, out)):
         print(kw, "curve", np.round(curve, 2), f"test Task 1 {s1:.3f}  Task 2 {s2:.3f}  eaten {n} in {args.test}")
+        print(f"    Task 1 test: {frac:.2f} of moves chosen by a spike, scoring {s_spike:.3f}; others {s_silent:.3f}")
 
 
 def credit(args, grid):
