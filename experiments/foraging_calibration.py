@@ -8,10 +8,19 @@ period, Task 1 training, then tests on both tasks; prints the training curve and
         --grid "[dict(g_exc=2.0, g_inh=2.4, learn_gain=g) for g in (1.0, 30.0)]"
 
 ``credit``: how selective one reward is. For 30 random views it runs a cycle, rewards it once
-(S = +1) and reruns the same view with the same noise: the winning output's spike count should grow
-more than the others' if the rewarded STDP assigns credit to the move that was made.
+(S = +1) and reruns the same view with the same noise; it reports the first-half spikes of the chosen
+output, of the other outputs that fired (credited alike) and of the silent ones, before and after: the
+chosen output should gain most and the silent ones nothing if the reward credits the move made. It
+also compares the views' spike counts in a rested network with those when the neurons carry their state
+from one view to the next, as they do while foraging.
 
     python experiments/foraging_calibration.py credit --grid "[dict(learn_gain=g) for g in (1.0, 30.0)]"
+
+``policy``: Task 1 training in chunks, each followed by the one-step policy on thousands of fresh views
+of each task (low-noise learning curves), then the weights each output gives the detectors of the
+rewarded and the punished kind at its move's cell.
+
+    python experiments/foraging_calibration.py policy --chunk 1500 --chunks 6 --grid "[dict(learn_gain=10.0)]"
 """
 
 from __future__ import annotations
@@ -22,17 +31,19 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
 from sleepjax.foraging.agent import (
     TASK1,
     TASK2,
+    choose_move,
     discriminability,
     learn_output,
     make_task,
     unsupervised_task,
     wake_phase,
 )
-from sleepjax.foraging.environment import observe, reset
+from sleepjax.foraging.environment import MOVES, NOTHING, OFFSETS, observe, reset, step
 from sleepjax.foraging.network import Hparams, NetConfig, init_agent, rest, simulate_cycle
 from sleepjax.spiking import store_init
 
@@ -60,14 +71,19 @@ def sweep(args, grid):
         _, _, e1 = test.apply(agent, state, t1, hp, ks[4])
         _, _, e2 = test.apply(agent, state, t2, hp, ks[5])
         curve = discriminability(m["eaten"].reshape(10, -1), t1)
-        return curve, discriminability(e1["eaten"], t1), discriminability(e2["eaten"], t2), jnp.sum(e1["eaten"] >= 0)
+        # Task 1 test split by whether an output spike chose the move (else the last move was repeated)
+        spiked = e1["out_spikes"] > 0
+        by_spike = [discriminability(jnp.where(mask, e1["eaten"], NOTHING), t1) for mask in (spiked, ~spiked)]
+        scores = discriminability(e1["eaten"], t1), discriminability(e2["eaten"], t2), jnp.sum(e1["eaten"] >= 0)
+        return curve, *scores, jnp.mean(spiked), *by_spike
 
     start = time.perf_counter()
     keys = jax.random.split(jax.random.key(CALIBRATION_SEED), len(grid))
     out = jax.block_until_ready(jax.jit(jax.vmap(one))(stacked(grid), keys))
     print(f"{len(grid)} settings in {time.perf_counter() - start:.0f} s")
-    for kw, curve, s1, s2, n in zip(grid, *map(np.asarray, out)):
+    for kw, curve, s1, s2, n, frac, s_spike, s_silent in zip(grid, *map(np.asarray, out)):
         print(kw, "curve", np.round(curve, 2), f"test Task 1 {s1:.3f}  Task 2 {s2:.3f}  eaten {n} in {args.test}")
+        print(f"    Task 1 test: {frac:.2f} of moves chosen by a spike, scoring {s_spike:.3f}; others {s_silent:.3f}")
 
 
 def credit(args, grid):
@@ -84,33 +100,131 @@ def credit(args, grid):
 
         before = jax.jit(jax.vmap(cycle, in_axes=(None, 0, 0)))(agent, views, keys)
 
+        def carried(neurons, view_key, hp=hp, agent=agent):
+            view, key = view_key
+            neurons, out = simulate_cycle(agent, neurons, view, None, hp, key, config)
+            return neurons, (out.hidden_spikes, out.counts)
+
+        # the same views in a row, the neurons carrying their state from cycle to cycle as in foraging
+        _, (hidden_c, counts_c) = jax.jit(lambda v, k: lax.scan(carried, rest(config), (v, k)))(views, keys)
+        calm = hp._replace(explore_base=0.0, explore_step=0.0)
+        moves = jax.vmap(lambda c, k, calm=calm: choose_move(c, 0, 0, calm, k))(before.counts, keys)
+
         def reward(trace, counts, hp=hp, agent=agent):
             return learn_output(agent, store_init(config.slots, config.n_hidden, 8), trace, 1.0, counts, hp, config)[0]
 
         agents = jax.vmap(reward)(before.trace, before.counts)
         after = jax.jit(jax.vmap(cycle))(agents, views, keys)
-        c1, c2 = np.asarray(before.counts), np.asarray(after.counts)
-        win, fired = c1.argmax(1), c1.max(1) > 0
-        rows = np.arange(len(c1))
-        w1, w2 = c1[rows, win][fired].mean(), c2[rows, win][fired].mean()
-        o1, o2 = (c1.sum(1) - c1[rows, win])[fired].mean() / 7, (c2.sum(1) - c2[rows, win])[fired].mean() / 7
+        c1, c2 = np.asarray(before.counts, float), np.asarray(after.counts, float)
+        fired = c1.max(1) > 0  # views where a spike chose the move (else the move is the last one)
+        chosen = np.zeros_like(c1, bool)
+        chosen[np.arange(len(c1)), np.asarray(moves)] = True
+        groups = {"chosen": chosen, "co-fired": (c1 > 0) & ~chosen, "silent": c1 == 0}
+        parts = []
+        for name, mask in groups.items():
+            m = mask & fired[:, None]
+            parts.append(f"{name} {c1[m].mean():.2f} -> {c2[m].mean():.2f} (n {m.sum()})")
+        # after the reward, how often is the chosen output the only maximum (the move repeated for sure)
+        sole = (c2[chosen] > 0) & (np.sum(c2 == c2[chosen][:, None], axis=1) == 1)
+        print(kw, f"views with a spike {fired.sum()}/30; first-half spikes per output:", "; ".join(parts))
+        print(f"    chosen output alone at the maximum after the reward: {sole[fired].mean():.2f}")
         print(
-            kw, f"winner {w1:.2f} -> {w2:.2f} (x{w2 / w1:.3f}); each other output {o1:.2f} -> {o2:.2f} (x{o2 / o1:.3f})"
+            f"    per view, rested / carried state: hidden spikes {np.sum(before.hidden_spikes, 1).mean():.1f} / "
+            f"{np.sum(hidden_c, 1).mean():.1f}, first-half output spikes {c1.sum(1).mean():.2f} / "
+            f"{np.sum(counts_c, 1).mean():.2f}"
         )
+
+
+def detectors(in_idx: np.ndarray, kind: int, move: int, view: int = 7) -> np.ndarray:
+    """Hidden neurons wired to both pixels of some particle of ``kind`` covering the cell of ``move``
+    (neither pixel the agent's own cell): the detectors that tell that particle from the others there."""
+    half = view // 2
+    (mr, mc), (dr, dc) = np.asarray(MOVES[move]), np.asarray(OFFSETS[kind])
+    found = np.zeros(in_idx.shape[0], bool)
+    for ar, ac in ((mr, mc), (mr - dr, mc - dc)):  # the move's cell is the first or the second pixel
+        pixels = ((ar, ac), (ar + dr, ac + dc))
+        if (0, 0) in pixels or max(abs(x) for p in pixels for x in p) > half:
+            continue
+        c1, c2 = ((r + half) * view + c + half for r, c in pixels)
+        found |= (in_idx == c1).any(1) & (in_idx == c2).any(1)
+    return found
+
+
+def detector_weights(agent, kind: int) -> np.ndarray:
+    """``(8,)``: each output's mean weight from the detectors of ``kind`` at its move's cell, relative
+    to its mean weight (1: no preference; learning Task 1 should raise it for the rewarded kind)."""
+    w, idx = np.asarray(agent.w_out), np.asarray(agent.in_idx)
+    return np.array([w[detectors(idx, kind, k), k].mean() / w[:, k].mean() for k in range(w.shape[1])])
+
+
+def policy(args, grid):
+    """Task 1 training in chunks; after each, the one-step policy on ``--views`` fresh random views of
+    each task (no exploration, move from the network; silent: a random move): rewarded / (rewarded +
+    punished) eaten. A low-noise learning curve (thousands of independent views instead of the few
+    particles a test phase eats); at the end, each output's weights from the detectors of the two
+    Task 1 kinds at its move's cell (:func:`detector_weights`)."""
+    config = NetConfig(steps=args.steps)
+    unsup = wake_phase(args.unsupervised, config, "input")
+    train = wake_phase(args.chunk, config, "output")
+    tasks = make_task(*TASK1), make_task(*TASK2)
+
+    def probe(agent, hp, key, task):
+        calm = hp._replace(explore_base=0.0, explore_step=0.0)
+
+        def one(k):
+            k_world, k_net, k_move, k_step = jax.random.split(k, 4)
+            world = reset(k_world, task.present)
+            out = simulate_cycle(agent, rest(config), observe(world).reshape(-1), None, hp, k_net, config)[1]
+            move = choose_move(out.counts, jax.random.randint(k_move, (), 0, 8), 0, calm, k_move)
+            return step(world, move, k_step, task.present)[1]
+
+        eaten = lax.map(one, jax.random.split(key, args.views), batch_size=250)
+        return discriminability(eaten, task), jnp.sum((eaten == task.rewarded) | (eaten == task.punished))
+
+    def start(hp, key):
+        agent = init_agent(key, config, hp)
+        state = unsup.init(agent, key)
+        agent, state, _ = unsup.apply(agent, state, unsupervised_task(), hp, jax.random.fold_in(key, 1))
+        return agent, state
+
+    def chunk(agent, state, hp, key):
+        agent, state, _ = train.apply(agent, state, tasks[0], hp, key)
+        scores = [probe(agent, hp, jax.random.fold_in(key, i), task) for i, task in enumerate(tasks)]
+        return agent, state, scores
+
+    hps = stacked(grid)
+    keys = jax.random.split(jax.random.key(CALIBRATION_SEED), len(grid))
+    agent, state = jax.jit(jax.vmap(start))(hps, keys)
+    run = jax.jit(jax.vmap(chunk))
+    start_time = time.perf_counter()
+    for c in range(args.chunks):
+        agent, state, scores = run(agent, state, hps, jax.vmap(lambda k, c=c: jax.random.fold_in(k, 100 + c))(keys))
+        print(f"after {(c + 1) * args.chunk} Task 1 cycles ({time.perf_counter() - start_time:.0f} s)")
+        (s1, n1), (s2, n2) = (tuple(map(np.asarray, s)) for s in scores)
+        for i, kw in enumerate(grid):
+            print(f"    {kw}: Task 1 {s1[i]:.3f} (eaten {n1[i]})  Task 2 {s2[i]:.3f} (eaten {n2[i]})", flush=True)
+    print("weights from the detectors at each move's cell (relative to the output's mean; 8 outputs):")
+    for i, kw in enumerate(grid):
+        one = jax.tree.map(lambda x, i=i: x[i], agent)
+        for name, kind in zip(("rewarded", "punished"), TASK1):
+            print(f"    {kw} {name}: {np.round(detector_weights(one, kind), 2)}")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("probe", choices=("sweep", "credit"))
+    parser.add_argument("probe", choices=("sweep", "credit", "policy"))
     parser.add_argument("--grid", required=True, help="a list of dicts of Hparams overrides (Python expression)")
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--unsupervised", type=int, default=200)
     parser.add_argument("--task1", type=int, default=2000)
     parser.add_argument("--test", type=int, default=1000)
+    parser.add_argument("--chunk", type=int, default=1000, help="policy: Task 1 cycles between two probes")
+    parser.add_argument("--chunks", type=int, default=10, help="policy: number of chunks")
+    parser.add_argument("--views", type=int, default=2000, help="policy: random views per probe and task")
     args = parser.parse_args()
     # a Python expression (a list of dicts, comprehensions allowed) evaluated with only dict and range
     grid = eval(args.grid, {"__builtins__": {"dict": dict, "range": range}})
-    (sweep if args.probe == "sweep" else credit)(args, grid)
+    {"sweep": sweep, "credit": credit, "policy": policy}[args.probe](args, grid)
 
 
 if __name__ == "__main__":

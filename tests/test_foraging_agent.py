@@ -116,3 +116,25 @@ def test_phases_run_and_sleep_changes_weights_without_moving():
     assert metrics["eaten"].shape == (4,)
     with pytest.raises(ValueError, match="learn must be one of"):
         wake_phase(4, config, "both")
+
+
+def test_awake_trace_credits_only_the_decision_window():
+    """Awake, the trace of a ``2h``-step cycle is that of its first ``h`` steps: exactly the whole-cycle
+    trace of an ``h``-step cycle (the first ``h`` steps are the same dynamics; the noise is drawn per
+    cycle). The late spikes that follow are real, so crediting them changes the trace; asleep, the whole
+    cycle counts in both modes."""
+    strong = HP._replace(g_inh=0.0, g_exc=0.5)  # outputs keep firing after step 40
+    view = jnp.ones(49, bool)
+    agent = init_agent(jax.random.key(11), SMALL, strong)
+
+    def trace(steps, credit, rate=None):
+        config = NetConfig(n_hidden=16, steps=steps, credit=credit)
+        return simulate_cycle(agent, rest(config), view, rate, strong, jax.random.key(12), config)[1].trace
+
+    decision = trace(80, "decision")
+    np.testing.assert_allclose(decision, trace(40, "cycle"), rtol=1e-6)
+    assert float(jnp.abs(trace(80, "cycle") - decision).max()) > 1e-3  # the second half paired spikes too
+    rate = jnp.full(16, 200.0)
+    np.testing.assert_allclose(trace(80, "decision", rate), trace(80, "cycle", rate), rtol=1e-6)
+    with pytest.raises(ValueError, match="NetConfig.credit must be one of"):
+        NetConfig(credit="half").check()

@@ -56,9 +56,9 @@ class Durations:
     one point of a learning curve.
     """
 
-    unsupervised: int = 200
-    task1: int = 2000
-    task2: int = 2000
+    unsupervised: int = 500
+    task1: int = 3000
+    task2: int = 3000
     block: int = 100
     test: int = 1000
     curve_block: int = 100

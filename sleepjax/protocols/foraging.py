@@ -51,11 +51,12 @@ WEIGHT_CONDITIONS = ("after_task1", "sequential", "interleaved_sleep", "noise_sl
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """Settings of a foraging run: phase lengths, steps per movement cycle (600 in the paper), the
-    neuron model, and overrides of :class:`~sleepjax.foraging.network.Hparams` by name."""
+    """Settings of a foraging run: phase lengths, steps per movement cycle (600 in the paper; 200, the
+    length the open constants were calibrated at, by default), the neuron model, and overrides of
+    :class:`~sleepjax.foraging.network.Hparams` by name."""
 
     durations: Durations = Durations()
-    steps_per_cycle: int = 600
+    steps_per_cycle: int = 200
     neuron: str = "rulkov"
     hparams: tuple[tuple[str, float], ...] = ()
 
@@ -80,6 +81,7 @@ class Config:
             "durations": dataclasses.asdict(self.durations),
             "steps_per_cycle": self.steps_per_cycle,
             "neuron": self.neuron,
+            "credit": self.net().credit,
             "hparams": self.hp()._asdict(),
         }
 
