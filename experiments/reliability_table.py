@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sleepjax.data import write_idx_dir
+
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--examples-per-task", "200", "--epochs", "1", "--no-progress"]
 SPLIT = ["run", "split-mnist", "--arms", "finetune"]
@@ -184,19 +186,8 @@ def idx_dir(corrupt: Callable[[Path], None] | None = None) -> Callable[[Path], N
     """The bundled subset written as the four idx files in ``{tmp}/mnist``, then ``corrupt`` applied."""
 
     def setup(tmp: Path) -> None:
-        directory = tmp / "mnist"
-        directory.mkdir()
         with np.load(ROOT / "sleepjax" / "_data" / "mnist_subset.npz") as f:
-            bundle = dict(f)
-        for name, key in [
-            ("train-images-idx3-ubyte", "x_train"),
-            ("train-labels-idx1-ubyte", "y_train"),
-            ("t10k-images-idx3-ubyte", "x_test"),
-            ("t10k-labels-idx1-ubyte", "y_test"),
-        ]:
-            a = np.ascontiguousarray(bundle[key], np.uint8)
-            header = (0x800 + a.ndim).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in a.shape)
-            (directory / name).write_bytes(header + a.tobytes())
+            directory = write_idx_dir(tmp / "mnist", f["x_train"], f["y_train"], f["x_test"], f["y_test"])
         if corrupt is not None:
             corrupt(directory)
 

@@ -45,6 +45,7 @@ __all__ = [
     "load_tfds",
     "read_idx",
     "read_idx_dir",
+    "write_idx_dir",
 ]
 
 DATA_DIR_ENV = "SLEEPJAX_DATA_DIR"
@@ -310,6 +311,27 @@ def read_idx_dir(data_dir: str | os.PathLike) -> tuple[np.ndarray, ...]:
                 f"{paths[i]} holds {len(arrays[i])} images but {paths[i + 1]} holds {len(arrays[i + 1])} labels"
             )
     return tuple(arrays)
+
+
+def write_idx_dir(data_dir: str | os.PathLike, x_train, y_train, x_test, y_test) -> Path:
+    """Write MNIST-shaped uint8 arrays as the four standard (uncompressed) idx files in ``data_dir``.
+
+    The inverse of :func:`read_idx_dir`: ``write_idx_dir(d, *read_idx_dir(src))`` reproduces the data
+    byte for byte. Useful to carry a copy loaded elsewhere (TFDS, the bundled subset) to a machine that
+    reads idx files. ``data_dir`` is created; existing files of those names are replaced.
+
+    Raises:
+        ValueError: if an array is not uint8 (a silent cast would wrap values around).
+    """
+    directory = Path(data_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    for stem, array in zip(_IDX_STEMS, (x_train, y_train, x_test, y_test), strict=True):
+        array = np.ascontiguousarray(array)
+        if array.dtype != np.uint8:
+            raise ValueError(f"{stem}: idx files hold uint8 values, got an array of {array.dtype}")
+        header = (0x800 + array.ndim).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+        (directory / stem).write_bytes(header + array.tobytes())
+    return directory
 
 
 def load_idx_dir(data_dir: str | os.PathLike) -> Dataset:

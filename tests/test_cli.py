@@ -247,31 +247,21 @@ def test_identity_is_the_data_not_where_it_was_read(tmp_path, monkeypatch, capsy
     from the bundle; the same files with one label changed are other data and are refused by field."""
     from importlib import resources
 
+    from sleepjax.data import write_idx_dir
+
     with resources.files("sleepjax").joinpath("_data/mnist_subset.npz").open("rb") as f:
         bundle = dict(np.load(f))
-
-    def write_idx_dir(directory, arrays):
-        directory.mkdir()
-        for name, key in [
-            ("train-images-idx3-ubyte", "x_train"),
-            ("train-labels-idx1-ubyte", "y_train"),
-            ("t10k-images-idx3-ubyte", "x_test"),
-            ("t10k-labels-idx1-ubyte", "y_test"),
-        ]:
-            a = np.ascontiguousarray(arrays[key], np.uint8)
-            header = (0x800 + a.ndim).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in a.shape)
-            (directory / name).write_bytes(header + a.tobytes())
-        return directory
 
     out = tmp_path / "rec.json"
     args = [*RUN, "--arms", "finetune", "--out", str(out), *FAST]
     assert main([*args, "--source", "bundled"]) == 0
     monkeypatch.setattr(stored_runs, "run_seeds", lambda *a, **k: pytest.fail("ran a seed already in the record"))
-    same = write_idx_dir(tmp_path / "same", bundle)
+    stored = ("x_train", "y_train", "x_test", "y_test")
+    same = write_idx_dir(tmp_path / "same", *(bundle[k] for k in stored))
     assert main([*args, "--data-dir", f"{same}/"]) == 0
     changed = dict(bundle, y_test=bundle["y_test"].copy())
     changed["y_test"][0] = (changed["y_test"][0] + 1) % 10
-    other = write_idx_dir(tmp_path / "other", changed)
+    other = write_idx_dir(tmp_path / "other", *(changed[k] for k in stored))
     capsys.readouterr()
     assert main([*args, "--data-dir", str(other)]) == 2
     assert "differing: data_sha256" in capsys.readouterr().err

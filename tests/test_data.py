@@ -444,3 +444,16 @@ def test_missing_directory_from_the_environment_names_the_variable(tmp_path, mon
 def test_data_dir_with_bundled_source_is_refused(tmp_path):
     with pytest.raises(ValueError, match="--data-dir cannot be used with --source bundled"):
         data.load_mnist("bundled", tmp_path)
+
+
+def test_write_idx_dir_round_trips_and_refuses_a_wrapping_cast(tmp_path):
+    # Catches a writer whose header or byte order read_idx_dir does not read back, and a silent cast of
+    # int arrays to uint8 (256 would become 0).
+    (tmp_path / "src").mkdir()
+    arrays = data.read_idx_dir(fake_mnist_dir(tmp_path / "src", gz=False))
+    out = data.write_idx_dir(tmp_path / "copy", *arrays)
+    for a, b in zip(arrays, data.read_idx_dir(out), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert (out / "train-images-idx3-ubyte").read_bytes() == (tmp_path / "src" / "train-images-idx3-ubyte").read_bytes()
+    with pytest.raises(ValueError, match="train-labels-idx1-ubyte: idx files hold uint8 values, got an array of int64"):
+        data.write_idx_dir(tmp_path / "bad", arrays[0], arrays[1].astype(np.int64), *arrays[2:])
