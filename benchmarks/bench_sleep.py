@@ -8,7 +8,11 @@ of a real sleep), in one run:
     machines);
 (b) throughput of 1, 8 and 64 sleep configurations (reference hyperparameters each scaled by a random
     factor in [0.9, 1.1], one key each) vmapped in one program, against a Python loop over the same
-    jitted single sleep: configuration-steps per second and their ratio.
+    jitted single sleep: configuration-steps per second and their ratio;
+(c) the same sleep with thresholds so high that the hidden layers never fire, alone and as 64 vmapped
+    members: what is left is the work every member does on its own in every step (drawing its input
+    spikes, gathering its own weight rows), which vmapping cannot share. A loop's microseconds per step
+    of (b) divided by this per-member figure bound the speed-up any batching of this step can reach.
 
 Compile time is excluded (every program is run once before it is timed). Wall-clock and process CPU
 times are both recorded, with the load average: on a shared machine the CPU time is the steadier figure.
@@ -72,6 +76,18 @@ def scaled_configs(count: int, seed: int = 0) -> list:
         return (v * rng.uniform(0.9, 1.1, np.shape(v))).astype(np.float32)
 
     return [hp._replace(**{f: jnp.asarray(scale(np.asarray(getattr(hp, f)))) for f in fields}) for _ in range(count)]
+
+
+def own_work(single, hp, steps: int, members: int = 64) -> dict:
+    """Microseconds (wall and CPU) per member-step of a sleep whose hidden layers never fire, run alone
+    (``single``) and as ``members`` vmapped members (``vmapped``)."""
+    silent = hp._replace(threshold=hp.threshold * 1e9)
+    n = jnp.asarray(steps)
+    alone = timed(jax.jit(lambda k: single(silent, k, n)), jax.random.key(3))
+    keys = jax.random.split(jax.random.key(3), members)
+    batched = timed(jax.jit(jax.vmap(lambda k: single(silent, k, n))), keys)
+    per = lambda t, count: {k.replace("_s", "_us"): 1e6 * v / (count * steps) for k, v in t.items()}  # noqa: E731
+    return {"members": members, "single": per(alone, 1), "vmapped": per(batched, members)}
 
 
 def main() -> None:
@@ -142,11 +158,23 @@ def main() -> None:
             flush=True,
         )
 
+    floor = own_work(single, hp, args.sweep_steps)
+    loop_us = 1e6 * sweeps[-1]["loop"]["cpu_s"] / (sweeps[-1]["configs"] * args.sweep_steps)
+    floor["loop_us_per_config_step"] = loop_us
+    floor["speedup_bound"] = loop_us / floor["vmapped"]["cpu_us"]
+    print(
+        f"(c) hidden layers silent: {floor['single']['cpu_us']:.2f} us/step CPU alone, "
+        f"{floor['vmapped']['cpu_us']:.2f} us per member-step CPU in {floor['members']} vmapped; the loop's "
+        f"{loop_us:.2f} us per config-step of (b) / that = a {floor['speedup_bound']:.2f}x bound on batching",
+        flush=True,
+    )
+
     result = {
         "data": dataset.source,
         "step_us": step,
         "two_matvecs_us": matvec,
         "sweeps": sweeps,
+        "silent_hidden_us": floor,
     }
     write_result(args.out, result)
 
