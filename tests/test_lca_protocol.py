@@ -53,16 +53,16 @@ def test_bad_config_is_refused():
         lca.Config(preprocessing="zca")
     with pytest.raises(ValueError, match="--blocks must be a positive integer"):
         lca.Config(blocks=0)
-    with pytest.raises(ValueError, match="threshold must be positive and finite"):
+    with pytest.raises(ValueError, match=r"--threshold must be in \(0, inf\), got 0"):
         lca.Config(threshold=0.0)
     with pytest.raises(ValueError, match="--rule must be one of spike, trace, got 'oja'"):
         lca.Config(rule="oja")
     with pytest.raises(ValueError, match=r"--delay must be 0 or 1 \(steps\), got 2"):
         lca.Config(delay=2)
     # non-finite values: inf used to reach the record (a JSON error), NaN was called "negative"
-    with pytest.raises(ValueError, match="threshold must be positive and finite, got inf"):
+    with pytest.raises(ValueError, match="--threshold must be finite, got inf"):
         lca.Config(threshold=float("inf"))
-    with pytest.raises(ValueError, match="--sleep-level must be non-negative and finite, got nan"):
+    with pytest.raises(ValueError, match="--sleep-level must be finite, got nan"):
         lca.Config(sleep_level=float("nan"))
 
 

@@ -18,7 +18,6 @@ drive's weight. They are arrays, so whole runs vmap over them.
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import jax
@@ -26,6 +25,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from sleepjax.foraging.environment import DEFAULT_WORLD, WorldConfig
+from sleepjax.ranges import NON_NEGATIVE, POSITIVE, UNIT, Range, check_ranges
 from sleepjax.spiking import (
     RulkovParams,
     RulkovState,
@@ -289,28 +289,27 @@ def simulate_cycle(
     return neurons, CycleOutput(counts, trace, trace_in, spikes_h)
 
 
-#: Allowed range of each constant of :class:`Hparams` (``low``, ``high``, whether ``low`` itself is
-#: allowed); a constant not listed only has to be finite.
+#: Allowed range of each constant of :class:`Hparams`; a constant not listed only has to be finite.
 HPARAM_RANGES = {
-    "gamma_exc": (0.0, 1.0, True),  # a conductance kept per step
-    "gamma_inh": (0.0, 1.0, True),
-    "release": (0.0, 1.0, True),  # efficacy 1 + R xi must stay non-negative
-    "in_total": (0.0, None, False),
-    "w_in_max": (0.0, None, False),
-    "out_total": (0.0, None, False),
-    "init_power": (0.0, None, False),
-    "w_sleep": (0.0, None, True),
-    "g_in": (0.0, None, True),
-    "g_exc": (0.0, None, True),
-    "g_inh": (0.0, None, True),
-    "delay_c": (0.0, None, False),
-    "learn_gain": (0.0, None, True),
-    "norm_rate": (0.0, 1.0, False),
-    "rate_avg": (0.0, 1.0, False),
-    "goal_rate": (0.0, None, True),
-    "eta_target": (0.0, None, True),
-    "explore_base": (0.0, 1.0, True),
-    "explore_step": (0.0, 1.0, True),
+    "gamma_exc": UNIT,  # a conductance kept per step
+    "gamma_inh": UNIT,
+    "release": UNIT,  # efficacy 1 + R xi must stay non-negative
+    "in_total": POSITIVE,
+    "w_in_max": POSITIVE,
+    "out_total": POSITIVE,
+    "init_power": POSITIVE,
+    "w_sleep": NON_NEGATIVE,
+    "g_in": NON_NEGATIVE,
+    "g_exc": NON_NEGATIVE,
+    "g_inh": NON_NEGATIVE,
+    "delay_c": POSITIVE,
+    "learn_gain": NON_NEGATIVE,
+    "norm_rate": Range(0.0, 1.0, open_low=True),
+    "rate_avg": Range(0.0, 1.0, open_low=True),
+    "goal_rate": NON_NEGATIVE,
+    "eta_target": NON_NEGATIVE,
+    "explore_base": UNIT,
+    "explore_step": UNIT,
 }
 
 
@@ -318,14 +317,4 @@ def check_hparams(hp: Hparams) -> None:
     """``ValueError`` naming the first constant that is not finite or out of its range
     (:data:`HPARAM_RANGES`): a NaN or a negative rate would otherwise run the whole table to a silent
     wrong result."""
-    for name, value in hp._asdict().items():
-        value = float(value)
-        if not math.isfinite(value):
-            raise ValueError(f"foraging hyperparameter {name} must be finite, got {value}")
-        low, high, low_ok = HPARAM_RANGES.get(name, (None, None, True))
-        below = low is not None and (value < low or (value == low and not low_ok))
-        above = high is not None and value > high
-        if below or above:
-            lower = "-inf" if low is None else f"{low:g}"
-            span = f"{'[' if low_ok else '('}{lower}, {'inf)' if high is None else f'{high:g}]'}"
-            raise ValueError(f"foraging hyperparameter {name} must be in {span}, got {value:g}")
+    check_ranges(hp._asdict(), HPARAM_RANGES, lambda name: f"foraging hyperparameter {name}")

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import math
 from collections.abc import Sequence
 
 import equinox as eqx
@@ -45,6 +44,7 @@ from sleepjax.lca.model import NeuronConfig
 from sleepjax.lca.patches import PREPROCESSING, PatchSet, make_patches
 from sleepjax.lca.sleep import SleepHparams
 from sleepjax.protocols.stored_runs import run_and_store
+from sleepjax.ranges import NON_NEGATIVE, POSITIVE, check_ranges
 from sleepjax.record import Record, is_number, require
 from sleepjax.report import format_table, mean_sd
 from sleepjax.run import check_seeds, continual_run
@@ -53,6 +53,11 @@ EXPERIMENT = "lca"
 ARMS = ("no_sleep", "plain_noise_sleep", "sinusoidal_sleep")
 METRICS = ("final_max_norm", "final_mean_norm", "noise_fire_fraction", "recon_error", "sparsity")
 TRAJECTORIES = ("max_norm", "mean_norm", "noise_fire_fraction", "recon_error", "sparsity")
+
+
+#: Settings of :class:`Config` that must be positive, and those that may also be zero.
+POSITIVE_SETTINGS = ("dt", "tau_m", "tau_s", "threshold", "lam", "eta")
+NON_NEGATIVE_SETTINGS = ("sleep_seconds", "sleep_level", "sleep_frequency")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,14 +127,9 @@ class Config:
             raise ValueError(f"readout_steps must be in 1..steps_per_patch ({self.steps_per_patch})")
         if self.num_neurons > self.blocks * self.patches_per_block:
             raise ValueError("--num-neurons cannot exceed the number of training patches (features start on them)")
-        for name in ("dt", "tau_m", "tau_s", "threshold", "lam", "eta"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value > 0):
-                raise ValueError(f"{name} must be positive and finite, got {value}")
-        for name in ("sleep_seconds", "sleep_level", "sleep_frequency"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value >= 0):
-                raise ValueError(f"--{name.replace('_', '-')} must be non-negative and finite, got {value}")
+        names = (*POSITIVE_SETTINGS, *NON_NEGATIVE_SETTINGS)
+        ranges = {name: POSITIVE if name in POSITIVE_SETTINGS else NON_NEGATIVE for name in names}
+        check_ranges({name: getattr(self, name) for name in names}, ranges, lambda name: f"--{name.replace('_', '-')}")
 
     @classmethod
     def tiny(cls) -> Config:

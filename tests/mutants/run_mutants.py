@@ -456,6 +456,31 @@ MUTANTS = (
         "the sleep after task k is as long as the reference's after task k + 1",
         LENGTH_TESTS,
     ),
+    # --- sleepjax/ranges.py: user-given constants ---------------------------------------------------
+    Mutant(
+        "ranges-open-bound-closed",
+        "sleepjax/ranges.py",
+        "(value == self.low and not self.open_low)",
+        "(value == self.low)",
+        "an open low bound accepts the bound itself (a zero rate where a positive one is needed)",
+        ("tests/test_ranges.py",),
+    ),
+    Mutant(
+        "ranges-high-bound-excluded",
+        "sleepjax/ranges.py",
+        "(self.high is None or value <= self.high)",
+        "(self.high is None or value < self.high)",
+        "the high bound refused (a release variability of exactly 1)",
+        ("tests/test_ranges.py",),
+    ),
+    Mutant(
+        "ranges-nan-not-named",
+        "sleepjax/ranges.py",
+        "if not math.isfinite(value):",
+        "if math.isinf(value):",
+        "a NaN reported as out of range instead of as not finite",
+        ("tests/test_ranges.py", "tests/test_lca_protocol.py::test_bad_config_is_refused"),
+    ),
     # --- sleepjax/sleep/batching.py: skipping idle work ---------------------------------------------
     Mutant(
         "batching-guard-always-runs",
