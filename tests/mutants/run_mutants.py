@@ -850,11 +850,11 @@ MUTANTS = (
         ("tests/test_foraging_protocol.py::test_cli_refuses_bad_values_before_computing",),
     ),
     Mutant(
-        "lca-non-finite-accepted",
+        "lca-positive-settings-unchecked",
         "sleepjax/protocols/lca.py",
-        "if not (math.isfinite(value) and value > 0):",
-        "if not value > 0:",
-        "an infinite threshold accepted (it reaches the record as a JSON error)",
+        "names = (*POSITIVE_SETTINGS, *NON_NEGATIVE_SETTINGS)",
+        "names = NON_NEGATIVE_SETTINGS",
+        "an infinite or zero threshold accepted (inf reaches the record as a JSON error)",
         ("tests/test_lca_protocol.py::test_bad_config_is_refused",),
     ),
     split_mnist(
