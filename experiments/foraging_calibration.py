@@ -31,8 +31,9 @@ what each of the 8 moves would eat. On the last third of the views it scores one
 readouts fitted (ridge least squares, offline, on the first two thirds) to the pixels, to the pixels
 and their adjacent pairs, and to the hidden code; the learned hidden->output weights used as a linear
 readout of the same code; the network's own output spikes; and the weights a reward-only Hebbian rule
-tends to (:func:`hebbian`). It also gives hidden spikes per view and the fraction of them from a neuron
-whose two strongest occupied inputs are one particle.
+tends to (:func:`hebbian`). It also gives hidden spikes per view, the fraction of them from a neuron
+whose two strongest occupied inputs are one particle, and after training how closely each output's
+weights follow its Hebbian template (which outputs learned their own cell).
 
     python experiments/foraging_calibration.py code --unsupervised 500 --task1 3000 --views 9000 --grid "[dict()]"
 """
@@ -376,6 +377,11 @@ def code(args, grid):
                 f"no output spike on {np.mean(np.asarray(silent[i])):.2f} of views"
             )
             print(f"        reward-only Hebbian readout {hebb[1.0]}; sharpened (power 4) {hebb[4.0]}")
+            if args.task1:  # which outputs learned their own cell: weights against the Hebbian template
+                template = hebbian(spikes[:cut], values[:cut], 1.0)
+                w_out = np.asarray(agent.w_out)
+                r = [np.corrcoef(w_out[:, k], template[:, k])[0, 1] for k in range(w_out.shape[1])]
+                print(f"        correlation of each output's weights with its Hebbian template {np.round(r, 2)}")
             print(
                 f"        {spikes.sum(1).mean():.1f} hidden spikes per view, {np.mean(spikes.sum(0) > 0):.2f} of the "
                 f"neurons ever fire; of the spikes {one:.2f} from a neuron whose two strongest occupied inputs are "
