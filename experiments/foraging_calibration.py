@@ -30,7 +30,8 @@ what each of the 8 moves would eat. On the last third of the views it scores one
 (rewarded / (rewarded + punished) eaten, and how often they eat): the oracle, random moves, linear
 readouts fitted (ridge least squares, offline, on the first two thirds) to the pixels, to the pixels
 and their adjacent pairs, and to the hidden code; the learned hidden->output weights used as a linear
-readout of the same code; the network's own output spikes; and the weights a reward-only Hebbian rule
+readout of the same code; the network's own output spikes (and how often each output fires when its
+cell holds the rewarded kind, the punished kind or nothing); and the weights a reward-only Hebbian rule
 tends to (:func:`hebbian`). It also gives hidden spikes per view, the fraction of them from a neuron
 whose two strongest occupied inputs are one particle, and after training how closely each output's
 weights follow its Hebbian template (which outputs learned their own cell).
@@ -266,6 +267,17 @@ def hebbian(spikes: np.ndarray, values: np.ndarray, power: float) -> np.ndarray:
     return w / np.maximum(w.sum(0), 1e-12)
 
 
+def firing_by_label(fired: np.ndarray, labels: np.ndarray, rewarded: int, punished: int) -> str:
+    """How often each output fires in the first half (``fired (N, 8)``) when its move's cell holds the
+    rewarded kind, the punished kind, or nothing (``labels (N, 8)``): an output that learned the task
+    fires for the first and not the others."""
+    parts = []
+    for name, kind in (("rewarded", rewarded), ("punished", punished), ("nothing", NOTHING)):
+        rate = [fired[labels[:, k] == kind, k].mean() for k in range(fired.shape[1])]
+        parts.append(f"{name} {np.round(rate, 2)}")
+    return "each output fires when its cell holds: " + "; ".join(parts)
+
+
 def pair_features(views: np.ndarray, view: int = 7) -> np.ndarray:
     """``(N, 49 + 156)``: the pixels and the product of every adjacent (8-neighbour) pair of pixels,
     the code of an ideal pair detector (two adjacent occupied pixels are always one particle)."""
@@ -327,7 +339,7 @@ def code(args, grid):
             neurons, out = simulate_cycle(agent, neurons, view, None, hp, k, config)
             last = jax.random.randint(jax.random.fold_in(k, 1), (), 0, config.n_out)
             move = choose_move(out.counts, last, 0, calm, jax.random.fold_in(k, 2))
-            return neurons, (first, move, jnp.sum(out.counts) == 0)
+            return neurons, (first, move, out.counts > 0)
 
         rested = lax.map(lambda view_key: cycle(rest(config), view_key)[1], (views, net_keys), batch_size=250)
         _, carried = lax.scan(cycle, rest(config), (views, net_keys))
@@ -360,8 +372,8 @@ def code(args, grid):
         agent = jax.tree.map(lambda x, i=i: x[i], agents)
         w, cap = np.asarray(agent.w_in), float(stacked([kw]).w_in_max[0])
         print(f"{kw}: input weights per hidden neuron at >= 0.9 of the cap {np.mean(np.sum(w >= 0.9 * cap, 1)):.2f}")
-        for name, (spikes, moves, silent) in (("rested", rested_all), ("carried", carried_all)):
-            spikes, moves = np.asarray(spikes[i], float), np.asarray(moves[i])
+        for name, (spikes, moves, fired) in (("rested", rested_all), ("carried", carried_all)):
+            spikes, moves, fired = np.asarray(spikes[i], float), np.asarray(moves[i]), np.asarray(fired[i])
             one, single = strongest_pairs(agent, views, spikes)
             # inhibition is the same from a hidden neuron to every output: the argmax of the summed
             # excitatory drive is the learned weights' own linear choice
@@ -374,8 +386,9 @@ def code(args, grid):
                 f"    {name}: ideal readout of the hidden code {readout(spikes)}; learned weights as a linear "
                 f"readout {greedy_score(learned, rewarded, punished)}; the network's output spikes "
                 f"{greedy_score(test_labels[np.arange(len(moves) - cut), moves[cut:]], rewarded, punished)}, "
-                f"no output spike on {np.mean(np.asarray(silent[i])):.2f} of views"
+                f"no output spike on {np.mean(~fired.any(1)):.2f} of views"
             )
+            print(f"        {firing_by_label(fired, labels, rewarded, punished)}")
             print(f"        reward-only Hebbian readout {hebb[1.0]}; sharpened (power 4) {hebb[4.0]}")
             if args.task1:  # which outputs learned their own cell: weights against the Hebbian template
                 template = hebbian(spikes[:cut], values[:cut], 1.0)
