@@ -21,6 +21,22 @@ of each task (low-noise learning curves), then the weights each output gives the
 rewarded and the punished kind at its move's cell.
 
     python experiments/foraging_calibration.py policy --chunk 1500 --chunks 6 --grid "[dict(learn_gain=10.0)]"
+
+``code``: what the hidden code says about the moves, to tell whether the code or the learning rule
+limits the agent. After the unsupervised period (and ``--task1`` Task 1 training cycles, 0 for none) it
+shows ``--views`` fresh Task 1 views, once to a rested network and once with the neurons carrying their
+state from view to view as while foraging, and records every hidden neuron's first-half spike count and
+what each of the 8 moves would eat. On the last third of the views it scores one-step greedy policies
+(rewarded / (rewarded + punished) eaten, and how often they eat): the oracle, random moves, linear
+readouts fitted (ridge least squares, offline, on the first two thirds) to the pixels, to the pixels
+and their adjacent pairs, and to the hidden code; the learned hidden->output weights used as a linear
+readout of the same code; the network's own output spikes (and how often each output fires when its
+cell holds the rewarded kind, the punished kind or nothing); and the weights a reward-only Hebbian rule
+tends to (:func:`hebbian`). It also gives hidden spikes per view, the fraction of them from a neuron
+whose two strongest occupied inputs are one particle, and after training how closely each output's
+weights follow its Hebbian template (which outputs learned their own cell).
+
+    python experiments/foraging_calibration.py code --unsupervised 500 --task1 3000 --views 9000 --grid "[dict()]"
 """
 
 from __future__ import annotations
@@ -43,7 +59,7 @@ from sleepjax.foraging.agent import (
     unsupervised_task,
     wake_phase,
 )
-from sleepjax.foraging.environment import MOVES, NOTHING, OFFSETS, observe, reset, step
+from sleepjax.foraging.environment import MOVES, NOTHING, OFFSETS, observe, occupancy, reset, step
 from sleepjax.foraging.network import Hparams, NetConfig, init_agent, rest, simulate_cycle
 from sleepjax.spiking import store_init
 
@@ -157,6 +173,14 @@ def detector_weights(agent, kind: int) -> np.ndarray:
     return np.array([w[detectors(idx, kind, k), k].mean() / w[:, k].mean() for k in range(w.shape[1])])
 
 
+def naive_agent(hp, key, unsup, config):
+    """A fresh network after the unsupervised period ``unsup``: ``(agent, wake state)``."""
+    agent = init_agent(key, config, hp)
+    state = unsup.init(agent, key)
+    agent, state, _ = unsup.apply(agent, state, unsupervised_task(), hp, jax.random.fold_in(key, 1))
+    return agent, state
+
+
 def policy(args, grid):
     """Task 1 training in chunks; after each, the one-step policy on ``--views`` fresh random views of
     each task (no exploration, move from the network; silent: a random move): rewarded / (rewarded +
@@ -181,12 +205,6 @@ def policy(args, grid):
         eaten = lax.map(one, jax.random.split(key, args.views), batch_size=250)
         return discriminability(eaten, task), jnp.sum((eaten == task.rewarded) | (eaten == task.punished))
 
-    def start(hp, key):
-        agent = init_agent(key, config, hp)
-        state = unsup.init(agent, key)
-        agent, state, _ = unsup.apply(agent, state, unsupervised_task(), hp, jax.random.fold_in(key, 1))
-        return agent, state
-
     def chunk(agent, state, hp, key):
         agent, state, _ = train.apply(agent, state, tasks[0], hp, key)
         scores = [probe(agent, hp, jax.random.fold_in(key, i), task) for i, task in enumerate(tasks)]
@@ -194,7 +212,7 @@ def policy(args, grid):
 
     hps = stacked(grid)
     keys = jax.random.split(jax.random.key(CALIBRATION_SEED), len(grid))
-    agent, state = jax.jit(jax.vmap(start))(hps, keys)
+    agent, state = jax.jit(jax.vmap(lambda hp, key: naive_agent(hp, key, unsup, config)))(hps, keys)
     run = jax.jit(jax.vmap(chunk))
     start_time = time.perf_counter()
     for c in range(args.chunks):
@@ -210,9 +228,183 @@ def policy(args, grid):
             print(f"    {kw} {name}: {np.round(detector_weights(one, kind), 2)}")
 
 
+def move_labels(world) -> jax.Array:
+    """``(8,)``: the kind of particle on the cell of each move (:data:`NOTHING` if empty)."""
+    grid = occupancy(world)
+    cells = (world.agent[None] + MOVES) % grid.shape[0]
+    return grid[cells[:, 0], cells[:, 1]] - 1
+
+
+def ridge_values(x_train, y_train, x_test, lambdas=(0.1, 1.0, 10.0, 100.0, 1000.0)):
+    """Linear least-squares readout of the move values ``y (N, 8)`` from features ``x (N, F)`` (plus a
+    bias), ridge-regularised; the penalty is the one of ``lambdas`` with the least squared error on the
+    last quarter of the training views when fitted on the rest. Returns the predicted values of
+    ``x_test``."""
+
+    def fit(x, y, lam):
+        mean = x.mean(0)
+        xc = np.concatenate([x - mean, np.ones((len(x), 1))], axis=1)
+        a = xc.T @ xc + lam * np.diag(np.r_[np.ones(x.shape[1]), 0.0])
+        w = np.linalg.solve(a, xc.T @ y)
+        return lambda z: np.concatenate([z - mean, np.ones((len(z), 1))], axis=1) @ w
+
+    cut = len(x_train) * 3 // 4
+    errors = [np.mean((fit(x_train[:cut], y_train[:cut], lam)(x_train[cut:]) - y_train[cut:]) ** 2) for lam in lambdas]
+    return fit(x_train, y_train, lambdas[int(np.argmin(errors))])(x_test)
+
+
+def greedy_score(chosen: np.ndarray, rewarded: int, punished: int) -> str:
+    """Discriminability of the kinds ``chosen (N,)`` eaten by a policy, and how often it eats at all."""
+    good, bad = np.sum(chosen == rewarded), np.sum(chosen == punished)
+    return f"{good / max(good + bad, 1):.3f} (eats on {(good + bad) / len(chosen):.3f} of views, n {good + bad})"
+
+
+def hebbian(spikes: np.ndarray, values: np.ndarray, power: float) -> np.ndarray:
+    """``(H, 8)``: what a reward-only Hebbian rule with equal summed input per output converges to,
+    each output's weights the mean hidden spike counts over the views whose move eats the rewarded kind
+    (``values == 1``), raised to ``power`` (a multiplicative rule sharpens them) and normalised per output."""
+    w = np.stack([spikes[values[:, k] == 1].mean(0) for k in range(values.shape[1])], axis=1) ** power
+    return w / np.maximum(w.sum(0), 1e-12)
+
+
+def firing_by_label(fired: np.ndarray, labels: np.ndarray, rewarded: int, punished: int) -> str:
+    """How often each output fires in the first half (``fired (N, 8)``) when its move's cell holds the
+    rewarded kind, the punished kind, or nothing (``labels (N, 8)``): an output that learned the task
+    fires for the first and not the others."""
+    parts = []
+    for name, kind in (("rewarded", rewarded), ("punished", punished), ("nothing", NOTHING)):
+        rate = [fired[labels[:, k] == kind, k].mean() for k in range(fired.shape[1])]
+        parts.append(f"{name} {np.round(rate, 2)}")
+    return "each output fires when its cell holds: " + "; ".join(parts)
+
+
+def pair_features(views: np.ndarray, view: int = 7) -> np.ndarray:
+    """``(N, 49 + 156)``: the pixels and the product of every adjacent (8-neighbour) pair of pixels,
+    the code of an ideal pair detector (two adjacent occupied pixels are always one particle)."""
+    grid = views.reshape(-1, view, view)
+    products = []
+    for dr, dc in ((0, 1), (1, 0), (1, 1), (1, -1)):
+        rows, cols = slice(0, view - dr), slice(max(0, -dc), view - max(0, dc))
+        shifted = grid[:, dr:view, max(0, dc) : view + min(0, dc)]
+        products.append((grid[:, rows, cols] & shifted).reshape(len(grid), -1))
+    return np.concatenate([views, *products], axis=1).astype(float)
+
+
+def strongest_pairs(agent, views: np.ndarray, spikes: np.ndarray, view: int = 7) -> tuple[float, float]:
+    """Of all hidden spikes ``spikes (N, H)``, the fraction from a neuron whose two strongest inputs
+    among the view's occupied cells are adjacent (one particle), and the fraction from a neuron with
+    fewer than two occupied inputs."""
+    w, idx = np.asarray(agent.w_in), np.asarray(agent.in_idx)
+    one = single = 0.0
+    for start in range(0, len(views), 500):
+        v, s = views[start : start + 500], spikes[start : start + 500]
+        active = v[:, idx]  # (n, H, 9)
+        top = np.argsort(np.where(active, w[None], -1.0), axis=-1)[..., -2:]  # (n, H, 2)
+        cells = np.take_along_axis(np.broadcast_to(idx, active.shape), top, axis=-1)
+        rows, cols = cells // view, cells % view
+        adjacent = np.maximum(np.abs(rows[..., 0] - rows[..., 1]), np.abs(cols[..., 0] - cols[..., 1])) == 1
+        few = active.sum(-1) < 2
+        one += np.sum(s * (adjacent & ~few))
+        single += np.sum(s * few)
+    total = max(spikes.sum(), 1)
+    return one / total, single / total
+
+
+def code(args, grid):
+    """What the hidden code after the unsupervised period tells about the moves (module docstring)."""
+    config = NetConfig(steps=args.steps)
+    decision = config._replace(steps=args.steps // 2)  # the first half: the spikes that choose the move
+    unsup = wake_phase(args.unsupervised, config, "input")
+    rewarded, punished = TASK1
+    task = make_task(*TASK1)
+    world_keys = jax.random.split(jax.random.key(CALIBRATION_SEED + 2), args.views)
+    worlds = jax.jit(jax.vmap(lambda k: reset(k, task.present)))(world_keys)
+    views = jax.vmap(lambda w: observe(w).reshape(-1))(worlds)
+    labels = np.asarray(jax.vmap(move_labels)(worlds))
+    net_keys = jax.random.split(jax.random.key(CALIBRATION_SEED + 3), args.views)
+
+    def codes(hp, key):
+        agent, state = naive_agent(hp, key, unsup, config)
+        if args.task1:
+            agent, _, _ = wake_phase(args.task1, config, "output").apply(
+                agent, state, task, hp, jax.random.fold_in(key, 2)
+            )
+        calm = hp._replace(explore_base=0.0, explore_step=0.0)
+
+        def cycle(neurons, view_key):
+            """The view's first-half hidden spikes, the network's move (silent: a random one) and the
+            neurons after the whole cycle; the same key gives the same first half in both runs."""
+            view, k = view_key
+            first = simulate_cycle(agent, neurons, view, None, hp, k, decision)[1].hidden_spikes
+            neurons, out = simulate_cycle(agent, neurons, view, None, hp, k, config)
+            last = jax.random.randint(jax.random.fold_in(k, 1), (), 0, config.n_out)
+            move = choose_move(out.counts, last, 0, calm, jax.random.fold_in(k, 2))
+            return neurons, (first, move, out.counts > 0)
+
+        rested = lax.map(lambda view_key: cycle(rest(config), view_key)[1], (views, net_keys), batch_size=250)
+        _, carried = lax.scan(cycle, rest(config), (views, net_keys))
+        return agent, rested, carried
+
+    start_time = time.perf_counter()
+    keys = jax.random.split(jax.random.key(CALIBRATION_SEED), len(grid))
+    agents, rested_all, carried_all = jax.block_until_ready(jax.jit(jax.vmap(codes))(stacked(grid), keys))
+    seconds = time.perf_counter() - start_time
+    print(f"{len(grid)} settings, {args.task1} Task 1 cycles, {args.views} views: {seconds:.0f} s")
+    views = np.asarray(views)
+    values = np.where(labels == rewarded, 1.0, np.where(labels == punished, -1.0, 0.0))
+    cut = len(views) * 2 // 3
+    test_labels = labels[cut:]
+    rng = np.random.default_rng(CALIBRATION_SEED)
+
+    def chosen(predicted):
+        return test_labels[np.arange(len(test_labels)), np.argmax(predicted, axis=1)]
+
+    def readout(x):
+        return greedy_score(chosen(ridge_values(x[:cut], values[:cut], x[cut:])), rewarded, punished)
+
+    oracle = np.argmax(values[cut:] + 1e-3 * rng.random(values[cut:].shape), axis=1)
+    print("one-step greedy policy on the last third of the views, trained on the first two thirds:")
+    print(f"    oracle (true labels)     {greedy_score(chosen(np.eye(8)[oracle]), rewarded, punished)}")
+    print(f"    random moves             {greedy_score(chosen(rng.random(values[cut:].shape)), rewarded, punished)}")
+    print(f"    linear on the 49 pixels  {readout(views.astype(float))}")
+    print(f"    pixels + adjacent pairs  {readout(pair_features(views))}")
+    for i, kw in enumerate(grid):
+        agent = jax.tree.map(lambda x, i=i: x[i], agents)
+        w, cap = np.asarray(agent.w_in), float(stacked([kw]).w_in_max[0])
+        print(f"{kw}: input weights per hidden neuron at >= 0.9 of the cap {np.mean(np.sum(w >= 0.9 * cap, 1)):.2f}")
+        for name, (spikes, moves, fired) in (("rested", rested_all), ("carried", carried_all)):
+            spikes, moves, fired = np.asarray(spikes[i], float), np.asarray(moves[i]), np.asarray(fired[i])
+            one, single = strongest_pairs(agent, views, spikes)
+            # inhibition is the same from a hidden neuron to every output: the argmax of the summed
+            # excitatory drive is the learned weights' own linear choice
+            learned = chosen(spikes[cut:] @ np.asarray(agent.w_out))
+            hebb = {
+                p: greedy_score(chosen(spikes[cut:] @ hebbian(spikes[:cut], values[:cut], p)), rewarded, punished)
+                for p in (1.0, 4.0)
+            }
+            print(
+                f"    {name}: ideal readout of the hidden code {readout(spikes)}; learned weights as a linear "
+                f"readout {greedy_score(learned, rewarded, punished)}; the network's output spikes "
+                f"{greedy_score(test_labels[np.arange(len(moves) - cut), moves[cut:]], rewarded, punished)}, "
+                f"no output spike on {np.mean(~fired.any(1)):.2f} of views"
+            )
+            print(f"        {firing_by_label(fired, labels, rewarded, punished)}")
+            print(f"        reward-only Hebbian readout {hebb[1.0]}; sharpened (power 4) {hebb[4.0]}")
+            if args.task1:  # which outputs learned their own cell: weights against the Hebbian template
+                template = hebbian(spikes[:cut], values[:cut], 1.0)
+                w_out = np.asarray(agent.w_out)
+                r = [np.corrcoef(w_out[:, k], template[:, k])[0, 1] for k in range(w_out.shape[1])]
+                print(f"        correlation of each output's weights with its Hebbian template {np.round(r, 2)}")
+            print(
+                f"        {spikes.sum(1).mean():.1f} hidden spikes per view, {np.mean(spikes.sum(0) > 0):.2f} of the "
+                f"neurons ever fire; of the spikes {one:.2f} from a neuron whose two strongest occupied inputs are "
+                f"one particle, {single:.2f} from a neuron with one occupied input"
+            )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("probe", choices=("sweep", "credit", "policy"))
+    parser.add_argument("probe", choices=("sweep", "credit", "policy", "code"))
     parser.add_argument("--grid", required=True, help="a list of dicts of Hparams overrides (Python expression)")
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--unsupervised", type=int, default=200)
@@ -220,11 +412,11 @@ def main():
     parser.add_argument("--test", type=int, default=1000)
     parser.add_argument("--chunk", type=int, default=1000, help="policy: Task 1 cycles between two probes")
     parser.add_argument("--chunks", type=int, default=10, help="policy: number of chunks")
-    parser.add_argument("--views", type=int, default=2000, help="policy: random views per probe and task")
+    parser.add_argument("--views", type=int, default=2000, help="policy, code: random views per probe and task")
     args = parser.parse_args()
     # a Python expression (a list of dicts, comprehensions allowed) evaluated with only dict and range
     grid = eval(args.grid, {"__builtins__": {"dict": dict, "range": range}})
-    {"sweep": sweep, "credit": credit, "policy": policy}[args.probe](args, grid)
+    {"sweep": sweep, "credit": credit, "policy": policy, "code": code}[args.probe](args, grid)
 
 
 if __name__ == "__main__":
