@@ -17,8 +17,9 @@ from one view to the next, as they do while foraging.
     python experiments/foraging_calibration.py credit --grid "[dict(learn_gain=g) for g in (1.0, 30.0)]"
 
 ``policy``: Task 1 training in chunks, each followed by the one-step policy on thousands of fresh views
-of each task (low-noise learning curves), then the weights each output gives the detectors of the
-rewarded and the punished kind at its move's cell.
+of each task (low-noise learning curves; with output noise, ``noise_rate``, also Task 1 on the same
+views without it), then the weights each output gives the detectors of the rewarded and the punished
+kind at its move's cell.
 
     python experiments/foraging_calibration.py policy --chunk 1500 --chunks 6 --grid "[dict(learn_gain=10.0)]"
 
@@ -208,7 +209,9 @@ def policy(args, grid):
     def chunk(agent, state, hp, key):
         agent, state, _ = train.apply(agent, state, tasks[0], hp, key)
         scores = [probe(agent, hp, jax.random.fold_in(key, i), task) for i, task in enumerate(tasks)]
-        return agent, state, scores
+        # the same Task 1 views without the output noise: what was learned, apart from the noise's moves
+        quiet = probe(agent, hp._replace(noise_rate=0.0 * hp.noise_rate), jax.random.fold_in(key, 0), tasks[0])
+        return agent, state, [*scores, quiet]
 
     hps = stacked(grid)
     keys = jax.random.split(jax.random.key(CALIBRATION_SEED), len(grid))
@@ -218,9 +221,11 @@ def policy(args, grid):
     for c in range(args.chunks):
         agent, state, scores = run(agent, state, hps, jax.vmap(lambda k, c=c: jax.random.fold_in(k, 100 + c))(keys))
         print(f"after {(c + 1) * args.chunk} Task 1 cycles ({time.perf_counter() - start_time:.0f} s)")
-        (s1, n1), (s2, n2) = (tuple(map(np.asarray, s)) for s in scores)
+        (s1, n1), (s2, n2), (q1, m1) = (tuple(map(np.asarray, s)) for s in scores)
         for i, kw in enumerate(grid):
             print(f"    {kw}: Task 1 {s1[i]:.3f} (eaten {n1[i]})  Task 2 {s2[i]:.3f} (eaten {n2[i]})", flush=True)
+            if kw.get("noise_rate", 0.0) and kw.get("w_noise", 0.0):
+                print(f"        Task 1 without the output noise {q1[i]:.3f} (eaten {m1[i]})", flush=True)
     print("weights from the detectors at each move's cell (relative to the output's mean; 8 outputs):")
     for i, kw in enumerate(grid):
         one = jax.tree.map(lambda x, i=i: x[i], agent)

@@ -138,3 +138,25 @@ def test_awake_trace_credits_only_the_decision_window():
     np.testing.assert_allclose(trace(80, "decision", rate), trace(80, "cycle", rate), rtol=1e-6)
     with pytest.raises(ValueError, match="NetConfig.credit must be one of"):
         NetConfig(credit="half").check()
+
+
+def test_output_noise_off_is_unchanged_and_on_fires_outputs_without_input():
+    """At ``noise_rate`` 0 (whatever ``w_noise``) the cycle is the same, bit for bit, as without the
+    constants (the spike counts and trace recorded before they existed); at 2 kHz of supra-threshold
+    events every output fires with no input at all, awake only."""
+    agent = init_agent(jax.random.key(13), SMALL, HP)
+    view = jnp.ones(49, bool)
+    base = simulate_cycle(agent, rest(SMALL), view, None, HP, jax.random.key(14), SMALL)
+    assert np.asarray(base[1].counts).tolist() == [3, 2, 2, 1, 2, 3, 1, 2]
+    assert np.asarray(base[1].hidden_spikes).tolist() == [1] * 16
+    assert float(base[1].trace.sum()) == pytest.approx(8.54986, rel=1e-5)
+    off = simulate_cycle(agent, rest(SMALL), view, None, HP._replace(w_noise=5.0), jax.random.key(14), SMALL)
+    for a, b in zip(jax.tree.leaves(base), jax.tree.leaves(off)):
+        np.testing.assert_array_equal(a, b)
+    noisy = HP._replace(noise_rate=2000.0, w_noise=0.5)  # p = 1 per 0.5 ms step: an event every step
+    _, out = simulate_cycle(agent, rest(SMALL), jnp.zeros(49, bool), None, noisy, jax.random.key(15), SMALL)
+    assert int(out.hidden_spikes.sum()) == 0  # nothing reached the hidden layer
+    assert np.all(np.asarray(out.counts) > 0)  # yet every output fired in the decision window
+    # asleep with no drive the outputs stay silent: the noise is awake only
+    _, out = simulate_cycle(agent, rest(SMALL), jnp.zeros(49, bool), jnp.zeros(16), noisy, jax.random.key(15), SMALL)
+    assert int(out.counts.sum()) == 0

@@ -13,7 +13,8 @@ hidden->output STDP trace of the whole cycle, the input->hidden trace, and the h
 
 Constants the paper leaves open (:class:`Hparams`; see the module README section for the calibration):
 conductance decays, couplings, reversal potentials, the per-hidden input weight total, the sleep
-drive's weight. They are arrays, so whole runs vmap over them.
+drive's weight, the spontaneous synaptic noise on the output neurons (off by default). They are
+arrays, so whole runs vmap over them.
 """
 
 from __future__ import annotations
@@ -133,6 +134,13 @@ class Hparams(NamedTuple):
     # exploration (paper)
     explore_base: float = 0.01
     explore_step: float = 0.01
+    # spontaneous synaptic noise on the output neurons (OPEN; 0: none): awake only, each output receives
+    # Poisson excitatory events at noise_rate (Hz), each adding w_noise to its excitatory conductance, so
+    # that an output sometimes fires without input and the reward can credit a move no output chose yet
+    # (trial and error; Sanda, Skorheim & Bazhenov 2017). Asleep the outputs are driven by the replayed
+    # hidden activity alone.
+    noise_rate: float = 0.0
+    w_noise: float = 0.0
 
 
 class Agent(NamedTuple):
@@ -235,6 +243,7 @@ def simulate_cycle(
     """
     dtype = agent.w_out.dtype
     k_pulse, k_release, k_drive = jax.random.split(key, 3)
+    k_noise = jax.random.fold_in(key, 3)  # a separate stream: without noise the other draws are unchanged
     pulse = jnp.sum(agent.w_in * view[agent.in_idx].astype(dtype), axis=1)  # (H,)
     pulse = pulse * _release(k_pulse, pulse.shape, hp, dtype)
     # release variability of the hidden->output synapses, one draw per synapse per cycle
@@ -248,7 +257,7 @@ def simulate_cycle(
 
     def step(carry, inputs):
         n, counts, trace, a_in, spikes_h = carry
-        t, drive = inputs
+        t, drive, spont = inputs
         hidden, s_h = rulkov_step(n.hidden, synaptic_current(n.g_hidden, n.hidden.v, hp.g_in, hp.e_exc), rulkov)
         i_out = synaptic_current(n.g_exc, n.out.v, hp.g_exc, hp.e_exc) + synaptic_current(
             n.g_inh, n.out.v, hp.g_inh, hp.e_inh
@@ -263,7 +272,7 @@ def simulate_cycle(
             hidden,
             out,
             conductance_step(n.g_hidden, arriving, hp.gamma_exc),
-            conductance_step(n.g_exc, release @ w_exc, hp.gamma_exc),
+            conductance_step(n.g_exc, release @ w_exc + hp.w_noise * spont.astype(dtype), hp.gamma_exc),
             conductance_step(n.g_inh, jnp.dot(release, inhibition), hp.gamma_inh),
             ages,
         )
@@ -284,7 +293,10 @@ def simulate_cycle(
     )
     steps = jnp.arange(config.steps)
     drive = None if sleep_rate is None else poisson_train(k_drive, sleep_rate, config.steps, config.dt_ms)
-    (neurons, counts, trace, a_in, spikes_h), _ = lax.scan(step, init, (steps, drive))
+    # spontaneous events on the outputs, awake only (all False asleep or at noise_rate 0: adds exactly 0)
+    rate = jnp.full((config.n_out,), hp.noise_rate if sleep_rate is None else 0.0, dtype)
+    spont = poisson_train(k_noise, rate, config.steps, config.dt_ms)
+    (neurons, counts, trace, a_in, spikes_h), _ = lax.scan(step, init, (steps, drive, spont))
     trace_in = a_in[:, None] * view[agent.in_idx].astype(dtype)
     return neurons, CycleOutput(counts, trace, trace_in, spikes_h)
 
@@ -310,6 +322,8 @@ HPARAM_RANGES = {
     "eta_target": NON_NEGATIVE,
     "explore_base": UNIT,
     "explore_step": UNIT,
+    "noise_rate": NON_NEGATIVE,
+    "w_noise": NON_NEGATIVE,
 }
 
 
