@@ -456,6 +456,23 @@ MUTANTS = (
         "the sleep after task k is as long as the reference's after task k + 1",
         LENGTH_TESTS,
     ),
+    # --- sleepjax/foraging/network.py: spontaneous noise on the outputs ------------------------------
+    Mutant(
+        "foraging-noise-never-added",
+        "sleepjax/foraging/network.py",
+        "release @ w_exc + hp.w_noise * spont.astype(dtype)",
+        "release @ w_exc",
+        "the output noise is drawn but never reaches the outputs",
+        ("tests/test_foraging_agent.py::test_output_noise_off_is_unchanged_and_on_fires_outputs_without_input",),
+    ),
+    Mutant(
+        "foraging-noise-asleep",
+        "sleepjax/foraging/network.py",
+        "hp.noise_rate if sleep_rate is None else 0.0",
+        "hp.noise_rate",
+        "the awake-only output noise also drives the outputs asleep",
+        ("tests/test_foraging_agent.py::test_output_noise_off_is_unchanged_and_on_fires_outputs_without_input",),
+    ),
     # --- sleepjax/ranges.py: user-given constants ---------------------------------------------------
     Mutant(
         "ranges-open-bound-closed",
