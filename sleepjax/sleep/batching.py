@@ -1,15 +1,12 @@
 """Per-spike loops whose cost under ``jax.vmap`` is the members' own spikes.
 
 Sleep does work per spike (read the synapses of a neuron that fired, update them) in a loop that runs
-once per spike, and most steps have no spike in a hidden layer at all. Under ``vmap`` a loop with a
-per-member trip count becomes one loop that runs until the busiest member is done, every iteration touching
-every member: with 64 vmapped sleep configurations each spike would cost 64 times its work.
-:func:`per_spike_loop` instead gives such a loop a batching rule that runs it over the spikes of all
-members together, one (member, neuron) pair per iteration, so a batch costs the sum of its members'
-spikes; nested vmaps (seeds x configurations) fold into one batch axis. :func:`skip_unless` skips such
-work in the steps where no member has any, with one branch for the whole batch instead of the ``select``
-that ``vmap`` makes of a ``lax.cond`` (which would run the work and copy every member's weights in every
-step).
+once per spike. Under ``vmap`` a loop with a per-member trip count becomes one loop that runs until the
+busiest member is done, every iteration touching every member: with 64 vmapped sleep configurations
+each spike would cost 64 times its work. :func:`per_spike_loop` instead gives such a loop a batching
+rule that runs it over the spikes of all members together, one (member, neuron) pair per iteration, so
+a batch costs the sum of its members' spikes; nested vmaps (seeds x configurations) fold into one batch
+axis.
 """
 
 from __future__ import annotations
@@ -68,28 +65,3 @@ def next_spike(remaining: jax.Array, left: jax.Array) -> tuple[jax.Array, jax.Ar
 def mark_done(remaining: jax.Array, left: jax.Array, member: jax.Array, neuron: jax.Array):
     """``remaining`` and ``left`` after the spike of ``neuron`` in ``member`` has been processed."""
     return remaining.at[member, neuron].set(False), left.at[member].add(-1)
-
-
-def skip_unless(busy: jax.Array, fn: Callable, *args):
-    """``fn(*args)`` where ``busy`` (a bool scalar), else ``args[0]``, computing ``fn`` only when needed.
-
-    ``fn`` must return a value shaped like ``args[0]`` and equal to it whenever ``busy`` is false (it is
-    work that does nothing when idle, such as updating the synapses of the neurons that spiked): the
-    guard only saves that work, so the result never depends on it. Under ``vmap`` (nested ones too)
-    ``fn`` runs, vmapped, for the whole batch when any member is busy, and not at all otherwise.
-    """
-
-    @jax.custom_batching.custom_vmap
-    def guarded(busy, *args):
-        return lax.cond(busy, fn, lambda *a: a[0], *args)
-
-    @guarded.def_vmap
-    def _batch(axis_size, in_batched, busy, *args):
-        busy, *args = (
-            jax.tree.map(lambda a, b: a if b else jnp.broadcast_to(a, (axis_size,) + jnp.shape(a)), arg, batched)
-            for arg, batched in zip((busy, *args), in_batched)
-        )
-        out = skip_unless(jnp.any(busy), jax.vmap(fn), *args)
-        return out, jax.tree.map(lambda _: True, out)
-
-    return guarded(busy, *args)

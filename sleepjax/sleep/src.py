@@ -50,7 +50,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from sleepjax.sleep.batching import mark_done, next_spike, per_spike_loop, skip_unless
+from sleepjax.sleep.batching import mark_done, next_spike, per_spike_loop
 from sleepjax.sleep.plasticity import SRC_WEIGHT_SCALE, update_spiking_columns, update_spiking_rows
 
 #: Steps whose input spikes are drawn together (one vectorised draw per block instead of one small draw
@@ -445,14 +445,10 @@ def sleep(
 
     rule = (hparams.inc, hparams.dec, hparams.weight_scale)
 
-    def update_all(weights, spikes, counts, rule):
+    def apply_plasticity(weights, spikes, counts):
         return tuple(
             update(w, spikes[layer + 1], spikes[layer], *rule, counts[layer + 1]) for layer, w in enumerate(weights)
         )
-
-    def apply_plasticity(weights, spikes, counts):
-        # hidden and output neurons are silent in most steps: one guard skips every layer's update then
-        return skip_unless(counts[1:].sum() > 0, update_all, weights, spikes, counts, rule)
 
     def step(t, carry, draws):
         # spikes[0] is the input as a padded index list (event) or bools (dense); spikes[l > 0] are bools.

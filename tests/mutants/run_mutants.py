@@ -498,23 +498,6 @@ MUTANTS = (
         "a NaN reported as out of range instead of as not finite",
         ("tests/test_ranges.py", "tests/test_lca_protocol.py::test_bad_config_is_refused"),
     ),
-    # --- sleepjax/sleep/batching.py: skipping idle work ---------------------------------------------
-    Mutant(
-        "batching-guard-always-runs",
-        "sleepjax/sleep/batching.py",
-        "return lax.cond(busy, fn, lambda *a: a[0], *args)",
-        "return fn(*args)",
-        "the work runs in idle steps too (the saving is lost, and a contract-breaking fn shows through)",
-        ("tests/test_batching.py",),
-    ),
-    Mutant(
-        "batching-guard-all-members",
-        "sleepjax/sleep/batching.py",
-        "out = skip_unless(jnp.any(busy), jax.vmap(fn), *args)",
-        "out = skip_unless(jnp.all(busy), jax.vmap(fn), *args)",
-        "a batch runs the work only when every member is busy: a lone busy member's update is lost",
-        ("tests/test_batching.py", "tests/test_src.py"),
-    ),
     # --- sleepjax/sleep/normalize.py ----------------------------------------------------------------
     normalize(
         "norm-chain-by-raw-max",
