@@ -318,7 +318,6 @@ def _run_arm(arm, config, blocks, evaluator, make_params, initial, record, seeds
                     "trajectories": {k: np.concatenate([first[k], later[k]]).tolist() for k in TRAJECTORIES},
                     "final_norms": evaluations.norms[i, -1].tolist(),
                     "final_dictionary": np.round(dictionaries[i, -1], 5).tolist(),
-                    "phase_metrics": jax.tree.map(lambda a, i=i: a[i].tolist(), result.metrics),
                 }
             )
         return out

@@ -17,7 +17,6 @@ import dataclasses
 import hashlib
 from collections.abc import Sequence
 
-import jax
 import numpy as np
 import optax
 
@@ -326,13 +325,7 @@ def _run_arm(arm, scenario, config, evaluate, record, seeds, chunk_size, progres
     phase, hparams, stream = make_arm(arm, scenario, config)
 
     def entries(chunk_seeds, result):
-        return [
-            {
-                "accuracy": result.evaluation[i].tolist(),
-                "phase_metrics": jax.tree.map(lambda a, i=i: a[i].tolist(), result.metrics),
-            }
-            for i in range(len(chunk_seeds))
-        ]
+        return [{"accuracy": result.evaluation[i].tolist()} for i in range(len(chunk_seeds))]
 
     run_and_store(
         record,

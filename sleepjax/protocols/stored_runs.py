@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import jax
 import numpy as np
 from tqdm.auto import tqdm
 
@@ -21,7 +22,8 @@ from sleepjax.record import Record
 from sleepjax.run import Evaluate, RunResult, num_tasks, resolve_chunk_size, run_seeds
 
 Entries = Callable[[np.ndarray, RunResult], list[dict]]
-"""``entries(chunk_seeds, result)``: the record entry of each seed of a finished chunk, in order."""
+"""``entries(chunk_seeds, result)``: the experiment's own part of the record entry of each seed of a
+finished chunk, in order (what every entry has is added by :func:`run_and_store`)."""
 
 
 def run_and_store(
@@ -39,8 +41,9 @@ def run_and_store(
     unit: str,
     progress: bool,
 ) -> None:
-    """Run ``group`` for ``seeds`` and store each seed's entry (plus its wall time ``seconds``, the chunk's
-    time shared by its seeds, and ``chunk_size``) in ``record``, saving after every chunk.
+    """Run ``group`` for ``seeds`` and store each seed's entry (plus its ``phase_metrics``, each phase's
+    metrics per task as lists, its wall time ``seconds``, the chunk's time shared by its seeds, and
+    ``chunk_size``) in ``record``, saving after every chunk.
 
     ``unit`` names what one step of the progress bar is (one per task of ``tasks`` and seed chunk).
     """
@@ -52,8 +55,9 @@ def run_and_store(
 
     def on_chunk_end(chunk_seeds, result):
         seconds = (time.perf_counter() - clock[0]) / len(chunk_seeds)
-        for seed, entry in zip(chunk_seeds, entries(chunk_seeds, result), strict=True):
-            runs[str(int(seed))] = {**entry, "seconds": seconds, "chunk_size": per_chunk}
+        for i, (seed, entry) in enumerate(zip(chunk_seeds, entries(chunk_seeds, result), strict=True)):
+            metrics = jax.tree.map(lambda a, i=i: a[i].tolist(), result.metrics)
+            runs[str(int(seed))] = {**entry, "phase_metrics": metrics, "seconds": seconds, "chunk_size": per_chunk}
         record.save()
         clock[0] = time.perf_counter()
         check_stop(record.describe())
