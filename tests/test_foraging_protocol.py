@@ -102,3 +102,27 @@ def test_cli_refuses_an_absurd_trial_count_before_computing(monkeypatch, capsys)
         main(["run", "foraging", "--no-progress", "--trials", "100001"])
     assert exit_info.value.code == 2
     assert "argument --trials: expected a positive (at most 100000) integer, got 100001" in capsys.readouterr().err
+
+
+def test_weights_that_blow_up_stop_the_run_naming_the_condition(tmp_path, capsys, monkeypatch):
+    """A run whose hidden->output weights reach inf or NaN must stop with an error naming the condition
+    and the seed, and store nothing of it (mistakes caught: NaN weights stored silently, or a JSON error
+    about NaN instead of the cause). The stage runner is made to return NaN weights for the Task 1 stage."""
+    import jax.numpy as jnp
+
+    from sleepjax.foraging import trials
+
+    real = trials.run_stage
+
+    def blown(agent, blocks, *args):
+        result = real(agent, blocks, *args)
+        return result._replace(agent=result.agent._replace(w_out=result.agent.w_out * jnp.nan))
+
+    monkeypatch.setattr(trials, "run_stage", blown)
+    out = tmp_path / "blown.json"
+    args = ["run", "foraging", "--trials", "1", "--unsupervised", "2", "--task1", "4", "--task2", "4", "--block", "2"]
+    args += ["--test", "6", "--curve-block", "2", "--steps-per-cycle", "12", "--hparam", "learn_gain=2"]
+    assert main([*args, "--no-progress", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "condition after_task1" in err and "seed(s) 0" in err and "inf or NaN" in err
+    assert not out.exists() or json.loads(out.read_text())["conditions"]["after_task1"]["runs"] == {}

@@ -174,6 +174,22 @@ def test_rewarded_update_two_synapse_case_by_hand():
     assert float(w_neg[0, 0]) < 0.2 < float(w[0, 0])
 
 
+def test_rewarded_update_of_a_vanishing_neuron_stays_finite():
+    """A presynaptic neuron whose summed output has decayed to nearly nothing (homeostatic rescaling
+    shrinks the outputs of neurons that never earn a reward) must count as disconnected. Its W_0 / W_i
+    (here 1e30) times two cycles' traces overflowed float32 to inf, and inf * 0 made NaN of its synapse
+    of weight 0, which the homeostatic rescaling then spread over the whole output neuron (mistake
+    caught: the guard only at exactly W_i = 0)."""
+    w = jnp.array([[1e-30, 0.0], [0.2, 0.3]], jnp.float32)
+    trace = jnp.array([[0.04, 0.04], [0.04, 0.0]], jnp.float32)
+    store = store_push(store_push(store_init(6, 2, 2, jnp.float32), trace), trace)
+    out = rewarded_update(w, store, jnp.float32(1.0), jnp.ones(2, jnp.float32), jnp.float32(1.0))
+    assert bool(jnp.all(jnp.isfinite(out)))
+    np.testing.assert_array_equal(out[0], w[0])  # disconnected: unchanged
+    # a live neuron as before: ratio 1 / 0.5 = 2, D = 0.04 / 1 now and 0.04 / 2 one cycle ago
+    np.testing.assert_allclose(out[1], [0.2 * (1 + 2 * 0.04) * (1 + 2 * 0.02), 0.3], rtol=1e-6)
+
+
 def test_scale_inputs_and_mirrored_inhibition():
     w = jnp.array([[1.0, 0.0], [3.0, 2.0]])
     # column sums 4 and 2 -> targets 2 and 1: factors 0.5 and 0.5

@@ -186,6 +186,13 @@ def _run_chunk(chunk, missing, config: Config, record: Record, keep_weights: int
         return jax.block_until_ready(stage_fn(agents, blocks, keys)), blocks
 
     def store(name, stage, result, blocks, seconds):
+        broken = ~np.isfinite(np.asarray(result.agent.w_out)).all(axis=(1, 2))
+        if broken.any():
+            seeds_out = ", ".join(str(s) for s, b in zip(chunk, broken) if b)
+            raise ValueError(
+                f"condition {name}: the hidden->output weights became inf or NaN for seed(s) {seeds_out}; "
+                f"nothing of this condition was stored (lower learn_gain or s_sleep with --hparam)"
+            )
         runs = record.group(name)["runs"]
         for i, seed in enumerate(chunk):
             keep = i == weights_at and name in WEIGHT_CONDITIONS

@@ -49,6 +49,10 @@ def rewarded_update(w: jax.Array, store: jax.Array, reward, w_out0: jax.Array, n
     """
     d = reward * discounted_sum_factor(store, c) / norm
     w_out = jnp.sum(w, axis=1)
-    ratio = jnp.where(w_out > 0, w_out0 / jnp.where(w_out > 0, w_out, 1.0), 0.0)
+    # a presynaptic neuron whose summed output has fallen below the float resolution of its initial value
+    # counts as disconnected (ratio 0, as at exactly 0): W_i0 / W_i would otherwise reach inf on the way
+    # to 0 (and inf * 0 = NaN for a synapse without trace)
+    alive = w_out > w_out0 * jnp.finfo(w.dtype).eps
+    ratio = jnp.where(alive, w_out0 / jnp.where(alive, w_out, 1.0), 0.0)
     factors = 1.0 + ratio[None, :, None] * d
     return w * jnp.prod(factors, axis=0)

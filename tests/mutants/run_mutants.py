@@ -473,6 +473,23 @@ MUTANTS = (
         "the awake-only output noise also drives the outputs asleep",
         ("tests/test_foraging_agent.py::test_output_noise_off_is_unchanged_and_on_fires_outputs_without_input",),
     ),
+    # --- sleepjax/spiking/eligibility.py: a vanishing presynaptic neuron -------------------------------
+    Mutant(
+        "eligibility-vanishing-neuron-alive",
+        "sleepjax/spiking/eligibility.py",
+        "alive = w_out > w_out0 * jnp.finfo(w.dtype).eps",
+        "alive = w_out > 0",
+        "a neuron whose summed output is nearly 0 keeps W_0 / W_i, which overflows to inf and then NaN",
+        ("tests/test_spiking_primitives.py::test_rewarded_update_of_a_vanishing_neuron_stays_finite",),
+    ),
+    Mutant(
+        "foraging-nan-weights-stored",
+        "sleepjax/protocols/foraging.py",
+        "        if broken.any():\n",
+        "        if False:\n",
+        "a trial whose weights became NaN is stored as if it were a result",
+        ("tests/test_foraging_protocol.py::test_weights_that_blow_up_stop_the_run_naming_the_condition",),
+    ),
     # --- sleepjax/ranges.py: user-given constants ---------------------------------------------------
     Mutant(
         "ranges-open-bound-closed",
