@@ -503,8 +503,8 @@ def run_foraging(args) -> int:
     seeds = list(range(args.first_seed, args.first_seed + args.trials))
     record = foraging.run(seeds, config, args.out, args.chunk_size, progress=not args.no_progress)
     print(
-        f"\nforaging agent ({config.neuron} neurons, {config.steps_per_cycle} steps per cycle): pattern "
-        f"discriminability, mean ± SD over {len(seeds)} trials"
+        f"\nforaging agent ({config.neuron} neurons, {config.steps_per_cycle} steps per cycle, "
+        f"{config.input_code}): pattern discriminability, mean ± SD over {len(seeds)} trials"
     )
     print(foraging.format_results(record))
     return report_files(record, plot_dir, foraging_figures, args.out)

@@ -16,7 +16,7 @@ from sleepjax.foraging.agent import (
     sleep_phase,
     wake_phase,
 )
-from sleepjax.foraging.environment import HORIZONTAL, NEGATIVE_DIAGONAL, NOTHING, VERTICAL
+from sleepjax.foraging.environment import HORIZONTAL, NEGATIVE_DIAGONAL, NOTHING, OFFSETS, VERTICAL
 from sleepjax.foraging.network import Hparams, NetConfig, init_agent, rest, simulate_cycle
 from sleepjax.spiking import store_init
 
@@ -160,3 +160,31 @@ def test_output_noise_off_is_unchanged_and_on_fires_outputs_without_input():
     # asleep with no drive the outputs stay silent: the noise is awake only
     _, out = simulate_cycle(agent, rest(SMALL), jnp.zeros(49, bool), jnp.zeros(16), noisy, jax.random.key(15), SMALL)
     assert int(out.counts.sum()) == 0
+
+
+def test_wired_detectors_are_particles_and_never_learn():
+    """``Hparams.wired`` (the hand-wired code that stands in for orientation detectors): every hidden
+    neuron must be wired to the two pixels of one particle inside the view (mistakes caught: a pair
+    split across the view's row edge, an orientation missing, a cell wired twice to one neuron), each
+    of the 156 positions to 5 or 6 of the 784 neurons, nothing but the pair weighted; the unsupervised
+    STDP must leave the wired weights alone; and ``wired = 0`` must leave the paper's random wiring
+    exactly as it was (its draws unchanged)."""
+    plain = init_agent(jax.random.key(0), NetConfig(), HP)
+    agent = init_agent(jax.random.key(0), NetConfig(), HP._replace(wired=0.05))
+    idx, w = np.asarray(agent.in_idx), np.asarray(agent.w_in)
+    assert idx.shape == (784, 9) and all(len(set(row)) == 9 for row in idx)
+    np.testing.assert_allclose(w[:, :2], 0.05, rtol=1e-6)
+    np.testing.assert_array_equal(w[:, 2:], 0.0)
+    (r1, c1), (r2, c2) = divmod(idx[:, 0], 7), divmod(idx[:, 1], 7)
+    assert set(zip(r2 - r1, c2 - c1)) == {tuple(o) for o in np.asarray(OFFSETS).tolist()}
+    pairs, counts = np.unique(idx[:, :2], axis=0, return_counts=True)
+    assert len(pairs) == 42 + 42 + 36 + 36 and set(counts) == {5, 6}
+    np.testing.assert_array_equal(agent.w_out, plain.w_out)
+    # the paper's wiring is untouched by the option's existence
+    assert np.asarray(plain.in_idx)[:2].tolist() == [
+        [18, 0, 10, 16, 41, 21, 28, 8, 25],
+        [12, 4, 19, 28, 3, 29, 10, 37, 46],
+    ]
+    trace_in = jnp.ones_like(agent.w_in)
+    np.testing.assert_array_equal(learn_input(agent, trace_in, HP._replace(wired=0.05)).w_in, agent.w_in)
+    assert not np.array_equal(learn_input(plain, trace_in, HP).w_in, plain.w_in)

@@ -71,6 +71,8 @@ def test_cli_runs_and_prints_the_table(one_by_one, capsys, tmp_path):
     assert main(argv + ["--plot", str(tmp_path / "figs")]) == 0  # everything is in the record: nothing runs
     out = capsys.readouterr().out
     assert "interleaved_sleep" in out and "rulkov" in out and "0.70 ± 0.02" in out
+    assert "plain-STDP input code" in out  # which hidden code produced the table (not the wired one)
+    assert "wired particle detectors of 0.05" in foraging.Config(hparams=(("wired", 0.05),)).input_code
     assert (tmp_path / "figs" / "foraging_learning.png").exists()
     assert (tmp_path / "figs" / "foraging_weights.png").exists()
     assert main(["run", "foraging", "--hparam", "g_typo=1"]) == 2

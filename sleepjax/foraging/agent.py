@@ -128,10 +128,11 @@ def learn_output(agent: Agent, store, trace, reward, out_counts, hp: Hparams, co
 
 def learn_input(agent: Agent, trace_in, hp: Hparams) -> Agent:
     """Plain STDP on input->hidden; each hidden neuron's summed input rescaled to ``in_total``, then
-    every weight capped at ``w_in_max``."""
+    every weight capped at ``w_in_max``. Wired detectors (``hp.wired`` > 0) do not learn."""
     w = jnp.maximum(agent.w_in + trace_in, 0.0)
     w = scale_inputs(w.T, jnp.full(w.shape[0], hp.in_total, w.dtype)).T
-    return agent._replace(w_in=jnp.minimum(w, hp.w_in_max))
+    w = jnp.where(jnp.asarray(hp.wired) > 0, agent.w_in, jnp.minimum(w, hp.w_in_max))
+    return agent._replace(w_in=w)
 
 
 def wake_cycle(agent: Agent, state: WakeState, world, task: ForagingTask, hp: Hparams, key, config, learn: str):

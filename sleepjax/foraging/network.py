@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from sleepjax.foraging.environment import DEFAULT_WORLD, WorldConfig
+from sleepjax.foraging.environment import DEFAULT_WORLD, OFFSETS, WorldConfig
 from sleepjax.ranges import NON_NEGATIVE, POSITIVE, UNIT, Range, check_ranges
 from sleepjax.spiking import (
     RulkovParams,
@@ -141,6 +141,13 @@ class Hparams(NamedTuple):
     # hidden activity alone.
     noise_rate: float = 0.0
     w_noise: float = 0.0
+    # wired particle detectors instead of the learned input code (NOT the paper's network; 0: the paper's
+    # plain STDP code): every hidden neuron is wired, at this weight per pixel, to the two pixels of one
+    # particle position of the view (:func:`wired_detectors`) and its input weights never change. The
+    # calibration showed that plain STDP on this world gives no orientation detectors (a particle's two
+    # pixels come together only ~1.25x as often as two unrelated pixels) and that the rewarded rule
+    # needs them; this option isolates the hidden->output learning and sleep from that gap.
+    wired: float = 0.0
 
 
 class Agent(NamedTuple):
@@ -183,9 +190,40 @@ class CycleOutput(NamedTuple):
     hidden_spikes: jax.Array
 
 
+def particle_pairs(view: int) -> jax.Array:
+    """``(P, 2)`` the input cells of every particle position inside a ``view`` x ``view`` field, in the
+    four orientations (156 for the 7x7 view): a particle's anchor cell and the anchor plus its
+    orientation's offset (:data:`~sleepjax.foraging.environment.OFFSETS`)."""
+    return jnp.array(
+        [
+            (r * view + c, (r + dr) * view + c + dc)
+            for dr, dc in OFFSETS.tolist()
+            for r in range(view)
+            for c in range(view)
+            if 0 <= r + dr < view and 0 <= c + dc < view
+        ],
+        jnp.int32,
+    )
+
+
+def wired_detectors(key: jax.Array, n_hidden: int, fan_in: int, view: int) -> jax.Array:
+    """``(n_hidden, fan_in)`` input cells of hand-wired particle detectors (:attr:`Hparams.wired`): the
+    first two of each neuron are the two pixels of one particle position (every position wired to
+    ``n_hidden / P`` neurons, ~5 for 784 over 156), the others distinct random cells (weighted 0)."""
+    pairs = particle_pairs(view)
+    k_order, k_others = jax.random.split(key)
+    wired = pairs[jax.random.permutation(k_order, jnp.arange(n_hidden) % pairs.shape[0])]
+    cells = jnp.arange(view * view)
+    taken = (cells[None, :] == wired[:, :1]) | (cells[None, :] == wired[:, 1:])
+    scores = jnp.where(taken, -1.0, jax.random.uniform(k_others, taken.shape))
+    return jnp.concatenate([wired, lax.top_k(scores, fan_in - 2)[1]], axis=1).astype(jnp.int32)
+
+
 def init_agent(key: jax.Array, config: NetConfig, hp: Hparams) -> Agent:
     """Random input wiring (9 distinct cells per hidden neuron), uniform random weights normalised to
-    ``in_total`` per hidden neuron (capped at ``w_in_max``) and ``out_total`` per output neuron."""
+    ``in_total`` per hidden neuron (capped at ``w_in_max``) and ``out_total`` per output neuron; with
+    ``hp.wired`` > 0 the input wiring is :func:`wired_detectors` instead, ``hp.wired`` on each neuron's
+    pair and 0 elsewhere."""
     config.check()
     k_idx, k_in, k_out = jax.random.split(key, 3)
     idx_keys = jax.random.split(k_idx, config.n_hidden)
@@ -193,6 +231,11 @@ def init_agent(key: jax.Array, config: NetConfig, hp: Hparams) -> Agent:
     dtype = jnp.result_type(float)
     w_in = jax.random.uniform(k_in, (config.n_hidden, config.fan_in), dtype)
     w_in = jnp.minimum(w_in * (hp.in_total / jnp.sum(w_in, axis=1))[:, None], hp.w_in_max)
+    # wired detectors from their own key, so that the default wiring's draws are unchanged
+    wired = jnp.asarray(hp.wired, dtype) > 0
+    pair_idx = wired_detectors(jax.random.fold_in(key, 7), config.n_hidden, config.fan_in, config.world.view)
+    in_idx = jnp.where(wired, pair_idx, in_idx)
+    w_in = jnp.where(wired, jnp.zeros_like(w_in).at[:, :2].set(hp.wired), w_in)
     target = jnp.full((config.n_out,), hp.out_total, dtype)
     w_out = scale_inputs(jax.random.uniform(k_out, (config.n_hidden, config.n_out), dtype) ** hp.init_power, target)
     return Agent(
@@ -324,6 +367,7 @@ HPARAM_RANGES = {
     "explore_step": UNIT,
     "noise_rate": NON_NEGATIVE,
     "w_noise": NON_NEGATIVE,
+    "wired": NON_NEGATIVE,
 }
 
 

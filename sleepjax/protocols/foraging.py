@@ -76,6 +76,12 @@ class Config:
     def hp(self) -> Hparams:
         return Hparams()._replace(**{k: float(v) for k, v in self.hparams})
 
+    @property
+    def input_code(self) -> str:
+        """Which hidden code produced the results: the paper's (plain STDP) or the wired detectors."""
+        wired = self.hp().wired
+        return f"wired particle detectors of {wired:g}, not the paper's code" if wired > 0 else "plain-STDP input code"
+
     def identity(self) -> dict:
         return {
             "durations": dataclasses.asdict(self.durations),

@@ -490,6 +490,31 @@ MUTANTS = (
         "a trial whose weights became NaN is stored as if it were a result",
         ("tests/test_foraging_protocol.py::test_weights_that_blow_up_stop_the_run_naming_the_condition",),
     ),
+    # --- sleepjax/foraging/network.py: the wired particle detectors (Hparams.wired) -----------------
+    Mutant(
+        "foraging-wired-pairs-wrap-rows",
+        "sleepjax/foraging/network.py",
+        "if 0 <= r + dr < view and 0 <= c + dc < view",
+        "if 0 <= r * view + c + dr * view + dc < view * view",
+        "a wired pair may run off one row of the view onto the next (two pixels of no particle)",
+        ("tests/test_foraging_agent.py::test_wired_detectors_are_particles_and_never_learn",),
+    ),
+    Mutant(
+        "foraging-wired-fan-in-repeats",
+        "sleepjax/foraging/network.py",
+        "scores = jnp.where(taken, -1.0, jax.random.uniform(k_others, taken.shape))",
+        "scores = jax.random.uniform(k_others, taken.shape)",
+        "a neuron's unweighted synapses may land on its own pair's cells (an input wired twice)",
+        ("tests/test_foraging_agent.py::test_wired_detectors_are_particles_and_never_learn",),
+    ),
+    Mutant(
+        "foraging-wired-learns",
+        "sleepjax/foraging/agent.py",
+        "w = jnp.where(jnp.asarray(hp.wired) > 0, agent.w_in, jnp.minimum(w, hp.w_in_max))",
+        "w = jnp.minimum(w, hp.w_in_max)",
+        "the unsupervised STDP rewrites the wired detectors",
+        ("tests/test_foraging_agent.py::test_wired_detectors_are_particles_and_never_learn",),
+    ),
     # --- sleepjax/ranges.py: user-given constants ---------------------------------------------------
     Mutant(
         "ranges-open-bound-closed",
