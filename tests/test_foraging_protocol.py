@@ -128,3 +128,23 @@ def test_weights_that_blow_up_stop_the_run_naming_the_condition(tmp_path, capsys
     err = capsys.readouterr().err
     assert "condition after_task1" in err and "seed(s) 0" in err and "inf or NaN" in err
     assert not out.exists() or json.loads(out.read_text())["conditions"]["after_task1"]["runs"] == {}
+
+
+@pytest.mark.parametrize("name", ["foraging_rulkov200.json", "foraging_wired.json"])
+def test_committed_records_still_match_the_code(name):
+    """The README's foraging tables and figures come from the committed records, redrawn by rerunning
+    their commands, which compute nothing when the record matches the settings. A constant added to
+    Hparams without the records being remade makes those commands refuse them (mistake caught: the
+    output-noise constants were added and the README's command no longer accepted its own record)."""
+    from pathlib import Path
+
+    from sleepjax.foraging.network import Hparams
+
+    path = Path(__file__).resolve().parents[1] / "experiments" / "results" / name
+    identity = json.loads(path.read_text())["identity"]
+    defaults = Hparams()._asdict()
+    overrides = tuple((k, v) for k, v in identity["hparams"].items() if defaults.get(k) != v)
+    config = foraging.Config(
+        Durations(**identity["durations"]), identity["steps_per_cycle"], identity["neuron"], overrides
+    )
+    assert config.identity() == identity

@@ -36,7 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 COPY_IGNORE = shutil.ignore_patterns(
-    ".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache", "build", "*.egg-info", "results"
+    ".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache", "build", "*.egg-info"
 )
 
 
@@ -491,6 +491,14 @@ MUTANTS = (
         ("tests/test_foraging_protocol.py::test_weights_that_blow_up_stop_the_run_naming_the_condition",),
     ),
     # --- sleepjax/foraging/network.py: the wired particle detectors (Hparams.wired) -----------------
+    Mutant(
+        "foraging-constant-added-records-stale",
+        "sleepjax/foraging/network.py",
+        "    wired: float = 0.0\n",
+        "    wired: float = 0.0\n    added_later: float = 0.0\n",
+        "a constant added to Hparams while the committed records (the README's tables) keep the old settings",
+        ("tests/test_foraging_protocol.py::test_committed_records_still_match_the_code",),
+    ),
     Mutant(
         "foraging-wired-pairs-wrap-rows",
         "sleepjax/foraging/network.py",
