@@ -61,7 +61,7 @@ from sleepjax.foraging.agent import (
     wake_phase,
 )
 from sleepjax.foraging.environment import MOVES, NOTHING, OFFSETS, observe, occupancy, reset, step
-from sleepjax.foraging.network import Hparams, NetConfig, init_agent, rest, simulate_cycle
+from sleepjax.foraging.network import Hparams, NetConfig, init_agent, particle_pairs, rest, simulate_cycle
 from sleepjax.spiking import store_init
 
 CALIBRATION_SEED = 1000
@@ -284,15 +284,11 @@ def firing_by_label(fired: np.ndarray, labels: np.ndarray, rewarded: int, punish
 
 
 def pair_features(views: np.ndarray, view: int = 7) -> np.ndarray:
-    """``(N, 49 + 156)``: the pixels and the product of every adjacent (8-neighbour) pair of pixels,
-    the code of an ideal pair detector (two adjacent occupied pixels are always one particle)."""
-    grid = views.reshape(-1, view, view)
-    products = []
-    for dr, dc in ((0, 1), (1, 0), (1, 1), (1, -1)):
-        rows, cols = slice(0, view - dr), slice(max(0, -dc), view - max(0, dc))
-        shifted = grid[:, dr:view, max(0, dc) : view + min(0, dc)]
-        products.append((grid[:, rows, cols] & shifted).reshape(len(grid), -1))
-    return np.concatenate([views, *products], axis=1).astype(float)
+    """``(N, 49 + 156)``: the pixels and the product of every adjacent (8-neighbour) pair of pixels
+    (:func:`~sleepjax.foraging.network.particle_pairs`), the code of an ideal pair detector (two
+    adjacent occupied pixels are always one particle)."""
+    pairs = np.asarray(particle_pairs(view))
+    return np.concatenate([views, views[:, pairs[:, 0]] & views[:, pairs[:, 1]]], axis=1).astype(float)
 
 
 def strongest_pairs(agent, views: np.ndarray, spikes: np.ndarray, view: int = 7) -> tuple[float, float]:
