@@ -38,6 +38,16 @@ whose two strongest occupied inputs are one particle, and after training how clo
 weights follow its Hebbian template (which outputs learned their own cell).
 
     python experiments/foraging_calibration.py code --unsupervised 500 --task1 3000 --views 9000 --grid "[dict()]"
+
+``stages``: the experiment's own stages (:mod:`sleepjax.foraging.trials`: the unsupervised period,
+Task 1, then the ``--conditions`` asked for) for every setting on ``--keys`` calibration trials (seeds
+from 1000), all vmapped: the test scores after Task 1 and after each condition, each condition's Task 2
+training curve, the activity normalisation at its end, and, with wired detectors, which kinds'
+detectors carry each output's input after each stage (how much of Task 1 a condition kept, and whether
+Task 2 took any of it); at the end, the mean and SD of the scores over the keys of each setting.
+
+    python experiments/foraging_calibration.py stages --task1 5000 --task2 3000 --keys 2 \
+        --conditions sequential,interleaved_sleep --grid "[dict(wired=0.05)]"
 """
 
 from __future__ import annotations
@@ -50,6 +60,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from sleepjax.foraging import trials
 from sleepjax.foraging.agent import (
     TASK1,
     TASK2,
@@ -62,6 +73,7 @@ from sleepjax.foraging.agent import (
 )
 from sleepjax.foraging.environment import MOVES, NOTHING, OFFSETS, observe, occupancy, reset, step
 from sleepjax.foraging.network import Hparams, NetConfig, init_agent, particle_pairs, rest, simulate_cycle
+from sleepjax.foraging.schedules import Durations, schedule
 from sleepjax.spiking import store_init
 
 CALIBRATION_SEED = 1000
@@ -403,21 +415,79 @@ def code(args, grid):
             )
 
 
+def detector_kinds(in_idx: np.ndarray, view: int = 7) -> np.ndarray:
+    """``(H,)`` the kind (orientation) of particle each wired detector's first two inputs form."""
+    offsets = [int(dr) * view + int(dc) for dr, dc in np.asarray(OFFSETS)]
+    return np.array([offsets.index(int(b) - int(a)) for a, b in in_idx[:, :2]])
+
+
+def stages(args, grid):
+    """The experiment's stages for every setting and calibration key (module docstring)."""
+    config = NetConfig(steps=args.steps)
+    durations = Durations(unsupervised=args.unsupervised, task1=args.task1, task2=args.task2, test=args.test)
+    conditions = args.conditions.split(",")
+    blocks = {stage: schedule(stage, durations) for stage in ("unsupervised", "task1", *conditions)}
+
+    def one(hp, seed_key):
+        def stage(agent, name):
+            return trials.run_stage(agent, blocks[name], hp, trials.stage_key(seed_key, name), durations, config)
+
+        naive = stage(trials.initial_agent(seed_key, hp, config), "unsupervised").agent
+        trained = stage(naive, "task1")
+        ends = {name: stage(naive if name == "sleep_only" else trained.agent, name) for name in conditions}
+        return {"after_task1": trained, **ends}
+
+    settings = [kw for kw in grid for _ in range(args.keys)]
+    seeds = np.asarray([CALIBRATION_SEED + k for _ in grid for k in range(args.keys)], np.uint32)
+    start = time.perf_counter()
+    out = jax.block_until_ready(jax.jit(jax.vmap(one))(stacked(settings), jax.vmap(jax.random.key)(seeds)))
+    print(f"{len(settings)} trials in {time.perf_counter() - start:.0f} s")
+    table = np.zeros((len(settings), len(out), 2))
+    for i, kw in enumerate(settings):
+        print(f"{kw} seed {seeds[i]}:")
+        for name, result in out.items():
+            eaten, agent = np.asarray(result.eaten[i]), jax.tree.map(lambda x, i=i: np.asarray(x[i]), result.agent)
+            stage_blocks = blocks["task1" if name == "after_task1" else name]
+            (s1, s2), counts = trials.scores(eaten, stage_blocks)
+            table[i, list(out).index(name)] = s1, s2
+            line = f"    {name:>17}: Task 1 {s1:.3f} {counts[0]}  Task 2 {s2:.3f} {counts[1]}"
+            line += f"  norm {agent.trace_norm:.3g}"
+            task = trials.curve_task("task1" if name == "after_task1" else name)
+            if task is not None:
+                points = trials.curve(eaten, stage_blocks, task, min(1000, args.task1, args.task2))
+                line += f"  training curve {np.round(points, 2)}"
+            print(line)
+            if kw.get("wired", 0.0):
+                kinds, w = detector_kinds(agent.in_idx), agent.w_out
+                share = np.stack([w[kinds == k].sum(0) for k in range(4)]) / w.sum(0)
+                print(f"        input share of each kind's detectors (rows) in the 8 outputs: {np.round(share, 2)}")
+    print(f"mean ± SD over the {args.keys} calibration trials of each setting (Task 1 / Task 2):")
+    for g, kw in enumerate(grid):
+        rows = table[g * args.keys : (g + 1) * args.keys]
+        print(f"  {kw}")
+        for c, name in enumerate(out):
+            (m1, m2), (d1, d2) = rows[:, c].mean(0), rows[:, c].std(0, ddof=1) if args.keys > 1 else (0.0, 0.0)
+            print(f"    {name:>17}: {m1:.3f} ± {d1:.3f} / {m2:.3f} ± {d2:.3f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("probe", choices=("sweep", "credit", "policy", "code"))
+    parser.add_argument("probe", choices=("sweep", "credit", "policy", "code", "stages"))
     parser.add_argument("--grid", required=True, help="a list of dicts of Hparams overrides (Python expression)")
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--unsupervised", type=int, default=200)
     parser.add_argument("--task1", type=int, default=2000)
     parser.add_argument("--test", type=int, default=1000)
+    parser.add_argument("--task2", type=int, default=3000, help="stages: Task 2 cycles of every condition")
+    parser.add_argument("--keys", type=int, default=2, help="stages: calibration trials per setting")
+    parser.add_argument("--conditions", default="sequential", help="stages: comma-separated conditions")
     parser.add_argument("--chunk", type=int, default=1000, help="policy: Task 1 cycles between two probes")
     parser.add_argument("--chunks", type=int, default=10, help="policy: number of chunks")
     parser.add_argument("--views", type=int, default=2000, help="policy, code: random views per probe and task")
     args = parser.parse_args()
     # a Python expression (a list of dicts, comprehensions allowed) evaluated with only dict and range
     grid = eval(args.grid, {"__builtins__": {"dict": dict, "range": range}})
-    {"sweep": sweep, "credit": credit, "policy": policy, "code": code}[args.probe](args, grid)
+    {"sweep": sweep, "credit": credit, "policy": policy, "code": code, "stages": stages}[args.probe](args, grid)
 
 
 if __name__ == "__main__":
