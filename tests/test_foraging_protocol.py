@@ -2,6 +2,7 @@
 one, the record resumes without recomputing what it holds, and the CLI runs and refuses bad input."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -130,18 +131,25 @@ def test_weights_that_blow_up_stop_the_run_naming_the_condition(tmp_path, capsys
     assert not out.exists() or json.loads(out.read_text())["conditions"]["after_task1"]["runs"] == {}
 
 
-@pytest.mark.parametrize("name", ["foraging_rulkov200.json", "foraging_wired.json"])
+RESULTS = Path(__file__).resolve().parents[1] / "experiments" / "results"
+COMMITTED_RECORDS = sorted(p.name for p in RESULTS.glob("foraging*.json"))
+
+
+def test_every_readme_foraging_record_is_checked():
+    """The check below finds the committed records by name (mistake caught: a record renamed or moved
+    out of ``experiments/results`` would silently drop out of the check)."""
+    assert {"foraging_rulkov200.json", "foraging_wired.json", "foraging_wired_sleep.json"} <= set(COMMITTED_RECORDS)
+
+
+@pytest.mark.parametrize("name", COMMITTED_RECORDS)
 def test_committed_records_still_match_the_code(name):
     """The README's foraging tables and figures come from the committed records, redrawn by rerunning
     their commands, which compute nothing when the record matches the settings. A constant added to
     Hparams without the records being remade makes those commands refuse them (mistake caught: the
     output-noise constants were added and the README's command no longer accepted its own record)."""
-    from pathlib import Path
-
     from sleepjax.foraging.network import Hparams
 
-    path = Path(__file__).resolve().parents[1] / "experiments" / "results" / name
-    identity = json.loads(path.read_text())["identity"]
+    identity = json.loads((RESULTS / name).read_text())["identity"]
     defaults = Hparams()._asdict()
     overrides = tuple((k, v) for k, v in identity["hparams"].items() if defaults.get(k) != v)
     config = foraging.Config(

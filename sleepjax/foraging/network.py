@@ -114,6 +114,8 @@ class Hparams(NamedTuple):
     # initial hidden->output weights are u ** init_power, u uniform in [0, 1] (OPEN: a heavy tail,
     # power > 1, makes outputs answer a view unequally, so that a reward credits the move made)
     init_power: float = 1.0
+    # with wired detectors w_sleep 0.5 (sparser sleep) kept more of Task 1 through sleep (README, "Task 2
+    # learning and sleep with wired detectors")
     w_sleep: float = 1.0
     # rewarded STDP (paper), its activity normalisation (OPEN: running-average rate) and learn_gain
     # (OPEN), a factor on S meant to let 10^3-10^4 training cycles do what the paper's 5 x 10^6 do (it
@@ -127,7 +129,9 @@ class Hparams(NamedTuple):
     delay_c: float = 1.0
     learn_gain: float = 10.0
     norm_rate: float = 0.01
-    # homeostasis (OPEN): output goal rate (Hz) and target adaptation speed; hidden-rate averaging
+    # homeostasis (OPEN): output goal rate (Hz) and target adaptation speed; hidden-rate averaging (the
+    # sleep drive; 0.01 averages ~100 learning cycles, one block; with wired detectors 1e-4, the mean over
+    # Task 1 training, so that interleaved sleep still replays Task 1's detectors)
     goal_rate: float = 10.0
     eta_target: float = 0.0
     rate_avg: float = 0.01
@@ -138,7 +142,9 @@ class Hparams(NamedTuple):
     # Poisson excitatory events at noise_rate (Hz), each adding w_noise to its excitatory conductance, so
     # that an output sometimes fires without input and the reward can credit a move no output chose yet
     # (trial and error; Sanda, Skorheim & Bazhenov 2017). Asleep the outputs are driven by the replayed
-    # hidden activity alone.
+    # hidden activity alone. With wired detectors 100 Hz of 0.02 is what lets Task 2 learning start: after
+    # Task 1 its detectors carry ~0 of every output's input, and only a spontaneous output spike gives a
+    # rewarded pairing to credit.
     noise_rate: float = 0.0
     w_noise: float = 0.0
     # wired particle detectors instead of the learned input code (NOT the paper's network; 0: the paper's
