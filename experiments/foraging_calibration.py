@@ -39,6 +39,13 @@ weights follow its Hebbian template (which outputs learned their own cell).
 
     python experiments/foraging_calibration.py code --unsupervised 500 --task1 3000 --views 9000 --grid "[dict()]"
 
+``chance``: the test score of an agent whose outputs never fire (it keeps its direction and turns only
+when it explores), over ``--views`` trials of ``--test`` cycles, and what it eats while moving in each
+direction: a particle lying along the direction of travel is hit half as often as one across it, so an
+agent that keeps one direction scores away from 0.5 without telling the kinds apart.
+
+    python experiments/foraging_calibration.py chance --test 1000 --views 2000 --grid "[]"
+
 ``stages``: the experiment's own stages (:mod:`sleepjax.foraging.trials`: the unsupervised period,
 Task 1, then the ``--conditions`` asked for) for every setting on ``--keys`` calibration trials (seeds
 from 1000), all vmapped: the test scores after Task 1 and after each condition, each condition's Task 2
@@ -470,9 +477,47 @@ def stages(args, grid):
             print(f"    {name:>17}: {m1:.3f} ± {d1:.3f} / {m2:.3f} ± {d2:.3f}")
 
 
+def chance(args, grid):
+    """The test score of an agent whose outputs never fire: it repeats its last move and changes
+    direction only when it explores (module docstring). Per ``--views`` trials of ``--test`` cycles,
+    as one test phase of the experiment; and what it eats while moving in each direction, pooled."""
+    hp = Hparams()._replace(**{k: float(v) for k, v in grid[0].items()}) if grid else Hparams()
+    silent = jnp.zeros(8, jnp.int32)
+
+    def trial(key, task):
+        k_world, k_move, k_run = jax.random.split(key, 3)
+
+        def body(carry, k):
+            world, move, hungry = carry
+            k_choose, k_step = jax.random.split(k)
+            move = choose_move(silent, move, hungry, hp, k_choose)
+            world, eaten = step(world, move, k_step, task.present)
+            return (world, move, jnp.where(eaten == NOTHING, hungry + 1, 0)), (eaten, move)
+
+        start = (reset(k_world, task.present), jax.random.randint(k_move, (), 0, 8), jnp.zeros((), jnp.int32))
+        _, (eaten, moves) = lax.scan(body, start, jax.random.split(k_run, args.test))
+        return eaten, moves
+
+    for name, kinds in (("Task 1", TASK1), ("Task 2", TASK2)):
+        task = make_task(*kinds)
+        keys = jax.random.split(jax.random.key(CALIBRATION_SEED + 4), args.views)
+        eaten, moves = map(np.asarray, jax.jit(jax.vmap(lambda k, task=task: trial(k, task)))(keys))
+        good, bad = np.sum(eaten == kinds[0], 1), np.sum(eaten == kinds[1], 1)
+        scores = good[good + bad > 0] / (good + bad)[good + bad > 0]
+        n = (good + bad).mean()
+        print(
+            f"{name}: {len(scores)} trials of {args.test} cycles, score {scores.mean():.3f} ± {scores.std(ddof=1):.3f} "
+            f"(SD of a fair coin over the {n:.0f} particles eaten per trial: {0.5 / np.sqrt(n):.3f})"
+        )
+        for m in range(8):
+            g, b = np.sum((eaten == kinds[0]) & (moves == m)), np.sum((eaten == kinds[1]) & (moves == m))
+            direction = tuple(int(x) for x in MOVES[m])
+            print(f"    eaten moving {direction}: rewarded {g}, punished {b}, score {g / (g + b):.3f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("probe", choices=("sweep", "credit", "policy", "code", "stages"))
+    parser.add_argument("probe", choices=("sweep", "credit", "policy", "code", "stages", "chance"))
     parser.add_argument("--grid", required=True, help="a list of dicts of Hparams overrides (Python expression)")
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--unsupervised", type=int, default=200)
@@ -487,7 +532,8 @@ def main():
     args = parser.parse_args()
     # a Python expression (a list of dicts, comprehensions allowed) evaluated with only dict and range
     grid = eval(args.grid, {"__builtins__": {"dict": dict, "range": range}})
-    {"sweep": sweep, "credit": credit, "policy": policy, "code": code, "stages": stages}[args.probe](args, grid)
+    probes = {"sweep": sweep, "credit": credit, "policy": policy, "code": code, "stages": stages, "chance": chance}
+    probes[args.probe](args, grid)
 
 
 if __name__ == "__main__":

@@ -53,6 +53,15 @@ def test_reset_density_kinds_and_spacing():
     assert grid[tuple(np.asarray(world.agent))] == 0
 
 
+def test_present_kinds_are_equally_common():
+    """Each of a task's two kinds makes half of the particles placed (mistake caught: drawing the kind
+    again with every rejected anchor favours the kinds that fit more easily, the axis-aligned ones, 51.7 %
+    of the particles; both tasks reward an axis-aligned kind, so chance would score 0.52, not 0.5)."""
+    worlds = jax.jit(jax.vmap(lambda k: reset(k, TASK1)))(jax.random.split(jax.random.key(2), 400))
+    share = float(np.mean(np.asarray(worlds.kinds) == HORIZONTAL))
+    assert abs(share - 0.5) < 0.008  # 50,000 particles: one standard error is 0.0022
+
+
 def test_density_and_spacing_kept_over_many_steps():
     """400 random moves of a vmapped pair of worlds: 250 food pixels and no adjacency after every step."""
     keys = jax.random.split(jax.random.key(1), 2)

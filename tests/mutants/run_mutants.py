@@ -456,6 +456,32 @@ MUTANTS = (
         "the sleep after task k is as long as the reference's after task k + 1",
         LENGTH_TESTS,
     ),
+    # --- sleepjax/foraging/environment.py: the kinds of the particles placed -------------------------
+    Mutant(
+        "foraging-kind-redrawn-with-anchor",
+        "sleepjax/foraging/environment.py",
+        "    def body(carry):\n"
+        "        key, _, _ = carry\n"
+        "        key, k = jax.random.split(key)\n"
+        "        anchor = jax.random.randint(k, (2,), 0, size, jnp.int32)\n"
+        "        return key, anchor, _fits(anchor, kind, world.anchors, world.kinds, others, world.agent, size)\n"
+        "\n"
+        "    start = (key, world.anchors[index], jnp.logical_not(needed))\n"
+        "    _, anchor, _ = lax.while_loop(cond, body, start)\n",
+        "    def body(carry):\n"
+        "        key, _, _ = carry\n"
+        "        key, k, k2 = jax.random.split(key, 3)\n"
+        "        anchor = jax.random.randint(k, (2,), 0, size, jnp.int32)\n"
+        "        kind = jax.random.choice(k2, 4, p=_kind_probabilities(present)).astype(jnp.int32)\n"
+        "        fits = _fits(anchor, kind, world.anchors, world.kinds, others, world.agent, size)\n"
+        "        return key, jnp.append(anchor, kind), fits\n"
+        "\n"
+        "    start = (key, jnp.append(world.anchors[index], world.kinds[index]), jnp.logical_not(needed))\n"
+        "    _, placed, _ = lax.while_loop(cond, body, start)\n"
+        "    anchor, kind = placed[:2], placed[2]\n",
+        "the kind is drawn again with every rejected anchor, favouring the kinds that fit more easily",
+        ("tests/test_foraging_environment.py::test_present_kinds_are_equally_common",),
+    ),
     # --- sleepjax/foraging/network.py: spontaneous noise on the outputs ------------------------------
     Mutant(
         "foraging-noise-never-added",
