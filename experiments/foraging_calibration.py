@@ -46,6 +46,11 @@ agent that keeps one direction scores away from 0.5 without telling the kinds ap
 
     python experiments/foraging_calibration.py chance --test 1000 --views 2000 --grid "[]"
 
+``shares``: the same share of each kind's detectors in each output's input, read from the first
+trial's weights stored in a record made with wired detectors.
+
+    python experiments/foraging_calibration.py shares --record experiments/results/foraging_wired.json
+
 ``stages``: the experiment's own stages (:mod:`sleepjax.foraging.trials`: the unsupervised period,
 Task 1, then the ``--conditions`` asked for) for every setting on ``--keys`` calibration trials (seeds
 from 1000), all vmapped: the test scores after Task 1 and after each condition, each condition's Task 2
@@ -515,10 +520,30 @@ def chance(args, grid):
             print(f"    eaten moving {direction}: rewarded {g}, punished {b}, score {g / (g + b):.3f}")
 
 
+def shares(args, grid):
+    """For a record made with wired detectors (``--record``): the share of each kind's detectors in
+    each output's input, in the first trial's stored weights after every condition that keeps them."""
+    import json
+
+    record = json.loads(open(args.record).read())
+    identity = record["identity"]
+    hp = Hparams(**identity["hparams"])
+    config = NetConfig(steps=identity["steps_per_cycle"])
+    seed = record["seeds"][0]
+    kinds = detector_kinds(np.asarray(trials.initial_agent(jax.random.key(seed), hp, config).in_idx))
+    print(f"trial {seed}: share of each kind's detectors (rows: horizontal, vertical, positive diagonal,")
+    print("negative diagonal) in the input of each of the 8 outputs")
+    for name, entry in record["conditions"].items():
+        w = np.asarray(entry["runs"][str(seed)].get("w_out", []))
+        if w.ndim == 2:
+            print(f"  {name}:\n{np.round(np.stack([w[kinds == k].sum(0) for k in range(4)]) / w.sum(0), 3)}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("probe", choices=("sweep", "credit", "policy", "code", "stages", "chance"))
-    parser.add_argument("--grid", required=True, help="a list of dicts of Hparams overrides (Python expression)")
+    parser.add_argument("probe", choices=("sweep", "credit", "policy", "code", "stages", "chance", "shares"))
+    parser.add_argument("--grid", default="[]", help="a list of dicts of Hparams overrides (Python expression)")
+    parser.add_argument("--record", help="shares: a foraging record made with wired detectors")
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--unsupervised", type=int, default=200)
     parser.add_argument("--task1", type=int, default=2000)
@@ -532,7 +557,15 @@ def main():
     args = parser.parse_args()
     # a Python expression (a list of dicts, comprehensions allowed) evaluated with only dict and range
     grid = eval(args.grid, {"__builtins__": {"dict": dict, "range": range}})
-    probes = {"sweep": sweep, "credit": credit, "policy": policy, "code": code, "stages": stages, "chance": chance}
+    probes = {
+        "sweep": sweep,
+        "credit": credit,
+        "policy": policy,
+        "code": code,
+        "stages": stages,
+        "chance": chance,
+        "shares": shares,
+    }
     probes[args.probe](args, grid)
 
 
