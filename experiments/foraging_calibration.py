@@ -65,7 +65,9 @@ Task 2 took any of it); at the end, the mean and SD of the scores over the keys 
 from __future__ import annotations
 
 import argparse
+import json
 import time
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -85,15 +87,21 @@ from sleepjax.foraging.agent import (
 )
 from sleepjax.foraging.environment import MOVES, NOTHING, OFFSETS, observe, occupancy, reset, step
 from sleepjax.foraging.network import Hparams, NetConfig, init_agent, particle_pairs, rest, simulate_cycle
-from sleepjax.foraging.schedules import Durations, schedule
+from sleepjax.foraging.schedules import CONDITIONS, Durations, schedule
+from sleepjax.protocols import foraging
+from sleepjax.record import Record
 from sleepjax.spiking import store_init
 
 CALIBRATION_SEED = 1000
 
 
+def setting(kw: dict) -> Hparams:
+    """The constants of one ``--grid`` entry: the defaults with its overrides."""
+    return Hparams()._replace(**{k: float(v) for k, v in kw.items()})
+
+
 def stacked(grid: list[dict]) -> Hparams:
-    settings = [Hparams()._replace(**{k: float(v) for k, v in kw.items()}) for kw in grid]
-    return jax.tree.map(lambda *x: jnp.asarray(x, jnp.result_type(float)), *settings)
+    return jax.tree.map(lambda *x: jnp.asarray(x, jnp.result_type(float)), *map(setting, grid))
 
 
 def sweep(args, grid):
@@ -133,7 +141,7 @@ def credit(args, grid):
     views = jax.vmap(lambda w: observe(w).reshape(-1))(worlds)
     keys = jax.random.split(jax.random.key(CALIBRATION_SEED + 1), 30)
     for kw in grid:
-        hp = Hparams()._replace(**{k: float(v) for k, v in kw.items()})
+        hp = setting(kw)
         agent = init_agent(jax.random.key(CALIBRATION_SEED), config, hp)
 
         def cycle(a, view, key, hp=hp):
@@ -433,6 +441,11 @@ def detector_kinds(in_idx: np.ndarray, view: int = 7) -> np.ndarray:
     return np.array([offsets.index(int(b) - int(a)) for a, b in in_idx[:, :2]])
 
 
+def kind_shares(w: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    """``(4, 8)``: the share of each kind's detectors (:func:`detector_kinds`) in each output's input."""
+    return np.stack([w[kinds == k].sum(0) for k in range(4)]) / w.sum(0)
+
+
 def stages(args, grid):
     """The experiment's stages for every setting and calibration key (module docstring)."""
     config = NetConfig(steps=args.steps)
@@ -459,19 +472,19 @@ def stages(args, grid):
         print(f"{kw} seed {seeds[i]}:")
         for name, result in out.items():
             eaten, agent = np.asarray(result.eaten[i]), jax.tree.map(lambda x, i=i: np.asarray(x[i]), result.agent)
-            stage_blocks = blocks["task1" if name == "after_task1" else name]
+            stage = "task1" if name == "after_task1" else name
+            stage_blocks = blocks[stage]
             (s1, s2), counts = trials.scores(eaten, stage_blocks)
             table[i, list(out).index(name)] = s1, s2
             line = f"    {name:>17}: Task 1 {s1:.3f} {counts[0]}  Task 2 {s2:.3f} {counts[1]}"
             line += f"  norm {agent.trace_norm:.3g}"
-            task = trials.curve_task("task1" if name == "after_task1" else name)
+            task = trials.curve_task(stage)
             if task is not None:
                 points = trials.curve(eaten, stage_blocks, task, min(1000, args.task1, args.task2))
                 line += f"  training curve {np.round(points, 2)}"
             print(line)
             if kw.get("wired", 0.0):
-                kinds, w = detector_kinds(agent.in_idx), agent.w_out
-                share = np.stack([w[kinds == k].sum(0) for k in range(4)]) / w.sum(0)
+                share = kind_shares(agent.w_out, detector_kinds(agent.in_idx))
                 print(f"        input share of each kind's detectors (rows) in the 8 outputs: {np.round(share, 2)}")
     print(f"mean ± SD over the {args.keys} calibration trials of each setting (Task 1 / Task 2):")
     for g, kw in enumerate(grid):
@@ -486,7 +499,7 @@ def chance(args, grid):
     """The test score of an agent whose outputs never fire: it repeats its last move and changes
     direction only when it explores (module docstring). Per ``--views`` trials of ``--test`` cycles,
     as one test phase of the experiment; and what it eats while moving in each direction, pooled."""
-    hp = Hparams()._replace(**{k: float(v) for k, v in grid[0].items()}) if grid else Hparams()
+    hp = setting(grid[0] if grid else {})
     silent = jnp.zeros(8, jnp.int32)
 
     def trial(key, task):
@@ -520,23 +533,36 @@ def chance(args, grid):
             print(f"    eaten moving {direction}: rewarded {g}, punished {b}, score {g / (g + b):.3f}")
 
 
+def read_wired_record(path: str) -> tuple[foraging.Config, dict]:
+    """The configuration and data of the foraging record at ``path``, validated by the record module;
+    exits with one line naming the file if it is not a foraging record made with wired detectors."""
+    try:
+        data = json.loads(Path(path).read_text())
+        experiment = data.get("experiment") if isinstance(data, dict) else None
+        if experiment != foraging.EXPERIMENT:
+            raise ValueError(f"this is a record of {experiment!r}, not {foraging.EXPERIMENT!r}")
+        config = foraging.Config.from_identity(data["identity"])
+        record = Record.open(path, foraging.EXPERIMENT, config.identity(), "conditions", foraging.check_unit)
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise SystemExit(f"--record {path}: not a foraging record ({err})") from None
+    if config.hp().wired <= 0:
+        raise SystemExit(f"--record {path}: made with the paper's plain-STDP code; shares needs wired detectors")
+    return config, record.data
+
+
 def shares(args, grid):
     """For a record made with wired detectors (``--record``): the share of each kind's detectors in
     each output's input, in the first trial's stored weights after every condition that keeps them."""
-    import json
-
-    record = json.loads(open(args.record).read())
-    identity = record["identity"]
-    hp = Hparams(**identity["hparams"])
-    config = NetConfig(steps=identity["steps_per_cycle"])
-    seed = record["seeds"][0]
-    kinds = detector_kinds(np.asarray(trials.initial_agent(jax.random.key(seed), hp, config).in_idx))
+    config, data = read_wired_record(args.record)
+    seed = data["seeds"][0]
+    agent = trials.initial_agent(jax.random.key(seed), config.hp(), config.net())
+    kinds = detector_kinds(np.asarray(agent.in_idx))
     print(f"trial {seed}: share of each kind's detectors (rows: horizontal, vertical, positive diagonal,")
     print("negative diagonal) in the input of each of the 8 outputs")
-    for name, entry in record["conditions"].items():
+    for name, entry in data["conditions"].items():
         w = np.asarray(entry["runs"][str(seed)].get("w_out", []))
         if w.ndim == 2:
-            print(f"  {name}:\n{np.round(np.stack([w[kinds == k].sum(0) for k in range(4)]) / w.sum(0), 3)}")
+            print(f"  {name}:\n{np.round(kind_shares(w, kinds), 3)}")
 
 
 def main():
@@ -555,6 +581,11 @@ def main():
     parser.add_argument("--chunks", type=int, default=10, help="policy: number of chunks")
     parser.add_argument("--views", type=int, default=2000, help="policy, code: random views per probe and task")
     args = parser.parse_args()
+    if args.probe == "shares" and not args.record:
+        parser.error("shares needs --record FILE (a foraging record made with wired detectors)")
+    unknown = [c for c in args.conditions.split(",") if c not in CONDITIONS[1:]]
+    if unknown:
+        parser.error(f"--conditions: unknown {unknown}; known: {', '.join(CONDITIONS[1:])}")
     # a Python expression (a list of dicts, comprehensions allowed) evaluated with only dict and range
     grid = eval(args.grid, {"__builtins__": {"dict": dict, "range": range}})
     probes = {

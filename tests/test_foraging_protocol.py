@@ -147,12 +147,5 @@ def test_committed_records_still_match_the_code(name):
     their commands, which compute nothing when the record matches the settings. A constant added to
     Hparams without the records being remade makes those commands refuse them (mistake caught: the
     output-noise constants were added and the README's command no longer accepted its own record)."""
-    from sleepjax.foraging.network import Hparams
-
     identity = json.loads((RESULTS / name).read_text())["identity"]
-    defaults = Hparams()._asdict()
-    overrides = tuple((k, v) for k, v in identity["hparams"].items() if defaults.get(k) != v)
-    config = foraging.Config(
-        Durations(**identity["durations"]), identity["steps_per_cycle"], identity["neuron"], overrides
-    )
-    assert config.identity() == identity
+    assert foraging.Config.from_identity(identity).identity() == identity

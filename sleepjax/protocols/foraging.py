@@ -82,6 +82,14 @@ class Config:
         wired = self.hp().wired
         return f"wired particle detectors of {wired:g}, not the paper's code" if wired > 0 else "plain-STDP input code"
 
+    @classmethod
+    def from_identity(cls, identity: dict) -> Config:
+        """The configuration a record's ``identity`` (:meth:`identity`) was made with: its constants
+        that differ from the defaults become the overrides."""
+        defaults = Hparams()._asdict()
+        overrides = tuple((k, v) for k, v in identity["hparams"].items() if defaults.get(k) != v)
+        return cls(Durations(**identity["durations"]), identity["steps_per_cycle"], identity["neuron"], overrides)
+
     def identity(self) -> dict:
         return {
             "durations": dataclasses.asdict(self.durations),
