@@ -121,7 +121,9 @@ class Hparams(NamedTuple):
     # (OPEN), a factor on S meant to let 10^3-10^4 training cycles do what the paper's 5 x 10^6 do (it
     # does not yet: the agent stays near chance, see the README): at 10 the one-step policy probe
     # (experiments/foraging_calibration.py) levels off within ~1500 cycles; at 30 a few outputs take
-    # most views over and the scores swing from probe to probe
+    # most views over and the scores swing from probe to probe. s_sleep is the paper's +0.5; with wired
+    # detectors 0.1 did better on the calibration trials: at 0.5 a 100-cycle sleep block moves the weights
+    # with 10-25x the summed S of the 2-5 rewards of a Task 2 block (README, "A weaker sleep update")
     s_reward: float = 1.0
     s_punish: float = -0.001
     s_empty: float = -0.0001
