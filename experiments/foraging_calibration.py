@@ -40,11 +40,11 @@ weights follow its Hebbian template (which outputs learned their own cell).
     python experiments/foraging_calibration.py code --unsupervised 500 --task1 3000 --views 9000 --grid "[dict()]"
 
 ``chance``: the test score of an agent whose outputs never fire (it keeps its direction and turns only
-when it explores), over ``--views`` trials of ``--test`` cycles, and what it eats while moving in each
+when it explores), over ``--keys`` trials of ``--test`` cycles, and what it eats while moving in each
 direction: a particle lying along the direction of travel is hit half as often as one across it, so an
 agent that keeps one direction scores away from 0.5 without telling the kinds apart.
 
-    python experiments/foraging_calibration.py chance --test 1000 --views 2000 --grid "[]"
+    python experiments/foraging_calibration.py chance --test 1000 --keys 2000
 
 ``shares``: the same share of each kind's detectors in each output's input, read from the first
 trial's weights stored in a record made with wired detectors.
@@ -497,7 +497,7 @@ def stages(args, grid):
 
 def chance(args, grid):
     """The test score of an agent whose outputs never fire: it repeats its last move and changes
-    direction only when it explores (module docstring). Per ``--views`` trials of ``--test`` cycles,
+    direction only when it explores (module docstring). Per ``--keys`` trials of ``--test`` cycles,
     as one test phase of the experiment; and what it eats while moving in each direction, pooled."""
     hp = setting(grid[0] if grid else {})
     silent = jnp.zeros(8, jnp.int32)
@@ -518,7 +518,7 @@ def chance(args, grid):
 
     for name, kinds in (("Task 1", TASK1), ("Task 2", TASK2)):
         task = make_task(*kinds)
-        keys = jax.random.split(jax.random.key(CALIBRATION_SEED + 4), args.views)
+        keys = jax.random.split(jax.random.key(CALIBRATION_SEED + 4), args.keys)
         eaten, moves = map(np.asarray, jax.jit(jax.vmap(lambda k, task=task: trial(k, task)))(keys))
         good, bad = np.sum(eaten == kinds[0], 1), np.sum(eaten == kinds[1], 1)
         scores = good[good + bad > 0] / (good + bad)[good + bad > 0]
@@ -575,7 +575,7 @@ def main():
     parser.add_argument("--task1", type=int, default=2000)
     parser.add_argument("--test", type=int, default=1000)
     parser.add_argument("--task2", type=int, default=3000, help="stages: Task 2 cycles of every condition")
-    parser.add_argument("--keys", type=int, default=2, help="stages: calibration trials per setting")
+    parser.add_argument("--keys", type=int, default=2, help="stages: calibration trials per setting; chance: trials")
     parser.add_argument("--conditions", default="sequential", help="stages: comma-separated conditions")
     parser.add_argument("--chunk", type=int, default=1000, help="policy: Task 1 cycles between two probes")
     parser.add_argument("--chunks", type=int, default=10, help="policy: number of chunks")
