@@ -74,6 +74,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from sleepjax.cli import positive_int
 from sleepjax.foraging import trials
 from sleepjax.foraging.agent import (
     TASK1,
@@ -570,16 +571,20 @@ def main():
     parser.add_argument("probe", choices=("sweep", "credit", "policy", "code", "stages", "chance", "shares"))
     parser.add_argument("--grid", default="[]", help="a list of dicts of Hparams overrides (Python expression)")
     parser.add_argument("--record", help="shares: a foraging record made with wired detectors")
-    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--steps", type=positive_int, default=200)
     parser.add_argument("--unsupervised", type=int, default=200)
     parser.add_argument("--task1", type=int, default=2000)
-    parser.add_argument("--test", type=int, default=1000)
-    parser.add_argument("--task2", type=int, default=3000, help="stages: Task 2 cycles of every condition")
-    parser.add_argument("--keys", type=int, default=2, help="stages: calibration trials per setting; chance: trials")
+    parser.add_argument("--test", type=positive_int, default=1000)
+    parser.add_argument("--task2", type=positive_int, default=3000, help="stages: Task 2 cycles of every condition")
+    parser.add_argument(
+        "--keys", type=positive_int, default=2, help="stages: calibration trials per setting; chance: trials"
+    )
     parser.add_argument("--conditions", default="sequential", help="stages: comma-separated conditions")
-    parser.add_argument("--chunk", type=int, default=1000, help="policy: Task 1 cycles between two probes")
-    parser.add_argument("--chunks", type=int, default=10, help="policy: number of chunks")
-    parser.add_argument("--views", type=int, default=2000, help="policy, code: random views per probe and task")
+    parser.add_argument("--chunk", type=positive_int, default=1000, help="policy: Task 1 cycles between two probes")
+    parser.add_argument("--chunks", type=positive_int, default=10, help="policy: number of chunks")
+    parser.add_argument(
+        "--views", type=positive_int, default=2000, help="policy, code: random views per probe and task"
+    )
     args = parser.parse_args()
     if args.probe == "shares" and not args.record:
         parser.error("shares needs --record FILE (a foraging record made with wired detectors)")
