@@ -97,8 +97,9 @@ CALIBRATION_SEED = 1000
 
 
 def setting(kw: dict) -> Hparams:
-    """The constants of one ``--grid`` entry: the defaults with its overrides."""
-    return Hparams()._replace(**{k: float(v) for k, v in kw.items()})
+    """The constants of one ``--grid`` entry: the defaults with its overrides, checked as a run's are
+    (``ValueError`` naming an unknown constant or one out of its range)."""
+    return foraging.Config(hparams=tuple(kw.items())).hp()
 
 
 def stacked(grid: list[dict]) -> Hparams:
@@ -591,8 +592,16 @@ def main():
     unknown = [c for c in args.conditions.split(",") if c not in CONDITIONS[1:]]
     if unknown:
         parser.error(f"--conditions: unknown {unknown}; known: {', '.join(CONDITIONS[1:])}")
-    # a Python expression (a list of dicts, comprehensions allowed) evaluated with only dict and range
-    grid = eval(args.grid, {"__builtins__": {"dict": dict, "range": range}})
+    # a Python expression (a list of dicts, comprehensions allowed) evaluated with only dict and range;
+    # any error in it is the user's to fix, so it ends in one line naming the expression
+    try:
+        grid = eval(args.grid, {"__builtins__": {"dict": dict, "range": range}})
+        if not (isinstance(grid, list) and all(isinstance(kw, dict) for kw in grid)):
+            raise TypeError("it is not a list of dicts")
+        for kw in grid:
+            setting(kw)
+    except Exception as err:
+        parser.error(f"--grid {args.grid}: {err}")
     probes = {
         "sweep": sweep,
         "credit": credit,
