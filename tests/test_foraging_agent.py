@@ -12,6 +12,7 @@ from sleepjax.foraging.agent import (
     learn_input,
     learn_output,
     make_task,
+    record_rate,
     reward_of,
     sleep_phase,
     wake_phase,
@@ -99,6 +100,23 @@ def test_sleep_drive_follows_the_awake_rates():
     # 2000 steps = 1 s: 20 Hz and 40 Hz give on the order of 20 and 40 spikes
     assert spikes[0] == spikes[1] == 0
     assert 5 <= spikes[2] < spikes[3] <= 80
+
+
+def test_sleep_drive_is_a_running_or_a_plain_mean_of_the_learning_rates():
+    """Mistakes caught: the plain mean (rate_avg 0) weighting the n-th cycle by 1/(n+1) or never
+    counting cycles (it would stay at the first cycle's rate), and the exponential average at
+    rate_avg > 0 being switched to the plain mean."""
+    config = NetConfig(n_hidden=2, steps=200)  # 0.1 s per cycle: 1 spike = 10 Hz
+    agent = init_agent(jax.random.key(0), config, HP)
+    counts = [jnp.array([1, 0]), jnp.array([3, 0]), jnp.array([8, 6])]
+    plain, running = agent, agent
+    for c in counts:
+        plain = record_rate(plain, c, HP._replace(rate_avg=0.0), config)
+        running = record_rate(running, c, HP._replace(rate_avg=0.5), config)
+    np.testing.assert_allclose(plain.rate, [40.0, 20.0], rtol=1e-6)  # (10 + 30 + 80) / 3, 60 / 3
+    # 0 -> 5 -> 17.5 -> 48.75, and 0 -> 0 -> 0 -> 30
+    np.testing.assert_allclose(running.rate, [48.75, 30.0], rtol=1e-6)
+    assert int(plain.learned) == int(running.learned) == 3
 
 
 def test_phases_run_and_sleep_changes_weights_without_moving():

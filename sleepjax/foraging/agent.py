@@ -135,6 +135,16 @@ def learn_input(agent: Agent, trace_in, hp: Hparams) -> Agent:
     return agent._replace(w_in=w)
 
 
+def record_rate(agent: Agent, hidden_spikes, hp: Hparams, config: NetConfig) -> Agent:
+    """Fold one learning cycle's hidden rates into the sleep drive: an exponential running average at
+    ``rate_avg``, or at ``rate_avg`` 0 the plain mean over every learning cycle so far (weight
+    ``1 / n`` for the ``n``-th), in which each task counts by how long it was trained."""
+    rate = hidden_spikes.astype(agent.rate.dtype) / config.cycle_seconds
+    learned = agent.learned + 1
+    weight = jnp.where(jnp.asarray(hp.rate_avg) > 0, hp.rate_avg, 1.0 / learned.astype(rate.dtype))
+    return agent._replace(rate=running_average(agent.rate, rate, weight), learned=learned)
+
+
 def wake_cycle(agent: Agent, state: WakeState, world, task: ForagingTask, hp: Hparams, key, config, learn: str):
     """One awake movement cycle; returns ``(agent, state, world, eaten, output spikes)``."""
     k_net, k_move, k_world = jax.random.split(key, 3)
@@ -143,8 +153,7 @@ def wake_cycle(agent: Agent, state: WakeState, world, task: ForagingTask, hp: Hp
     move = choose_move(out.counts, state.last_move, state.hungry, hp, k_move)
     world, eaten = step(world, move, k_world, task.present, config.world)
     if learn != "none":  # the sleep drive is the rate measured while learning, not while testing
-        rate = out.hidden_spikes.astype(agent.rate.dtype) / config.cycle_seconds
-        agent = agent._replace(rate=running_average(agent.rate, rate, hp.rate_avg))
+        agent = record_rate(agent, out.hidden_spikes, hp, config)
     store = state.store
     if learn == "output":
         agent, store = learn_output(agent, store, out.trace, reward_of(eaten, task, hp), out.counts, hp, config)

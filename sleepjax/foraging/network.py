@@ -133,7 +133,8 @@ class Hparams(NamedTuple):
     norm_rate: float = 0.01
     # homeostasis (OPEN): output goal rate (Hz) and target adaptation speed; hidden-rate averaging (the
     # sleep drive; 0.01 averages ~100 learning cycles, one block; with wired detectors 1e-4, the mean over
-    # Task 1 training, so that interleaved sleep still replays Task 1's detectors)
+    # Task 1 training, so that interleaved sleep still replays Task 1's detectors; 0 is the plain mean
+    # over every learning cycle, each task weighed by its training time: tried, no better than 1e-4)
     goal_rate: float = 10.0
     eta_target: float = 0.0
     rate_avg: float = 0.01
@@ -165,7 +166,7 @@ class Agent(NamedTuple):
     hidden->output; ``w_out0 (H,)`` initial summed outputs ``W_i0``; ``target (8,)`` summed-input
     targets of the output neurons; ``trace_norm`` running average of the summed absolute trace per
     cycle (the activity normalisation); ``rate (H,)`` running mean awake firing rate (Hz) of each
-    hidden neuron, the sleep drive.
+    hidden neuron, the sleep drive; ``learned (,)`` the number of learning cycles behind ``rate``.
     """
 
     in_idx: jax.Array
@@ -175,6 +176,7 @@ class Agent(NamedTuple):
     target: jax.Array
     trace_norm: jax.Array
     rate: jax.Array
+    learned: jax.Array
 
 
 class Neurons(NamedTuple):
@@ -254,6 +256,7 @@ def init_agent(key: jax.Array, config: NetConfig, hp: Hparams) -> Agent:
         target,
         jnp.ones((), dtype),
         jnp.zeros((config.n_hidden,), dtype),
+        jnp.zeros((), jnp.int32),
     )
 
 
@@ -368,7 +371,7 @@ HPARAM_RANGES = {
     "delay_c": POSITIVE,
     "learn_gain": NON_NEGATIVE,
     "norm_rate": Range(0.0, 1.0, open_low=True),
-    "rate_avg": Range(0.0, 1.0, open_low=True),
+    "rate_avg": UNIT,  # 0: the mean over every learning cycle so far
     "goal_rate": NON_NEGATIVE,
     "eta_target": NON_NEGATIVE,
     "explore_base": UNIT,

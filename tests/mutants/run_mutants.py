@@ -549,6 +549,31 @@ MUTANTS = (
         "the unsupervised STDP rewrites the wired detectors",
         ("tests/test_foraging_agent.py::test_wired_detectors_are_particles_and_never_learn",),
     ),
+    # --- sleepjax/foraging/agent.py: the sleep drive's mean (rate_avg 0: over every learning cycle) --
+    Mutant(
+        "foraging-plain-mean-off-by-one",
+        "sleepjax/foraging/agent.py",
+        "1.0 / learned.astype(rate.dtype)",
+        "1.0 / (learned + 1).astype(rate.dtype)",
+        "the plain mean of the sleep drive weights the n-th learning cycle by 1/(n+1) (biased towards 0)",
+        ("tests/test_foraging_agent.py::test_sleep_drive_is_a_running_or_a_plain_mean_of_the_learning_rates",),
+    ),
+    Mutant(
+        "foraging-plain-mean-never-counts",
+        "sleepjax/foraging/agent.py",
+        "learned = agent.learned + 1",
+        "learned = agent.learned * 0 + 1",
+        "the learning cycles are not counted: the plain mean is only the last cycle's rate",
+        ("tests/test_foraging_agent.py::test_sleep_drive_is_a_running_or_a_plain_mean_of_the_learning_rates",),
+    ),
+    Mutant(
+        "foraging-running-mean-ignored",
+        "sleepjax/foraging/agent.py",
+        "jnp.where(jnp.asarray(hp.rate_avg) > 0, hp.rate_avg, 1.0 / learned",
+        "jnp.where(jnp.asarray(hp.rate_avg) < 0, hp.rate_avg, 1.0 / learned",
+        "rate_avg > 0 is ignored: the sleep drive is always the plain mean",
+        ("tests/test_foraging_agent.py::test_sleep_drive_is_a_running_or_a_plain_mean_of_the_learning_rates",),
+    ),
     # --- sleepjax/ranges.py: user-given constants ---------------------------------------------------
     Mutant(
         "ranges-open-bound-closed",
