@@ -56,10 +56,16 @@ Task 1, then the ``--conditions`` asked for) for every setting on ``--keys`` cal
 from 1000), all vmapped: the test scores after Task 1 and after each condition, each condition's Task 2
 training curve, the activity normalisation at its end, and, with wired detectors, which kinds'
 detectors carry each output's input after each stage (how much of Task 1 a condition kept, and whether
-Task 2 took any of it); at the end, the mean and SD of the scores over the keys of each setting.
+Task 2 took any of it), on how many hidden neurons each output's input rests (:func:`effective_inputs`)
+the weight each output gives the rewarded kinds' detectors at its move's cell (did it learn its own
+cell) and how far each kind's detectors' summed outputs moved from their start (:func:`row_growth`);
+at the end, the mean and SD of the scores over the keys of each setting.
 
     python experiments/foraging_calibration.py stages --task1 5000 --task2 3000 --keys 2 \
         --conditions sequential,interleaved_sleep --grid "[dict(wired=0.05)]"
+
+Besides the experiment's conditions, ``stages`` takes ``sleep_after_task1``: sleep alone (as long as
+``sleep_only`` sleeps) from the Task-1-trained network, to see what sleep by itself does to a learned task.
 """
 
 from __future__ import annotations
@@ -94,6 +100,10 @@ from sleepjax.record import Record
 from sleepjax.spiking import store_init
 
 CALIBRATION_SEED = 1000
+
+#: Probe-only condition of ``stages``: sleep alone after Task 1 (``sleep_only``'s schedule, run from the
+#: Task-1-trained network instead of the naive one): what sleep does to a learned task by itself.
+SLEEP_AFTER_TASK1 = "sleep_after_task1"
 
 
 def setting(kw: dict) -> Hparams:
@@ -448,16 +458,35 @@ def kind_shares(w: np.ndarray, kinds: np.ndarray) -> np.ndarray:
     return np.stack([w[kinds == k].sum(0) for k in range(4)]) / w.sum(0)
 
 
+def effective_inputs(w: np.ndarray) -> np.ndarray:
+    """``(8,)``: how many hidden neurons carry each output's input, ``(sum w)^2 / sum w^2`` (784 for
+    equal weights, n for n equal weights and the rest 0)."""
+    return np.sum(w, 0) ** 2 / np.sum(w**2, 0)
+
+
+def row_growth(agent) -> np.ndarray:
+    """``(4,)``: the mean over each kind's detectors of ``W_i / W_i0``, the summed output relative to
+    its start; the rewarded update multiplies every change of neuron ``i`` by ``W_i0 / W_i``, so a
+    detector whose output shrank (< 1) learns faster than one whose output grew."""
+    ratio = np.sum(agent.w_out, 1) / agent.w_out0
+    kinds = detector_kinds(agent.in_idx)
+    return np.array([ratio[kinds == k].mean() for k in range(4)])
+
+
 def stages(args, grid):
     """The experiment's stages for every setting and calibration key (module docstring)."""
     config = NetConfig(steps=args.steps)
     durations = Durations(unsupervised=args.unsupervised, task1=args.task1, task2=args.task2, test=args.test)
     conditions = args.conditions.split(",")
-    blocks = {stage: schedule(stage, durations) for stage in ("unsupervised", "task1", *conditions)}
+    # the probe-only condition runs sleep_only's schedule, with sleep_only's key
+    stages_run = ("unsupervised", "task1", *conditions)
+    runs = {stage: "sleep_only" if stage == SLEEP_AFTER_TASK1 else stage for stage in stages_run}
+    blocks = {stage: schedule(runs[stage], durations) for stage in runs}
 
     def one(hp, seed_key):
         def stage(agent, name):
-            return trials.run_stage(agent, blocks[name], hp, trials.stage_key(seed_key, name), durations, config)
+            key = trials.stage_key(seed_key, runs[name])
+            return trials.run_stage(agent, blocks[name], hp, key, durations, config)
 
         naive = stage(trials.initial_agent(seed_key, hp, config), "unsupervised").agent
         trained = stage(naive, "task1")
@@ -488,6 +517,17 @@ def stages(args, grid):
             if kw.get("wired", 0.0):
                 share = kind_shares(agent.w_out, detector_kinds(agent.in_idx))
                 print(f"        input share of each kind's detectors (rows) in the 8 outputs: {np.round(share, 2)}")
+                print(f"        hidden neurons carrying each output's input: {np.round(effective_inputs(agent.w_out))}")
+                print(
+                    "        summed output of each kind's detectors relative to its start (W_i / W_i0, mean):"
+                    f" {np.round(row_growth(agent), 2)}"
+                )
+                for task in (TASK1,) if stage == "task1" else (TASK1, TASK2):
+                    print(
+                        f"        weight from the rewarded kind's detectors at each output's move cell (Task"
+                        f" {1 if task == TASK1 else 2}; relative to the output's mean):"
+                        f" {np.round(detector_weights(agent, task[0]), 1)}"
+                    )
     print(f"mean ± SD over the {args.keys} calibration trials of each setting (Task 1 / Task 2):")
     for g, kw in enumerate(grid):
         rows = table[g * args.keys : (g + 1) * args.keys]
@@ -589,9 +629,10 @@ def main():
     args = parser.parse_args()
     if args.probe == "shares" and not args.record:
         parser.error("shares needs --record FILE (a foraging record made with wired detectors)")
-    unknown = [c for c in args.conditions.split(",") if c not in CONDITIONS[1:]]
+    known = (*CONDITIONS[1:], SLEEP_AFTER_TASK1)
+    unknown = [c for c in args.conditions.split(",") if c not in known]
     if unknown:
-        parser.error(f"--conditions: unknown {unknown}; known: {', '.join(CONDITIONS[1:])}")
+        parser.error(f"--conditions: unknown {unknown}; known: {', '.join(known)}")
     # a Python expression (a list of dicts, comprehensions allowed) evaluated with only dict and range;
     # any error in it is the user's to fix, so it ends in one line naming the expression
     try:
