@@ -56,7 +56,7 @@ Task 1, then the ``--conditions`` asked for) for every setting on ``--keys`` cal
 from 1000), all vmapped: the test scores after Task 1 and after each condition, each condition's Task 2
 training curve, the activity normalisation at its end, and, with wired detectors, which kinds'
 detectors carry each output's input after each stage (how much of Task 1 a condition kept, and whether
-Task 2 took any of it), on how many hidden neurons each output's input rests (:func:`effective_inputs`)
+Task 2 took any of it), on how many hidden neurons each output's input rests (:func:`effective_inputs`),
 the weight each output gives the rewarded kinds' detectors at its move's cell (did it learn its own
 cell) and how far each kind's detectors' summed outputs moved from their start (:func:`row_growth`);
 at the end, the mean and SD of the scores over the keys of each setting.
