@@ -464,12 +464,11 @@ def effective_inputs(w: np.ndarray) -> np.ndarray:
     return np.sum(w, 0) ** 2 / np.sum(w**2, 0)
 
 
-def row_growth(agent) -> np.ndarray:
-    """``(4,)``: the mean over each kind's detectors of ``W_i / W_i0``, the summed output relative to
-    its start; the rewarded update multiplies every change of neuron ``i`` by ``W_i0 / W_i``, so a
-    detector whose output shrank (< 1) learns faster than one whose output grew."""
+def row_growth(agent, kinds: np.ndarray) -> np.ndarray:
+    """``(4,)``: the mean over each kind's detectors (:func:`detector_kinds`) of ``W_i / W_i0``, the
+    summed output relative to its start; the rewarded update multiplies every change of neuron ``i`` by
+    ``W_i0 / W_i``, so a detector whose output shrank (< 1) learns faster than one whose output grew."""
     ratio = np.sum(agent.w_out, 1) / agent.w_out0
-    kinds = detector_kinds(agent.in_idx)
     return np.array([ratio[kinds == k].mean() for k in range(4)])
 
 
@@ -509,18 +508,19 @@ def stages(args, grid):
             table[i, list(out).index(name)] = s1, s2
             line = f"    {name:>17}: Task 1 {s1:.3f} {counts[0]}  Task 2 {s2:.3f} {counts[1]}"
             line += f"  norm {agent.trace_norm:.3g}"
-            task = trials.curve_task(stage)
+            task = trials.curve_task(runs[stage])  # the probe-only condition trains nothing, as sleep_only
             if task is not None:
                 points = trials.curve(eaten, stage_blocks, task, min(1000, args.task1, args.task2))
                 line += f"  training curve {np.round(points, 2)}"
             print(line)
             if kw.get("wired", 0.0):
-                share = kind_shares(agent.w_out, detector_kinds(agent.in_idx))
+                kinds = detector_kinds(agent.in_idx)
+                share = kind_shares(agent.w_out, kinds)
                 print(f"        input share of each kind's detectors (rows) in the 8 outputs: {np.round(share, 2)}")
                 print(f"        hidden neurons carrying each output's input: {np.round(effective_inputs(agent.w_out))}")
                 print(
                     "        summed output of each kind's detectors relative to its start (W_i / W_i0, mean):"
-                    f" {np.round(row_growth(agent), 2)}"
+                    f" {np.round(row_growth(agent, kinds), 2)}"
                 )
                 for task in (TASK1,) if stage == "task1" else (TASK1, TASK2):
                     print(
