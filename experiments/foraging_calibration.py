@@ -98,6 +98,7 @@ from sleepjax.foraging.schedules import CONDITIONS, Durations, schedule
 from sleepjax.protocols import foraging
 from sleepjax.record import Record
 from sleepjax.spiking import store_init
+from sleepjax.spiking.stdp import PAIRINGS
 
 CALIBRATION_SEED = 1000
 
@@ -117,7 +118,7 @@ def stacked(grid: list[dict]) -> Hparams:
 
 
 def sweep(args, grid):
-    config = NetConfig(steps=args.steps)
+    config = NetConfig(steps=args.steps, pairing=args.pairing)
     unsup = wake_phase(args.unsupervised, config, "input")
     train = wake_phase(args.task1, config, "output")
     test = wake_phase(args.test, config, "none")
@@ -148,7 +149,7 @@ def sweep(args, grid):
 
 
 def credit(args, grid):
-    config = NetConfig(steps=args.steps)
+    config = NetConfig(steps=args.steps, pairing=args.pairing)
     worlds = jax.vmap(lambda k: reset(k, jnp.ones(4, bool)))(jax.random.split(jax.random.key(CALIBRATION_SEED), 30))
     views = jax.vmap(lambda w: observe(w).reshape(-1))(worlds)
     keys = jax.random.split(jax.random.key(CALIBRATION_SEED + 1), 30)
@@ -232,7 +233,7 @@ def policy(args, grid):
     punished) eaten. A low-noise learning curve (thousands of independent views instead of the few
     particles a test phase eats); at the end, each output's weights from the detectors of the two
     Task 1 kinds at its move's cell (:func:`detector_weights`)."""
-    config = NetConfig(steps=args.steps)
+    config = NetConfig(steps=args.steps, pairing=args.pairing)
     unsup = wake_phase(args.unsupervised, config, "input")
     train = wake_phase(args.chunk, config, "output")
     tasks = make_task(*TASK1), make_task(*TASK2)
@@ -357,7 +358,7 @@ def strongest_pairs(agent, views: np.ndarray, spikes: np.ndarray, view: int = 7)
 
 def code(args, grid):
     """What the hidden code after the unsupervised period tells about the moves (module docstring)."""
-    config = NetConfig(steps=args.steps)
+    config = NetConfig(steps=args.steps, pairing=args.pairing)
     decision = config._replace(steps=args.steps // 2)  # the first half: the spikes that choose the move
     unsup = wake_phase(args.unsupervised, config, "input")
     rewarded, punished = TASK1
@@ -474,7 +475,7 @@ def row_growth(agent, kinds: np.ndarray) -> np.ndarray:
 
 def stages(args, grid):
     """The experiment's stages for every setting and calibration key (module docstring)."""
-    config = NetConfig(steps=args.steps)
+    config = NetConfig(steps=args.steps, pairing=args.pairing)
     durations = Durations(unsupervised=args.unsupervised, task1=args.task1, task2=args.task2, test=args.test)
     conditions = args.conditions.split(",")
     # the probe-only condition runs sleep_only's schedule, with sleep_only's key
@@ -613,6 +614,7 @@ def main():
     parser.add_argument("--grid", default="[]", help="a list of dicts of Hparams overrides (Python expression)")
     parser.add_argument("--record", help="shares: a foraging record made with wired detectors")
     parser.add_argument("--steps", type=positive_int, default=200)
+    parser.add_argument("--pairing", choices=PAIRINGS, default="nearest", help="STDP spike pairing (NetConfig.pairing)")
     parser.add_argument("--unsupervised", type=int, default=200)
     parser.add_argument("--task1", type=int, default=2000)
     parser.add_argument("--test", type=positive_int, default=1000)

@@ -209,6 +209,12 @@ def add_foraging(sub) -> None:
     )
     p.add_argument("--neuron", choices=foraging.NEURON_MODELS, default="rulkov", help="neuron model (default: rulkov)")
     p.add_argument(
+        "--pairing",
+        choices=foraging.PAIRINGS,
+        default=foraging.Config().pairing,
+        help="STDP spike pairing: nearest spikes or every pair within 60 ms (default: %(default)s)",
+    )
+    p.add_argument(
         "--steps-per-cycle",
         type=positive_int,
         default=foraging.Config().steps_per_cycle,
@@ -496,7 +502,7 @@ def run_foraging(args) -> int:
         test=args.test,
         curve_block=args.curve_block,
     )
-    config = foraging.Config(durations, args.steps_per_cycle, args.neuron, tuple(args.hparam))
+    config = foraging.Config(durations, args.steps_per_cycle, args.neuron, tuple(args.hparam), args.pairing)
     plot_dir = check_plot_dir(args.plot)
     if args.out is not None:
         check_writable(args.out)
@@ -504,7 +510,8 @@ def run_foraging(args) -> int:
     record = foraging.run(seeds, config, args.out, args.chunk_size, progress=not args.no_progress)
     print(
         f"\nforaging agent ({config.neuron} neurons, {config.steps_per_cycle} steps per cycle, "
-        f"{config.input_code}): pattern discriminability, mean ± SD over {len(seeds)} trials"
+        f"{config.pairing} STDP pairing, {config.input_code}): pattern discriminability, "
+        f"mean ± SD over {len(seeds)} trials"
     )
     print(foraging.format_results(record))
     return report_files(record, plot_dir, foraging_figures, args.out)

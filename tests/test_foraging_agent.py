@@ -158,6 +158,28 @@ def test_awake_trace_credits_only_the_decision_window():
         NetConfig(credit="half").check()
 
 
+def test_pairing_changes_only_the_trace_and_all_pairs_removes_the_rate_bias():
+    """``NetConfig.pairing``: within a cycle the spikes are the same under both pairings (same key), only
+    the trace differs. Asleep, with outputs firing far more often than each hidden neuron, nearest
+    pairing sums to a clearly positive trace from chance coincidences alone, all-pairs to much less.
+    Catches the option being accepted but ignored (the traces would be equal) or swapped."""
+    agent = init_agent(jax.random.key(16), NetConfig(n_hidden=64, steps=400), HP)
+    rate = jnp.full(64, 40.0)
+    silent = jnp.zeros(49, bool)
+    outs = {}
+    for pairing in ("nearest", "all"):
+        config = NetConfig(n_hidden=64, steps=400, pairing=pairing)
+        outs[pairing] = simulate_cycle(agent, rest(config), silent, rate, HP, jax.random.key(17), config)[1]
+    np.testing.assert_array_equal(outs["nearest"].counts, outs["all"].counts)
+    np.testing.assert_array_equal(outs["nearest"].hidden_spikes, outs["all"].hidden_spikes)
+    assert int(outs["all"].counts.sum()) > 8 * int(outs["all"].hidden_spikes.mean())  # outputs fire more
+    nearest, all_pairs = float(outs["nearest"].trace.sum()), float(outs["all"].trace.sum())
+    assert nearest > 0.5 * float(jnp.abs(outs["nearest"].trace).sum())
+    assert all_pairs < 0.5 * nearest
+    with pytest.raises(ValueError, match="NetConfig.pairing must be one of"):
+        NetConfig(pairing="both").check()
+
+
 def test_output_noise_off_is_unchanged_and_on_fires_outputs_without_input():
     """At ``noise_rate`` 0 (whatever ``w_noise``) the cycle is the same, bit for bit, as without the
     constants (the spike counts and trace recorded before they existed); at 2 kHz of supra-threshold

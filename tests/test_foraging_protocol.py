@@ -1,6 +1,7 @@
 """The foraging experiment end to end on a tiny configuration: vmapped trials equal trials run one by
 one, the record resumes without recomputing what it holds, and the CLI runs and refuses bad input."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -54,11 +55,17 @@ def test_other_settings_are_refused(one_by_one):
     other = foraging.Config(TINY.durations, steps_per_cycle=14)
     with pytest.raises(RecordError, match="steps_per_cycle"):
         foraging.run([0], other, path, progress=False)
+    # the STDP pairing changes every trace, so a record made with the other pairing is not resumed
+    other = dataclasses.replace(TINY, pairing="all")
+    with pytest.raises(RecordError, match="pairing"):
+        foraging.run([0], other, path, progress=False)
 
 
 def test_config_errors_name_the_flag():
     with pytest.raises(ValueError, match="--neuron"):
         foraging.Config(neuron="hodgkin")
+    with pytest.raises(ValueError, match="--pairing"):
+        foraging.Config(pairing="both")
     with pytest.raises(ValueError, match="unknown foraging hyperparameter"):
         foraging.Config(hparams=(("g_typo", 1.0),))
     with pytest.raises(ValueError, match="multiple of block"):

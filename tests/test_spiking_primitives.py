@@ -11,6 +11,8 @@ from sleepjax.spiking import (
     RulkovParams,
     RulkovState,
     adapt_target,
+    all_pairs_init,
+    all_pairs_step,
     mirrored_inhibition,
     poisson_train,
     pulse,
@@ -112,27 +114,76 @@ def test_synaptic_current_sign():
     assert float(synaptic_current(jnp.array(0.5), jnp.array(-0.9), 2.0, 0.0)) == pytest.approx(0.9)
 
 
-def run_stdp(pre_times, post_times, n_steps=300):
-    state = stdp_init(1, 1)
+PAIRING_STEPS = {"nearest": (stdp_init, stdp_step), "all": (all_pairs_init, all_pairs_step)}
+
+
+def run_stdp(pre_times, post_times, n_steps=300, pairing="nearest"):
+    init, step = PAIRING_STEPS[pairing]
+    state = init(1, 1)
     total = jnp.zeros((1, 1))
     for t in range(n_steps):
-        state, d = stdp_step(state, jnp.array([t in pre_times]), jnp.array([t in post_times]))
+        state, d = step(state, jnp.array([t in pre_times]), jnp.array([t in post_times]))
         total = total + d
     return float(total[0, 0])
 
 
-def test_stdp_pair_traces_by_hand():
+@pytest.mark.parametrize("pairing", ["nearest", "all"])
+def test_stdp_pair_traces_by_hand(pairing):
+    """One pair of spikes: both pairings give the kernel. Catches a wrong sign, time constant or
+    window edge (the all-pairs sum dropping a spike one step early or late: 120 / 121 steps)."""
     # pre at step 10, post at step 30: dt = 20 steps = 10 ms -> +0.04 exp(-10 / 40) = 0.0311520
-    assert run_stdp({10}, {30}) == pytest.approx(0.04 * math.exp(-0.25), rel=1e-5)
+    assert run_stdp({10}, {30}, pairing=pairing) == pytest.approx(0.04 * math.exp(-0.25), rel=1e-5)
     # post before pre by the same interval -> -0.0311520
-    assert run_stdp({30}, {10}) == pytest.approx(-0.04 * math.exp(-0.25), rel=1e-5)
+    assert run_stdp({30}, {10}, pairing=pairing) == pytest.approx(-0.04 * math.exp(-0.25), rel=1e-5)
     # 60 ms = 120 steps is still inside the window, 121 steps is not
-    assert run_stdp({0}, {120}) == pytest.approx(0.04 * math.exp(-1.5), rel=1e-5)
-    assert run_stdp({0}, {121}) == 0.0
+    assert run_stdp({0}, {120}, pairing=pairing) == pytest.approx(0.04 * math.exp(-1.5), rel=1e-5)
+    assert run_stdp({0}, {121}, pairing=pairing) == 0.0
+    assert run_stdp({121}, {0}, pairing=pairing) == 0.0
     # simultaneous spikes are unordered
-    assert run_stdp({50}, {50}) == 0.0
-    # nearest-neighbour pairing: the post spike pairs with the last pre spike only (dt = 4 ms)
+    assert run_stdp({50}, {50}, pairing=pairing) == 0.0
+
+
+def test_stdp_pairings_differ_on_two_pre_spikes():
+    """pre at 10 and 22, post at 30 (dt 10 and 4 ms): nearest pairs the post spike with the pre spike
+    at 22 only, all-pairs with both. Catches the two pairings swapped or all-pairs keeping only the last
+    spike."""
     assert run_stdp({10, 22}, {30}) == pytest.approx(0.04 * math.exp(-4 / 40), rel=1e-5)
+    both = 0.04 * (math.exp(-10 / 40) + math.exp(-4 / 40))
+    assert run_stdp({10, 22}, {30}, pairing="all") == pytest.approx(both, rel=1e-5)
+
+
+def test_all_pairs_equals_every_pair_within_the_window_summed_by_hand():
+    """Random trains of 3 pre and 2 post neurons over 400 steps (spikes repeat inside the window, and
+    the ring wraps round several times) against the double loop over every pair of spike times.
+    Catches a spike that never leaves the window, leaves it a step early or late, or is counted twice."""
+    rng = np.random.default_rng(0)
+    pre, post = rng.random((400, 3)) < 0.05, rng.random((400, 2)) < 0.08
+    state, total = all_pairs_init(3, 2), np.zeros((3, 2))
+    for t in range(400):
+        state, d = all_pairs_step(state, jnp.asarray(pre[t]), jnp.asarray(post[t]))
+        total += np.asarray(d)
+    expected = np.zeros((3, 2))
+    for (tp, i), (tq, j) in ((a, b) for a in zip(*np.nonzero(pre)) for b in zip(*np.nonzero(post))):
+        lag = tq - tp  # steps from the pre to the post spike
+        if lag != 0 and abs(lag) <= 120:
+            expected[i, j] += math.copysign(0.04, lag) * math.exp(-abs(lag) * 0.5 / 40)
+    np.testing.assert_allclose(total, expected, rtol=1e-4, atol=1e-6)
+
+
+def test_independent_trains_leave_no_all_pairs_trace_but_a_nearest_one():
+    """Independent Poisson trains, pre at 5 Hz, post at 50 Hz (as asleep, when outputs fire much more
+    than hidden neurons), 100 s: all-pairs gives ~0 per pre spike, nearest ~+0.75 K (a pre spike is
+    paired with every later post spike but only the last earlier one). Catches the potentiation bias
+    that made sleep grow every weak synapse (README, "Spike pairing") coming back into all-pairs."""
+    k_pre, k_post = jax.random.split(jax.random.key(1))
+    pre = poisson_train(k_pre, jnp.full((20,), 5.0), 200_000, 0.5)
+    post = poisson_train(k_post, jnp.full((1,), 50.0), 200_000, 0.5)
+    per_spike = {}
+    for pairing, (init, step) in PAIRING_STEPS.items():
+        _, d = jax.lax.scan(lambda s, x, step=step: step(s, *x), init(20, 1), (pre, post))
+        per_spike[pairing] = float(jnp.sum(d)) / int(jnp.sum(pre)) / 0.04
+    assert abs(per_spike["all"]) < 0.1
+    assert per_spike["nearest"] > 0.5
 
 
 def test_stdp_two_synapses_outer_structure():

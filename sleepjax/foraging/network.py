@@ -28,8 +28,14 @@ from jax import lax
 from sleepjax.foraging.environment import DEFAULT_WORLD, OFFSETS, WorldConfig
 from sleepjax.ranges import NON_NEGATIVE, POSITIVE, UNIT, Range, check_ranges
 from sleepjax.spiking import (
+    PAIRINGS,
+    AllPairsState,
     RulkovParams,
     RulkovState,
+    StdpParams,
+    StdpState,
+    all_pairs_init,
+    all_pairs_step,
     conductance_step,
     mirrored_inhibition,
     poisson_train,
@@ -41,7 +47,6 @@ from sleepjax.spiking import (
     stdp_step,
     synaptic_current,
 )
-from sleepjax.spiking.stdp import StdpParams, StdpState
 
 NEURON_MODELS = ("rulkov",)
 #: Which awake spike pairings make the hidden->output trace: those of the ``"decision"`` window (the
@@ -53,7 +58,9 @@ class NetConfig(NamedTuple):
     """Static sizes and lengths. ``steps`` per movement cycle at ``dt_ms`` per step; ``slots`` cycles
     kept in the eligibility store; ``credit`` (:data:`CREDIT_WINDOWS`, OPEN) which awake spike pairings
     make the hidden->output trace: ``"decision"`` only those whose later spike falls in the first half
-    of the cycle, so that an output firing after the move was chosen is not credited with it."""
+    of the cycle, so that an output firing after the move was chosen is not credited with it;
+    ``pairing`` (:data:`~sleepjax.spiking.stdp.PAIRINGS`, OPEN) which pre/post spike pairs make a
+    trace: the nearest ones (the default) or every pair within the 60 ms window."""
 
     n_hidden: int = 784
     fan_in: int = 9
@@ -63,6 +70,7 @@ class NetConfig(NamedTuple):
     slots: int = 6
     neuron: str = "rulkov"
     credit: str = "decision"
+    pairing: str = "nearest"
     world: WorldConfig = DEFAULT_WORLD
 
     @property
@@ -78,6 +86,8 @@ class NetConfig(NamedTuple):
             raise ValueError(f"NetConfig.neuron must be one of {NEURON_MODELS}, got {self.neuron!r}")
         if self.credit not in CREDIT_WINDOWS:
             raise ValueError(f"NetConfig.credit must be one of {CREDIT_WINDOWS}, got {self.credit!r}")
+        if self.pairing not in PAIRINGS:
+            raise ValueError(f"NetConfig.pairing must be one of {PAIRINGS}, got {self.pairing!r}")
         if self.steps < 2:
             raise ValueError(f"NetConfig.steps must be at least 2 (the move uses the first half), got {self.steps}")
         if self.fan_in > self.n_in:
@@ -187,7 +197,7 @@ class Neurons(NamedTuple):
     g_hidden: jax.Array
     g_exc: jax.Array
     g_inh: jax.Array
-    ages: StdpState
+    ages: StdpState | AllPairsState
 
 
 class CycleOutput(NamedTuple):
@@ -270,7 +280,9 @@ def rest(config: NetConfig) -> Neurons:
         jnp.zeros((config.n_hidden,), dtype),
         jnp.zeros((config.n_out,), dtype),
         jnp.zeros((), dtype),
-        stdp_init(config.n_hidden, config.n_out),
+        stdp_init(config.n_hidden, config.n_out)
+        if config.pairing == "nearest"
+        else all_pairs_init(config.n_hidden, config.n_out, StdpParams(dt_ms=config.dt_ms)),
     )
 
 
@@ -307,6 +319,7 @@ def simulate_cycle(
     # awake, only the pairings of the decision window (the spikes that chose the move) are credited
     credit_steps = half if sleep_rate is None and config.credit == "decision" else config.steps
     stdp_params = StdpParams(dt_ms=config.dt_ms)
+    pair_step = stdp_step if config.pairing == "nearest" else all_pairs_step
     rulkov = RulkovParams()
 
     def step(carry, inputs):
@@ -321,7 +334,7 @@ def simulate_cycle(
         if sleep_rate is not None:
             arriving = arriving + hp.w_sleep * drive.astype(dtype)
         release = s_h.astype(dtype)
-        ages, d_trace = stdp_step(n.ages, s_h, s_o, stdp_params)
+        ages, d_trace = pair_step(n.ages, s_h, s_o, stdp_params)
         n = Neurons(
             hidden,
             out,

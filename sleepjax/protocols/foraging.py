@@ -27,11 +27,12 @@ from sleepjax.foraging import trials
 from sleepjax.foraging.network import NEURON_MODELS, Hparams, NetConfig, check_hparams
 from sleepjax.foraging.schedules import CONDITIONS, Durations, schedule
 
-__all__ = ["CONDITIONS", "NEURON_MODELS", "PUBLISHED", "Config", "Durations", "format_results", "run"]
+__all__ = ["CONDITIONS", "NEURON_MODELS", "PAIRINGS", "PUBLISHED", "Config", "Durations", "format_results", "run"]
 from sleepjax.interrupt import check_stop
 from sleepjax.record import Record, is_number, require
 from sleepjax.report import format_table, mean_sd
 from sleepjax.run import check_seeds
+from sleepjax.spiking import PAIRINGS
 
 EXPERIMENT = "foraging"
 
@@ -52,26 +53,30 @@ WEIGHT_CONDITIONS = ("after_task1", "sequential", "interleaved_sleep", "noise_sl
 @dataclasses.dataclass(frozen=True)
 class Config:
     """Settings of a foraging run: phase lengths, steps per movement cycle (600 in the paper; 200, the
-    length the open constants were calibrated at, by default), the neuron model, and overrides of
-    :class:`~sleepjax.foraging.network.Hparams` by name."""
+    length the open constants were calibrated at, by default), the neuron model, overrides of
+    :class:`~sleepjax.foraging.network.Hparams` by name, and the STDP spike pairing
+    (:data:`~sleepjax.spiking.stdp.PAIRINGS`)."""
 
     durations: Durations = Durations()
     steps_per_cycle: int = 200
     neuron: str = "rulkov"
     hparams: tuple[tuple[str, float], ...] = ()
+    pairing: str = "nearest"
 
     def __post_init__(self):
         if self.neuron not in NEURON_MODELS:
             raise ValueError(f"--neuron must be one of {', '.join(NEURON_MODELS)}, got {self.neuron!r}")
         if not (isinstance(self.steps_per_cycle, int) and 2 <= self.steps_per_cycle <= 10_000):
             raise ValueError(f"--steps-per-cycle must be an integer in 2..10000, got {self.steps_per_cycle}")
+        if self.pairing not in PAIRINGS:
+            raise ValueError(f"--pairing must be one of {', '.join(PAIRINGS)}, got {self.pairing!r}")
         unknown = [k for k, _ in self.hparams if k not in Hparams._fields]
         if unknown:
             raise ValueError(f"unknown foraging hyperparameter(s) {unknown}; known: {', '.join(Hparams._fields)}")
         check_hparams(self.hp())
 
     def net(self) -> NetConfig:
-        return NetConfig(steps=self.steps_per_cycle, neuron=self.neuron)
+        return NetConfig(steps=self.steps_per_cycle, neuron=self.neuron, pairing=self.pairing)
 
     def hp(self) -> Hparams:
         return Hparams()._replace(**{k: float(v) for k, v in self.hparams})
@@ -88,7 +93,8 @@ class Config:
         that differ from the defaults become the overrides."""
         defaults = Hparams()._asdict()
         overrides = tuple((k, v) for k, v in identity["hparams"].items() if defaults.get(k) != v)
-        return cls(Durations(**identity["durations"]), identity["steps_per_cycle"], identity["neuron"], overrides)
+        durations = Durations(**identity["durations"])
+        return cls(durations, identity["steps_per_cycle"], identity["neuron"], overrides, identity["pairing"])
 
     def identity(self) -> dict:
         return {
@@ -96,6 +102,7 @@ class Config:
             "steps_per_cycle": self.steps_per_cycle,
             "neuron": self.neuron,
             "credit": self.net().credit,
+            "pairing": self.pairing,
             "hparams": self.hp()._asdict(),
         }
 

@@ -7,7 +7,7 @@ inside ``lax.scan``:
 * :mod:`~sleepjax.spiking.lif`: the leaky integrate-and-fire neuron;
 * :mod:`~sleepjax.spiking.synapse`: decaying conductances and their currents;
 * :mod:`~sleepjax.spiking.drive`: Poisson and pulse input;
-* :mod:`~sleepjax.spiking.stdp`: STDP pair traces;
+* :mod:`~sleepjax.spiking.stdp`: STDP pair traces (nearest-neighbour or all-pairs);
 * :mod:`~sleepjax.spiking.eligibility`: the eligibility store and the rewarded update;
 * :mod:`~sleepjax.spiking.homeostasis`: synaptic scaling and target adaptation.
 """
@@ -17,10 +17,22 @@ from sleepjax.spiking.eligibility import rewarded_update, store_init, store_push
 from sleepjax.spiking.homeostasis import adapt_target, mirrored_inhibition, running_average, scale_inputs
 from sleepjax.spiking.lif import LIFParams, LIFState, lif_init, lif_step
 from sleepjax.spiking.rulkov import RulkovParams, RulkovState, rulkov_f, rulkov_rest, rulkov_step
-from sleepjax.spiking.stdp import StdpParams, StdpState, stdp_init, stdp_kernel, stdp_step
+from sleepjax.spiking.stdp import (
+    PAIRINGS,
+    AllPairsState,
+    StdpParams,
+    StdpState,
+    all_pairs_init,
+    all_pairs_step,
+    stdp_init,
+    stdp_kernel,
+    stdp_step,
+)
 from sleepjax.spiking.synapse import conductance_step, synaptic_current
 
 __all__ = [
+    "PAIRINGS",
+    "AllPairsState",
     "LIFParams",
     "LIFState",
     "RulkovParams",
@@ -28,6 +40,8 @@ __all__ = [
     "StdpParams",
     "StdpState",
     "adapt_target",
+    "all_pairs_init",
+    "all_pairs_step",
     "conductance_step",
     "lif_init",
     "lif_step",

@@ -499,6 +499,53 @@ MUTANTS = (
         "the awake-only output noise also drives the outputs asleep",
         ("tests/test_foraging_agent.py::test_output_noise_off_is_unchanged_and_on_fires_outputs_without_input",),
     ),
+    # --- sleepjax/spiking/stdp.py: all-pairs STDP -------------------------------------------------------
+    Mutant(
+        "stdp-all-pairs-never-leave",
+        "sleepjax/spiking/stdp.py",
+        "x = decay * (x + spikes.astype(x.dtype) - leaving * ring[slot].astype(x.dtype))",
+        "x = decay * (x + spikes.astype(x.dtype))",
+        "a spike never leaves the window: pairs further apart than 60 ms still count",
+        (
+            "tests/test_spiking_primitives.py::test_stdp_pair_traces_by_hand",
+            "tests/test_spiking_primitives.py::test_all_pairs_equals_every_pair_within_the_window_summed_by_hand",
+        ),
+    ),
+    Mutant(
+        "stdp-all-pairs-window-one-short",
+        "sleepjax/spiking/stdp.py",
+        "    return int(params.window_ms / params.dt_ms + 1e-9)",
+        "    return int(params.window_ms / params.dt_ms + 1e-9) - 1",
+        "the windowed sum drops a spike one step before the window's end",
+        ("tests/test_spiking_primitives.py::test_stdp_pair_traces_by_hand",),
+    ),
+    Mutant(
+        "stdp-all-pairs-last-spike-only",
+        "sleepjax/spiking/stdp.py",
+        "x = decay * (x + spikes.astype(x.dtype) - leaving * ring[slot].astype(x.dtype))",
+        "x = decay * jnp.where(spikes, 1.0, x - leaving * ring[slot].astype(x.dtype))",
+        "a new spike replaces the windowed sum instead of adding to it (nearest pairing again)",
+        (
+            "tests/test_spiking_primitives.py::test_stdp_pairings_differ_on_two_pre_spikes",
+            "tests/test_spiking_primitives.py::test_independent_trains_leave_no_all_pairs_trace_but_a_nearest_one",
+        ),
+    ),
+    Mutant(
+        "foraging-pairing-ignored",
+        "sleepjax/foraging/network.py",
+        'pair_step = stdp_step if config.pairing == "nearest" else all_pairs_step',
+        "pair_step = stdp_step",
+        "NetConfig.pairing is accepted but the network always pairs nearest spikes",
+        ("tests/test_foraging_agent.py::test_pairing_changes_only_the_trace_and_all_pairs_removes_the_rate_bias",),
+    ),
+    Mutant(
+        "foraging-pairing-not-in-identity",
+        "sleepjax/protocols/foraging.py",
+        '            "pairing": self.pairing,\n',
+        "",
+        "the STDP pairing is left out of the record's identity, so a record made with the other pairing resumes",
+        ("tests/test_foraging_protocol.py::test_other_settings_are_refused",),
+    ),
     # --- sleepjax/spiking/eligibility.py: a vanishing presynaptic neuron -------------------------------
     Mutant(
         "eligibility-vanishing-neuron-alive",
