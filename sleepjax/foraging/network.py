@@ -190,14 +190,15 @@ class Agent(NamedTuple):
 
 
 class Neurons(NamedTuple):
-    """Dynamic state carried from cycle to cycle: neuron maps, conductances, STDP spike ages."""
+    """Dynamic state carried from cycle to cycle: neuron maps, conductances, and the STDP state (spike
+    ages for nearest pairing, windowed spike sums for all-pairs)."""
 
     hidden: RulkovState
     out: RulkovState
     g_hidden: jax.Array
     g_exc: jax.Array
     g_inh: jax.Array
-    ages: StdpState | AllPairsState
+    stdp: StdpState | AllPairsState
 
 
 class CycleOutput(NamedTuple):
@@ -334,14 +335,14 @@ def simulate_cycle(
         if sleep_rate is not None:
             arriving = arriving + hp.w_sleep * drive.astype(dtype)
         release = s_h.astype(dtype)
-        ages, d_trace = pair_step(n.ages, s_h, s_o, stdp_params)
+        stdp, d_trace = pair_step(n.stdp, s_h, s_o, stdp_params)
         n = Neurons(
             hidden,
             out,
             conductance_step(n.g_hidden, arriving, hp.gamma_exc),
             conductance_step(n.g_exc, release @ w_exc + hp.w_noise * spont.astype(dtype), hp.gamma_exc),
             conductance_step(n.g_inh, jnp.dot(release, inhibition), hp.gamma_inh),
-            ages,
+            stdp,
         )
         # all input pulses are at step 0, so the input->hidden trace of a hidden spike at step t is
         # the STDP kernel at age t, on every synapse whose cell was occupied (applied after the scan)
