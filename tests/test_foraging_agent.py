@@ -19,7 +19,7 @@ from sleepjax.foraging.agent import (
 )
 from sleepjax.foraging.environment import HORIZONTAL, NEGATIVE_DIAGONAL, NOTHING, OFFSETS, VERTICAL
 from sleepjax.foraging.network import Hparams, NetConfig, init_agent, rest, simulate_cycle
-from sleepjax.spiking import store_init
+from sleepjax.spiking import scale_inputs, store_init
 
 pytestmark = pytest.mark.usefixtures("strict_dtypes")
 
@@ -66,6 +66,31 @@ def test_learn_output_rewarded_then_homeostasis():
         np.delete(np.asarray(new.w_out), 2, axis=1), np.delete(np.asarray(agent.w_out), 2, axis=1), rtol=1e-6
     )
     assert float(store[0, 0, 2]) == pytest.approx(0.04)
+
+
+def test_weight_floor_keeps_a_drained_detector_learnable():
+    """``w_floor``: a hidden neuron whose weights drained to 0 stays at 0 without the bound (a
+    multiplicative update never revives it, and it counts as disconnected), but with the bound its
+    weights sit at the floor (rescaled with the rest of each output's input) and a rewarded trace grows
+    them. Catches the bound being ignored, or applied after the rescaling (the columns would then miss
+    their targets)."""
+    agent = init_agent(jax.random.key(0), SMALL, HP)
+    drained = scale_inputs(agent.w_out.at[3].set(0.0), agent.target)
+    agent = agent._replace(w_out=drained)
+    trace = jnp.zeros((16, 8)).at[3, 5].set(0.04)
+    floor = HP._replace(w_floor=0.01)
+    args = (store_init(6, 16, 8), trace, 1.0, jnp.zeros(8, jnp.int32))
+    plain, _ = learn_output(agent, *args, HP, SMALL)
+    assert np.all(np.asarray(plain.w_out[3]) == 0.0)
+    bounded, store = learn_output(agent, *args, floor, SMALL)
+    np.testing.assert_allclose(bounded.w_out.sum(axis=0), agent.target, rtol=1e-5)
+    bound = 0.01 * HP.out_total / 16
+    others = np.delete(np.asarray(bounded.w_out[3]), 5)
+    np.testing.assert_allclose(
+        others, bound * np.delete(np.asarray(agent.target / (agent.target + bound)), 5), rtol=1e-4
+    )
+    again, _ = learn_output(bounded, store, trace, 1.0, jnp.zeros(8, jnp.int32), floor, SMALL)
+    assert float(again.w_out[3, 5]) > 10 * float(bounded.w_out[3, 5])  # W_i0 / W_i is large: it regrows fast
 
 
 def test_learn_input_keeps_totals_and_cap():

@@ -116,13 +116,15 @@ def reward_of(eaten, task: ForagingTask, hp: Hparams):
 
 
 def learn_output(agent: Agent, store, trace, reward, out_counts, hp: Hparams, config: NetConfig):
-    """Rewarded STDP with the eligibility store, then homeostasis. Returns ``(agent, store)``."""
+    """Rewarded STDP with the eligibility store, the weights' lower bound (``w_floor``, 0 by default),
+    then homeostasis. Returns ``(agent, store)``."""
     store = store_push(store, trace)
     trace_norm = jnp.maximum(running_average(agent.trace_norm, jnp.sum(jnp.abs(trace)), hp.norm_rate), 1e-6)
     w = rewarded_update(agent.w_out, store, hp.learn_gain * reward, agent.w_out0, trace_norm, hp.delay_c)
+    w = jnp.maximum(w, hp.w_floor * hp.out_total / config.n_hidden)
     out_rate = out_counts.astype(w.dtype) / (config.cycle_seconds / 2)
     target = adapt_target(agent.target, out_rate, hp.goal_rate, hp.eta_target)
-    w = scale_inputs(jnp.maximum(w, 0.0), target)
+    w = scale_inputs(w, target)
     return agent._replace(w_out=w, target=target, trace_norm=trace_norm), store
 
 

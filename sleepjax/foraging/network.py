@@ -167,6 +167,12 @@ class Hparams(NamedTuple):
     # pixels come together only ~1.25x as often as two unrelated pixels) and that the rewarded rule
     # needs them; this option isolates the hidden->output learning and sleep from that gap.
     wired: float = 0.0
+    # lower bound on every hidden->output weight after the rewarded update, before the rescaling, as a
+    # fraction of the mean initial weight out_total / n_hidden (NOT in the paper; 0: none). Without it a
+    # detector that is silent in a task drains geometrically (every rescaling after a reward takes the
+    # same fraction from it) until its weights are 0 in float32, and a multiplicative update never
+    # revives a 0 (README, "Three times longer phases"); a bound keeps every detector learnable.
+    w_floor: float = 0.0
 
 
 class Agent(NamedTuple):
@@ -393,6 +399,7 @@ HPARAM_RANGES = {
     "noise_rate": NON_NEGATIVE,
     "w_noise": NON_NEGATIVE,
     "wired": NON_NEGATIVE,
+    "w_floor": UNIT,
 }
 
 

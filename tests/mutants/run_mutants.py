@@ -546,6 +546,22 @@ MUTANTS = (
         "the STDP pairing is left out of the record's identity, so a record made with the other pairing resumes",
         ("tests/test_foraging_protocol.py::test_other_settings_are_refused",),
     ),
+    Mutant(
+        "foraging-weight-floor-ignored",
+        "sleepjax/foraging/agent.py",
+        "    w = jnp.maximum(w, hp.w_floor * hp.out_total / config.n_hidden)\n",
+        "    w = jnp.maximum(w, 0.0)\n",
+        "w_floor is accepted but a drained weight still stays at 0",
+        ("tests/test_foraging_agent.py::test_weight_floor_keeps_a_drained_detector_learnable",),
+    ),
+    Mutant(
+        "foraging-weight-floor-after-rescaling",
+        "sleepjax/foraging/agent.py",
+        "    w = scale_inputs(w, target)\n",
+        "    w = jnp.maximum(scale_inputs(w, target), hp.w_floor * hp.out_total / config.n_hidden)\n",
+        "the bound is applied after the rescaling, so the outputs' summed inputs miss their targets",
+        ("tests/test_foraging_agent.py::test_weight_floor_keeps_a_drained_detector_learnable",),
+    ),
     # --- sleepjax/spiking/eligibility.py: a vanishing presynaptic neuron -------------------------------
     Mutant(
         "eligibility-vanishing-neuron-alive",
