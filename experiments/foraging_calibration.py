@@ -465,12 +465,19 @@ def effective_inputs(w: np.ndarray) -> np.ndarray:
     return np.sum(w, 0) ** 2 / np.sum(w**2, 0)
 
 
-def row_growth(agent, kinds: np.ndarray) -> np.ndarray:
+def row_growth(w_out: np.ndarray, w_out0: np.ndarray, kinds: np.ndarray) -> np.ndarray:
     """``(4,)``: the mean over each kind's detectors (:func:`detector_kinds`) of ``W_i / W_i0``, the
     summed output relative to its start; the rewarded update multiplies every change of neuron ``i`` by
     ``W_i0 / W_i``, so a detector whose output shrank (< 1) learns faster than one whose output grew."""
-    ratio = np.sum(agent.w_out, 1) / agent.w_out0
+    ratio = np.sum(w_out, 1) / w_out0
     return np.array([ratio[kinds == k].mean() for k in range(4)])
+
+
+def drained(w_out: np.ndarray, w_out0: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    """``(4,)``: the fraction of each kind's detectors whose summed output ``W_i`` is below the float
+    resolution of its start, which the rewarded update treats as disconnected for good."""
+    dead = np.sum(w_out, 1) <= w_out0 * np.finfo(np.float32).eps
+    return np.array([dead[kinds == k].mean() for k in range(4)])
 
 
 def stages(args, grid):
@@ -521,7 +528,7 @@ def stages(args, grid):
                 print(f"        hidden neurons carrying each output's input: {np.round(effective_inputs(agent.w_out))}")
                 print(
                     "        summed output of each kind's detectors relative to its start (W_i / W_i0, mean):"
-                    f" {np.round(row_growth(agent, kinds), 2)}"
+                    f" {np.round(row_growth(agent.w_out, agent.w_out0, kinds), 2)}"
                 )
                 for task in (TASK1,) if stage == "task1" else (TASK1, TASK2):
                     print(
@@ -595,7 +602,8 @@ def read_wired_record(path: str) -> tuple[foraging.Config, dict]:
 
 def shares(args, grid):
     """For a record made with wired detectors (``--record``): the share of each kind's detectors in
-    each output's input, in the first trial's stored weights after every condition that keeps them."""
+    each output's input, in the first trial's stored weights after every condition that keeps them,
+    the fraction of those weights that are 0, and of each kind's detectors that are drained."""
     config, data = read_wired_record(args.record)
     seed = data["seeds"][0]
     agent = trials.initial_agent(jax.random.key(seed), config.hp(), config.net())
@@ -606,6 +614,12 @@ def shares(args, grid):
         w = np.asarray(entry["runs"][str(seed)].get("w_out", []))
         if w.ndim == 2:
             print(f"  {name}:\n{np.round(kind_shares(w, kinds), 3)}")
+            w0 = np.asarray(agent.w_out0)
+            print(
+                f"    weights exactly 0: {np.mean(w == 0):.3f}; per kind, W_i / W_i0 (mean)"
+                f" {np.array2string(row_growth(w, w0, kinds), precision=2)} and the fraction drained below"
+                f" float32 resolution (W_i <= 1.2e-7 W_i0) {np.round(drained(w, w0, kinds), 2)}"
+            )
 
 
 def main():
