@@ -148,6 +148,7 @@ def test_every_readme_foraging_record_is_checked():
     assert {
         "foraging_rulkov200.json",
         "foraging_wired.json",
+        "foraging_wired_long.json",
         "foraging_wired_sleep.json",
         "foraging_wired_weak_sleep.json",
     } <= set(COMMITTED_RECORDS)
