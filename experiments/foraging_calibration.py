@@ -97,8 +97,7 @@ from sleepjax.foraging.network import Hparams, NetConfig, init_agent, particle_p
 from sleepjax.foraging.schedules import CONDITIONS, Durations, schedule
 from sleepjax.protocols import foraging
 from sleepjax.record import Record
-from sleepjax.spiking import store_init
-from sleepjax.spiking.stdp import PAIRINGS
+from sleepjax.spiking import PAIRINGS, store_init
 
 CALIBRATION_SEED = 1000
 
@@ -474,8 +473,9 @@ def row_growth(w_out: np.ndarray, w_out0: np.ndarray, kinds: np.ndarray) -> np.n
 
 
 def drained(w_out: np.ndarray, w_out0: np.ndarray, kinds: np.ndarray) -> np.ndarray:
-    """``(4,)``: the fraction of each kind's detectors whose summed output ``W_i`` is below the float
-    resolution of its start, which the rewarded update treats as disconnected for good."""
+    """``(4,)``: the fraction of each kind's detectors whose summed output ``W_i`` is below the float32
+    resolution of its start (runs are float32 unless ``JAX_ENABLE_X64`` is set), which the rewarded
+    update treats as disconnected for good."""
     dead = np.sum(w_out, 1) <= w_out0 * np.finfo(np.float32).eps
     return np.array([dead[kinds == k].mean() for k in range(4)])
 
