@@ -97,7 +97,7 @@ from sleepjax.foraging.network import Hparams, NetConfig, init_agent, particle_p
 from sleepjax.foraging.schedules import CONDITIONS, Durations, schedule
 from sleepjax.protocols import foraging
 from sleepjax.record import Record
-from sleepjax.spiking import PAIRINGS, store_init
+from sleepjax.spiking import PAIRINGS, connected, store_init
 
 CALIBRATION_SEED = 1000
 
@@ -473,10 +473,10 @@ def row_growth(w_out: np.ndarray, w_out0: np.ndarray, kinds: np.ndarray) -> np.n
 
 
 def drained(w_out: np.ndarray, w_out0: np.ndarray, kinds: np.ndarray) -> np.ndarray:
-    """``(4,)``: the fraction of each kind's detectors whose summed output ``W_i`` is below the float32
-    resolution of its start (runs are float32 unless ``JAX_ENABLE_X64`` is set), which the rewarded
-    update treats as disconnected for good."""
-    dead = np.sum(w_out, 1) <= w_out0 * np.finfo(np.float32).eps
+    """``(4,)``: the fraction of each kind's detectors that the rewarded update treats as disconnected
+    for good (:func:`~sleepjax.spiking.eligibility.connected`), judged in float32, the runs' dtype
+    unless ``JAX_ENABLE_X64`` is set."""
+    dead = ~np.asarray(connected(w_out.astype(np.float32), w_out0.astype(np.float32)))
     return np.array([dead[kinds == k].mean() for k in range(4)])
 
 

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 from sleepjax.spiking import (
+    PAIRING_RULES,
     RulkovParams,
     RulkovState,
+    StdpParams,
     adapt_target,
     all_pairs_init,
     all_pairs_step,
@@ -114,12 +116,9 @@ def test_synaptic_current_sign():
     assert float(synaptic_current(jnp.array(0.5), jnp.array(-0.9), 2.0, 0.0)) == pytest.approx(0.9)
 
 
-PAIRING_STEPS = {"nearest": (stdp_init, stdp_step), "all": (all_pairs_init, all_pairs_step)}
-
-
 def run_stdp(pre_times, post_times, n_steps=300, pairing="nearest"):
-    init, step = PAIRING_STEPS[pairing]
-    state = init(1, 1)
+    init, step = PAIRING_RULES[pairing]
+    state = init(1, 1, StdpParams())
     total = jnp.zeros((1, 1))
     for t in range(n_steps):
         state, d = step(state, jnp.array([t in pre_times]), jnp.array([t in post_times]))
@@ -179,8 +178,8 @@ def test_independent_trains_leave_no_all_pairs_trace_but_a_nearest_one():
     pre = poisson_train(k_pre, jnp.full((20,), 5.0), 200_000, 0.5)
     post = poisson_train(k_post, jnp.full((1,), 50.0), 200_000, 0.5)
     per_spike = {}
-    for pairing, (init, step) in PAIRING_STEPS.items():
-        _, d = jax.lax.scan(lambda s, x, step=step: step(s, *x), init(20, 1), (pre, post))
+    for pairing, (init, step) in PAIRING_RULES.items():
+        _, d = jax.lax.scan(lambda s, x, step=step: step(s, *x), init(20, 1, StdpParams()), (pre, post))
         per_spike[pairing] = float(jnp.sum(d)) / int(jnp.sum(pre)) / 0.04
     assert abs(per_spike["all"]) < 0.1
     assert per_spike["nearest"] > 0.5

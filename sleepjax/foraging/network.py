@@ -28,23 +28,20 @@ from jax import lax
 from sleepjax.foraging.environment import DEFAULT_WORLD, OFFSETS, WorldConfig
 from sleepjax.ranges import NON_NEGATIVE, POSITIVE, UNIT, Range, check_ranges
 from sleepjax.spiking import (
+    PAIRING_RULES,
     PAIRINGS,
     AllPairsState,
     RulkovParams,
     RulkovState,
     StdpParams,
     StdpState,
-    all_pairs_init,
-    all_pairs_step,
     conductance_step,
     mirrored_inhibition,
     poisson_train,
     rulkov_rest,
     rulkov_step,
     scale_inputs,
-    stdp_init,
     stdp_kernel,
-    stdp_step,
     synaptic_current,
 )
 
@@ -76,6 +73,11 @@ class NetConfig(NamedTuple):
     @property
     def n_in(self) -> int:
         return self.world.view**2
+
+    @property
+    def stdp_params(self) -> StdpParams:
+        """The STDP constants at this step length."""
+        return StdpParams(dt_ms=self.dt_ms)
 
     @property
     def cycle_seconds(self) -> float:
@@ -287,9 +289,7 @@ def rest(config: NetConfig) -> Neurons:
         jnp.zeros((config.n_hidden,), dtype),
         jnp.zeros((config.n_out,), dtype),
         jnp.zeros((), dtype),
-        stdp_init(config.n_hidden, config.n_out)
-        if config.pairing == "nearest"
-        else all_pairs_init(config.n_hidden, config.n_out, StdpParams(dt_ms=config.dt_ms)),
+        PAIRING_RULES[config.pairing].init(config.n_hidden, config.n_out, config.stdp_params),
     )
 
 
@@ -325,8 +325,8 @@ def simulate_cycle(
     half = config.steps // 2
     # awake, only the pairings of the decision window (the spikes that chose the move) are credited
     credit_steps = half if sleep_rate is None and config.credit == "decision" else config.steps
-    stdp_params = StdpParams(dt_ms=config.dt_ms)
-    pair_step = stdp_step if config.pairing == "nearest" else all_pairs_step
+    stdp_params = config.stdp_params
+    pair_step = PAIRING_RULES[config.pairing].step
     rulkov = RulkovParams()
 
     def step(carry, inputs):

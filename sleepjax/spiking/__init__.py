@@ -13,11 +13,12 @@ inside ``lax.scan``:
 """
 
 from sleepjax.spiking.drive import poisson_spikes, poisson_train, pulse
-from sleepjax.spiking.eligibility import rewarded_update, store_init, store_push
+from sleepjax.spiking.eligibility import connected, rewarded_update, store_init, store_push
 from sleepjax.spiking.homeostasis import adapt_target, mirrored_inhibition, running_average, scale_inputs
 from sleepjax.spiking.lif import LIFParams, LIFState, lif_init, lif_step
 from sleepjax.spiking.rulkov import RulkovParams, RulkovState, rulkov_f, rulkov_rest, rulkov_step
 from sleepjax.spiking.stdp import (
+    PAIRING_RULES,
     PAIRINGS,
     AllPairsState,
     StdpParams,
@@ -31,6 +32,7 @@ from sleepjax.spiking.stdp import (
 from sleepjax.spiking.synapse import conductance_step, synaptic_current
 
 __all__ = [
+    "PAIRING_RULES",
     "PAIRINGS",
     "AllPairsState",
     "LIFParams",
@@ -43,6 +45,7 @@ __all__ = [
     "all_pairs_init",
     "all_pairs_step",
     "conductance_step",
+    "connected",
     "lif_init",
     "lif_step",
     "mirrored_inhibition",

@@ -36,6 +36,14 @@ def discounted_sum_factor(store: jax.Array, c) -> jax.Array:
     return store / (k + c)[:, None, None]
 
 
+def connected(w: jax.Array, w_out0: jax.Array) -> jax.Array:
+    """``(N,)``: the presynaptic neurons whose summed output ``W_i`` is above the float resolution of
+    their initial value ``W_i0``. The others count as disconnected in the rewarded update (ratio 0, as
+    at exactly 0): ``W_i0 / W_i`` would otherwise reach inf on the way to 0 (and inf * 0 = NaN for a
+    synapse without trace), and a multiplicative update never moves them again."""
+    return jnp.sum(w, axis=1) > w_out0 * jnp.finfo(w.dtype).eps
+
+
 def rewarded_update(w: jax.Array, store: jax.Array, reward, w_out0: jax.Array, norm, c=1.0) -> jax.Array:
     """The multiplicative rewarded update above.
 
@@ -49,10 +57,7 @@ def rewarded_update(w: jax.Array, store: jax.Array, reward, w_out0: jax.Array, n
     """
     d = reward * discounted_sum_factor(store, c) / norm
     w_out = jnp.sum(w, axis=1)
-    # a presynaptic neuron whose summed output has fallen below the float resolution of its initial value
-    # counts as disconnected (ratio 0, as at exactly 0): W_i0 / W_i would otherwise reach inf on the way
-    # to 0 (and inf * 0 = NaN for a synapse without trace)
-    alive = w_out > w_out0 * jnp.finfo(w.dtype).eps
+    alive = connected(w, w_out0)
     ratio = jnp.where(alive, w_out0 / jnp.where(alive, w_out, 1.0), 0.0)
     factors = 1.0 + ratio[None, :, None] * d
     return w * jnp.prod(factors, axis=0)

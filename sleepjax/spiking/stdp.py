@@ -6,7 +6,7 @@ For a pre/post spike pair with ``dt = t_post - t_pre`` the trace is
     tr = K_minus exp(-|dt| / tau)   if -window <= dt < 0    (post before pre)
 
 and 0 otherwise (simultaneous spikes are not ordered, so they add nothing). Defaults: the foraging
-agent's K = +-0.04, tau = 40 ms, window = 60 ms, at 0.5 ms per step. Two pairings (:data:`PAIRINGS`):
+agent's K = +-0.04, tau = 40 ms, window = 60 ms, at 0.5 ms per step. Two pairings (:data:`PAIRING_RULES`):
 
 * ``"nearest"`` (:func:`stdp_step`): each neuron remembers only the time of its last spike (its "age"
   in steps); a post spike pairs with the last pre spike of every presynaptic neuron, a pre spike with
@@ -23,13 +23,11 @@ agent's K = +-0.04, tau = 40 ms, window = 60 ms, at 0.5 ms per step. Two pairing
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-
-#: The spike pairings a trace can be made of (module docstring).
-PAIRINGS = ("nearest", "all")
 
 #: Age of a neuron that has not spiked yet: far outside any window.
 NEVER = 1_000_000
@@ -142,3 +140,20 @@ def all_pairs_step(
     x_post, ring_post = _advance(state.x_post, state.ring_post, state.slot, post, decay, leaving)
     slot = (state.slot + 1) % state.ring_pre.shape[0]
     return AllPairsState(x_pre, x_post, ring_pre, ring_post, slot), potentiation + depression
+
+
+class PairingRule(NamedTuple):
+    """A pairing's state at rest, ``init(n_pre, n_post, params)``, and its step,
+    ``step(state, pre, post, params) -> (state, trace increment)``."""
+
+    init: Callable
+    step: Callable
+
+
+#: Every pairing by name (module docstring); nearest pairing's spike ages need no constants to start.
+PAIRING_RULES = {
+    "nearest": PairingRule(lambda n_pre, n_post, params: stdp_init(n_pre, n_post), stdp_step),
+    "all": PairingRule(all_pairs_init, all_pairs_step),
+}
+#: Their names.
+PAIRINGS = tuple(PAIRING_RULES)

@@ -533,8 +533,8 @@ MUTANTS = (
     Mutant(
         "foraging-pairing-ignored",
         "sleepjax/foraging/network.py",
-        'pair_step = stdp_step if config.pairing == "nearest" else all_pairs_step',
-        "pair_step = stdp_step",
+        "pair_step = PAIRING_RULES[config.pairing].step",
+        'pair_step = PAIRING_RULES["nearest"].step',
         "NetConfig.pairing is accepted but the network always pairs nearest spikes",
         ("tests/test_foraging_agent.py::test_pairing_changes_only_the_trace_and_all_pairs_removes_the_rate_bias",),
     ),
@@ -566,8 +566,8 @@ MUTANTS = (
     Mutant(
         "eligibility-vanishing-neuron-alive",
         "sleepjax/spiking/eligibility.py",
-        "alive = w_out > w_out0 * jnp.finfo(w.dtype).eps",
-        "alive = w_out > 0",
+        "return jnp.sum(w, axis=1) > w_out0 * jnp.finfo(w.dtype).eps",
+        "return jnp.sum(w, axis=1) > 0",
         "a neuron whose summed output is nearly 0 keeps W_0 / W_i, which overflows to inf and then NaN",
         ("tests/test_spiking_primitives.py::test_rewarded_update_of_a_vanishing_neuron_stays_finite",),
     ),
