@@ -93,6 +93,40 @@ def test_weight_floor_keeps_a_drained_detector_learnable():
     assert float(again.w_out[3, 5]) > 10 * float(bounded.w_out[3, 5])  # W_i0 / W_i is large: it regrows fast
 
 
+def test_sleep_ratio_is_the_exponent_of_the_presynaptic_factor():
+    """``ratio_power`` p makes the update's factor (W_i0 / W_i) ** p. Hidden neuron 0 is shrunk to a
+    quarter of its initial summed output, so the factor is 4 ** p: its paired synapse grows by
+    ``1 + 4 ** p d`` against its column (the rescaling divides the whole column alike), i.e. the growth
+    at p 0.5 and 0 is 1/2 and 1/4 of that at p 1. Asleep the phase passes ``hp.sleep_ratio``: p 0
+    and p 1 sleep differently. Catches the exponent ignored, the ratio inverted, or the sleep phase not
+    passing it."""
+    agent = init_agent(jax.random.key(0), SMALL, HP)
+    agent = agent._replace(w_out=agent.w_out.at[0].multiply(0.25))  # W_0 = W_00 / 4
+    trace = jnp.zeros((16, 8)).at[0, 2].set(0.04)
+
+    def growth(p):
+        new, _ = learn_output(agent, store_init(6, 16, 8), trace, 1.0, jnp.zeros(8, jnp.int32), HP, SMALL, p)
+        relative = (new.w_out[0, 2] / new.w_out[1, 2]) / (agent.w_out[0, 2] / agent.w_out[1, 2])
+        return float(relative) - 1.0
+
+    full = growth(1.0)
+    assert full > 0.1
+    assert growth(0.5) == pytest.approx(full / 2, rel=1e-4)
+    assert growth(0.0) == pytest.approx(full / 4, rel=1e-4)
+
+    config = NetConfig(n_hidden=32, steps=30)
+    sleeper = init_agent(jax.random.key(6), config, HP)
+    sleeper = sleeper._replace(rate=jnp.full(32, 30.0), w_out0=2.0 * sleeper.w_out0)
+    sleep = sleep_phase(3, config)
+
+    def slept(p):
+        hp = HP._replace(sleep_ratio=p)
+        state = sleep.init(sleeper, jax.random.key(7))
+        return sleep.apply(sleeper, state, make_task(*TASK1), hp, jax.random.key(8))[0].w_out
+
+    assert float(jnp.abs(slept(1.0) - slept(0.0)).max()) > 1e-4
+
+
 def test_learn_input_keeps_totals_and_cap():
     agent = init_agent(jax.random.key(1), SMALL, HP)
     trace = jnp.zeros((16, 9)).at[:, 0].set(0.04)

@@ -115,12 +115,15 @@ def reward_of(eaten, task: ForagingTask, hp: Hparams):
     return jnp.where(eaten == task.rewarded, hp.s_reward, jnp.where(eaten == task.punished, hp.s_punish, hp.s_empty))
 
 
-def learn_output(agent: Agent, store, trace, reward, out_counts, hp: Hparams, config: NetConfig):
+def learn_output(agent: Agent, store, trace, reward, out_counts, hp: Hparams, config: NetConfig, ratio_power=1.0):
     """Rewarded STDP with the eligibility store, the weights' lower bound (``w_floor``, 0 by default),
-    then homeostasis. Returns ``(agent, store)``."""
+    then homeostasis. ``ratio_power`` p turns the update's factor W_i0 / W_i into (W_i0 / W_i) ** p
+    (1: the rule as written; sleep passes ``hp.sleep_ratio``). Returns ``(agent, store)``."""
     store = store_push(store, trace)
     trace_norm = jnp.maximum(running_average(agent.trace_norm, jnp.sum(jnp.abs(trace)), hp.norm_rate), 1e-6)
-    w = rewarded_update(agent.w_out, store, hp.learn_gain * reward, agent.w_out0, trace_norm, hp.delay_c)
+    # W_i0 ** p * W_i ** (1 - p) / W_i = (W_i0 / W_i) ** p; exactly W_i0 at p = 1 (0 ** 0 is 1)
+    w0 = agent.w_out0**ratio_power * jnp.sum(agent.w_out, axis=1) ** (1.0 - ratio_power)
+    w = rewarded_update(agent.w_out, store, hp.learn_gain * reward, w0, trace_norm, hp.delay_c)
     w = jnp.maximum(w, hp.w_floor * hp.out_total / config.n_hidden)
     out_rate = out_counts.astype(w.dtype) / (config.cycle_seconds / 2)
     target = adapt_target(agent.target, out_rate, hp.goal_rate, hp.eta_target)
@@ -209,7 +212,9 @@ def sleep_phase(cycles: int, config: NetConfig, uniform: bool = False) -> Phase:
         def body(carry, k):
             agent, state = carry
             neurons, out = simulate_cycle(agent, state.neurons, silent, rate, hp, k, config)
-            agent, store = learn_output(agent, state.store, out.trace, hp.s_sleep, out.counts, hp, config)
+            agent, store = learn_output(
+                agent, state.store, out.trace, hp.s_sleep, out.counts, hp, config, ratio_power=hp.sleep_ratio
+            )
             return (agent, state._replace(neurons=neurons, store=store)), jnp.sum(out.counts)
 
         (agent, state), out_spikes = lax.scan(body, (agent, state), jax.random.split(key, cycles))

@@ -175,6 +175,11 @@ class Hparams(NamedTuple):
     # same fraction from it) until its weights are 0 in float32, and a multiplicative update never
     # revives a 0 (README, "Three times longer phases"); a bound keeps every detector learnable.
     w_floor: float = 0.0
+    # exponent p of the factor W_i0 / W_i in the sleep update, (W_i0 / W_i) ** p (1: the paper's "same
+    # rule" asleep; 0: no factor asleep, NOT the paper's rule). A diagnostic: asleep S acts every cycle,
+    # and the factor then pulls every detector's summed output towards its start, Task 1's rewarded
+    # detectors down and the punished kinds' up (README, "What the factor W_i0 / W_i does asleep").
+    sleep_ratio: float = 1.0
 
 
 class Agent(NamedTuple):
@@ -400,6 +405,7 @@ HPARAM_RANGES = {
     "w_noise": NON_NEGATIVE,
     "wired": NON_NEGATIVE,
     "w_floor": UNIT,
+    "sleep_ratio": UNIT,
 }
 
 

@@ -562,6 +562,22 @@ MUTANTS = (
         "the bound is applied after the rescaling, so the outputs' summed inputs miss their targets",
         ("tests/test_foraging_agent.py::test_weight_floor_keeps_a_drained_detector_learnable",),
     ),
+    Mutant(
+        "foraging-sleep-ratio-not-passed",
+        "sleepjax/foraging/agent.py",
+        ", ratio_power=hp.sleep_ratio\n",
+        "\n",
+        "sleep_ratio is accepted but sleep still uses the factor W_i0 / W_i as written",
+        ("tests/test_foraging_agent.py::test_sleep_ratio_is_the_exponent_of_the_presynaptic_factor",),
+    ),
+    Mutant(
+        "foraging-sleep-ratio-inverted",
+        "sleepjax/foraging/agent.py",
+        "    w0 = agent.w_out0**ratio_power * jnp.sum(agent.w_out, axis=1) ** (1.0 - ratio_power)\n",
+        "    w0 = agent.w_out0 ** (1.0 - ratio_power) * jnp.sum(agent.w_out, axis=1) ** ratio_power\n",
+        "the exponent acts the wrong way round: p 1 drops the factor and p 0 keeps it",
+        ("tests/test_foraging_agent.py::test_sleep_ratio_is_the_exponent_of_the_presynaptic_factor",),
+    ),
     # --- sleepjax/spiking/eligibility.py: a vanishing presynaptic neuron -------------------------------
     Mutant(
         "eligibility-vanishing-neuron-alive",
