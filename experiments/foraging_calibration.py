@@ -476,7 +476,7 @@ def drained(w_out: np.ndarray, w_out0: np.ndarray, kinds: np.ndarray) -> np.ndar
     """``(4,)``: the fraction of each kind's detectors that the rewarded update treats as disconnected
     for good (:func:`~sleepjax.spiking.eligibility.connected`), judged in float32, the runs' dtype
     unless ``JAX_ENABLE_X64`` is set."""
-    dead = ~np.asarray(connected(w_out.astype(np.float32), w_out0.astype(np.float32)))
+    dead = ~np.asarray(connected(np.sum(w_out, 1).astype(np.float32), w_out0.astype(np.float32)))
     return np.array([dead[kinds == k].mean() for k in range(4)])
 
 

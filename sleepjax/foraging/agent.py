@@ -121,9 +121,7 @@ def learn_output(agent: Agent, store, trace, reward, out_counts, hp: Hparams, co
     (1: the rule as written; sleep passes ``hp.sleep_ratio``). Returns ``(agent, store)``."""
     store = store_push(store, trace)
     trace_norm = jnp.maximum(running_average(agent.trace_norm, jnp.sum(jnp.abs(trace)), hp.norm_rate), 1e-6)
-    # W_i0 ** p * W_i ** (1 - p) / W_i = (W_i0 / W_i) ** p; exactly W_i0 at p = 1 (0 ** 0 is 1)
-    w0 = agent.w_out0**ratio_power * jnp.sum(agent.w_out, axis=1) ** (1.0 - ratio_power)
-    w = rewarded_update(agent.w_out, store, hp.learn_gain * reward, w0, trace_norm, hp.delay_c)
+    w = rewarded_update(agent.w_out, store, hp.learn_gain * reward, agent.w_out0, trace_norm, hp.delay_c, ratio_power)
     w = jnp.maximum(w, hp.w_floor * hp.out_total / config.n_hidden)
     out_rate = out_counts.astype(w.dtype) / (config.cycle_seconds / 2)
     target = adapt_target(agent.target, out_rate, hp.goal_rate, hp.eta_target)

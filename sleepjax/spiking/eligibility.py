@@ -4,12 +4,14 @@ Each movement cycle's summed STDP trace ``tr (N, M)`` is pushed into a store of 
 for the foraging agent); slot ``k`` holds the trace of ``k`` cycles ago, so a trace is forgotten after
 ``K`` pushes. At a reward event of value ``S`` every stored trace acts (Golden et al. 2022):
 
-    W_ij <- W_ij * prod_k (1 + (W_i0 / W_i) D_k,ij),    D_k = S tr_k / ((t - t_k + c) A)
+    W_ij <- W_ij * prod_k (1 + (W_i0 / W_i) ** p D_k,ij),    D_k = S tr_k / ((t - t_k + c) A)
 
 with ``t - t_k = k`` cycles, ``c`` (default 1 cycle), ``W_i = sum_j W_ij`` the summed output of
 presynaptic neuron ``i`` and ``W_i0`` its initial value, and ``A`` the activity normalisation: a running
 average of the summed absolute trace per cycle (the update is divided by it, so the total change per
-reward stays bounded whatever the network's activity).
+reward stays bounded whatever the network's activity). The exponent ``p`` is 1 in the paper's rule; other
+values weaken (``p`` < 1) or drop (``p`` = 0) the factor that speeds up neurons whose summed output fell
+below its start and slows down those above it.
 """
 
 from __future__ import annotations
@@ -36,15 +38,17 @@ def discounted_sum_factor(store: jax.Array, c) -> jax.Array:
     return store / (k + c)[:, None, None]
 
 
-def connected(w: jax.Array, w_out0: jax.Array) -> jax.Array:
-    """``(N,)``: the presynaptic neurons whose summed output ``W_i`` is above the float resolution of
-    their initial value ``W_i0``. The others count as disconnected in the rewarded update (ratio 0, as
+def connected(w_out: jax.Array, w_out0: jax.Array) -> jax.Array:
+    """``(N,)``: the presynaptic neurons whose summed output ``W_i`` (``w_out``) is above the float
+    resolution of their initial value ``W_i0``. The others count as disconnected in the rewarded update (ratio 0, as
     at exactly 0): ``W_i0 / W_i`` would otherwise reach inf on the way to 0 (and inf * 0 = NaN for a
     synapse without trace), and a multiplicative update never moves them again."""
-    return jnp.sum(w, axis=1) > w_out0 * jnp.finfo(w.dtype).eps
+    return w_out > w_out0 * jnp.finfo(w_out.dtype).eps
 
 
-def rewarded_update(w: jax.Array, store: jax.Array, reward, w_out0: jax.Array, norm, c=1.0) -> jax.Array:
+def rewarded_update(
+    w: jax.Array, store: jax.Array, reward, w_out0: jax.Array, norm, c=1.0, ratio_power=1.0
+) -> jax.Array:
     """The multiplicative rewarded update above.
 
     Args:
@@ -54,10 +58,11 @@ def rewarded_update(w: jax.Array, store: jax.Array, reward, w_out0: jax.Array, n
         w_out0: ``(N,)`` initial summed outputs ``W_i0``.
         norm: the activity normalisation ``A`` (scalar, > 0).
         c: the delay constant in cycles.
+        ratio_power: the exponent ``p`` of ``W_i0 / W_i`` (1: the rule as published).
     """
     d = reward * discounted_sum_factor(store, c) / norm
     w_out = jnp.sum(w, axis=1)
-    alive = connected(w, w_out0)
-    ratio = jnp.where(alive, w_out0 / jnp.where(alive, w_out, 1.0), 0.0)
+    alive = connected(w_out, w_out0)
+    ratio = jnp.where(alive, (w_out0 / jnp.where(alive, w_out, 1.0)) ** ratio_power, 0.0)
     factors = 1.0 + ratio[None, :, None] * d
     return w * jnp.prod(factors, axis=0)
