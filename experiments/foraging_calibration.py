@@ -66,6 +66,9 @@ at the end, the mean and SD of the scores over the keys of each setting.
 
 Besides the experiment's conditions, ``stages`` takes ``sleep_after_task1``: sleep alone (as long as
 ``sleep_only`` sleeps) from the Task-1-trained network, to see what sleep by itself does to a learned task.
+With ``--anchor`` the conditions after Task 1 take the rewarded update's ``W_i0`` from the summed
+outputs at the end of Task 1 instead of at initialisation (the factor ``W_i0 / W_i`` then starts at 1
+for every hidden neuron), to see how much of what a condition does comes from that factor's reference.
 """
 
 from __future__ import annotations
@@ -497,6 +500,9 @@ def stages(args, grid):
 
         naive = stage(trials.initial_agent(seed_key, hp, config), "unsupervised").agent
         trained = stage(naive, "task1")
+        if args.anchor:  # W_i0 from the end of Task 1 (module docstring)
+            agent = trained.agent
+            trained = trained._replace(agent=agent._replace(w_out0=jnp.sum(agent.w_out, 1)))
         ends = {name: stage(naive if name == "sleep_only" else trained.agent, name) for name in conditions}
         return {"after_task1": trained, **ends}
 
@@ -637,6 +643,9 @@ def main():
         "--keys", type=positive_int, default=2, help="stages: calibration trials per setting; chance: trials"
     )
     parser.add_argument("--conditions", default="sequential", help="stages: comma-separated conditions")
+    parser.add_argument(
+        "--anchor", action="store_true", help="stages: W_i0 of the conditions is the summed outputs after Task 1"
+    )
     parser.add_argument("--chunk", type=positive_int, default=1000, help="policy: Task 1 cycles between two probes")
     parser.add_argument("--chunks", type=positive_int, default=10, help="policy: number of chunks")
     parser.add_argument(
