@@ -40,9 +40,9 @@ def discounted_sum_factor(store: jax.Array, c) -> jax.Array:
 
 def connected(w_out: jax.Array, w_out0: jax.Array) -> jax.Array:
     """``(N,)``: the presynaptic neurons whose summed output ``W_i`` (``w_out``) is above the float
-    resolution of their initial value ``W_i0``. The others count as disconnected in the rewarded update (ratio 0, as
-    at exactly 0): ``W_i0 / W_i`` would otherwise reach inf on the way to 0 (and inf * 0 = NaN for a
-    synapse without trace), and a multiplicative update never moves them again."""
+    resolution of their initial value ``W_i0``. The others count as disconnected in the rewarded update
+    (ratio 0, as at exactly 0): ``W_i0 / W_i`` would otherwise reach inf on the way to 0 (and inf * 0 =
+    NaN for a synapse without trace), and a multiplicative update never moves them again."""
     return w_out > w_out0 * jnp.finfo(w_out.dtype).eps
 
 
