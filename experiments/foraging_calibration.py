@@ -75,6 +75,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -555,7 +556,7 @@ def chance(args, grid):
     """The test score of an agent whose outputs never fire: it repeats its last move and changes
     direction only when it explores (module docstring). Per ``--keys`` trials of ``--test`` cycles,
     as one test phase of the experiment; and what it eats while moving in each direction, pooled."""
-    hp = setting(grid[0] if grid else {})
+    hp = setting(grid[0])
     silent = jnp.zeros(8, jnp.int32)
 
     def trial(key, task):
@@ -631,7 +632,11 @@ def shares(args, grid):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("probe", choices=("sweep", "credit", "policy", "code", "stages", "chance", "shares"))
-    parser.add_argument("--grid", default="[]", help="a list of dicts of Hparams overrides (Python expression)")
+    parser.add_argument(
+        "--grid",
+        default="[dict()]",
+        help="a list of dicts of Hparams overrides (Python expression); default: the defaults",
+    )
     parser.add_argument("--record", help="shares: a foraging record made with wired detectors")
     parser.add_argument("--steps", type=positive_int, default=200)
     parser.add_argument("--pairing", choices=PAIRINGS, default="nearest", help="STDP spike pairing (NetConfig.pairing)")
@@ -654,6 +659,8 @@ def main():
     args = parser.parse_args()
     if args.probe == "shares" and not args.record:
         parser.error("shares needs --record FILE (a foraging record made with wired detectors)")
+    if args.anchor and args.probe != "stages":
+        parser.error(f"--anchor applies to the stages probe only, not to {args.probe}")
     known = (*CONDITIONS[1:], SLEEP_AFTER_TASK1)
     unknown = [c for c in args.conditions.split(",") if c not in known]
     if unknown:
@@ -664,6 +671,8 @@ def main():
         grid = eval(args.grid, {"__builtins__": {"dict": dict, "range": range}})
         if not (isinstance(grid, list) and all(isinstance(kw, dict) for kw in grid)):
             raise TypeError("it is not a list of dicts")
+        if not grid:
+            raise ValueError("it is empty; give at least one dict (dict() for the defaults)")
         for kw in grid:
             setting(kw)
     except Exception as err:
@@ -677,7 +686,11 @@ def main():
         "chance": chance,
         "shares": shares,
     }
-    probes[args.probe](args, grid)
+    try:
+        probes[args.probe](args, grid)
+    except KeyboardInterrupt:
+        # a probe runs all its trials in one compiled call and prints at the end: nothing to keep
+        sys.exit(f"{parser.prog}: interrupted; {args.probe} prints its results at the end and saves nothing")
 
 
 if __name__ == "__main__":
