@@ -69,6 +69,17 @@ Besides the experiment's conditions, ``stages`` takes ``sleep_after_task1``: sle
 With ``--anchor`` the conditions after Task 1 take the rewarded update's ``W_i0`` from the summed
 outputs at the end of Task 1 instead of at initialisation (the factor ``W_i0 / W_i`` then starts at 1
 for every hidden neuron), to see how much of what a condition does comes from that factor's reference.
+
+``nap``: sleep alone (``--sleep`` cycles) from the Task-1-trained network of each setting and key (the
+same unsupervised period and Task 1 as ``stages``), reported at ten evenly spaced points: the activity
+normalisation, the largest change one spike pair can make to a weight in log terms (``learn_gain *
+s_sleep * K * sum_k 1 / (k + c)`` over the eligibility store's slots, divided by the normalisation,
+with ``W_i0 / W_i`` at 1), the outputs' first-half spikes per cycle, and each output's weight from the
+rewarded kind's detectors at its own move cell (relative to its mean; with wired detectors). It shows
+whether sleep keeps, sharpens or scrambles the mapping that Task 1 learned, and how fast.
+
+    python experiments/foraging_calibration.py nap --unsupervised 500 --task1 30000 --task2 10000 \
+        --sleep 3000 --keys 4 --grid "[dict(wired=0.05, s_sleep=s) for s in (0.5, 0.05)]"
 """
 
 from __future__ import annotations
@@ -93,6 +104,7 @@ from sleepjax.foraging.agent import (
     discriminability,
     learn_output,
     make_task,
+    sleep_phase,
     unsupervised_task,
     wake_phase,
 )
@@ -108,6 +120,8 @@ CALIBRATION_SEED = 1000
 #: Probe-only condition of ``stages``: sleep alone after Task 1 (``sleep_only``'s schedule, run from the
 #: Task-1-trained network instead of the naive one): what sleep does to a learned task by itself.
 SLEEP_AFTER_TASK1 = "sleep_after_task1"
+#: Points at which ``nap`` reports the weights, evenly spread over its ``--sleep`` cycles.
+NAP_POINTS = 10
 
 
 def setting(kw: dict) -> Hparams:
@@ -484,26 +498,40 @@ def drained(w_out: np.ndarray, w_out0: np.ndarray, kinds: np.ndarray) -> np.ndar
     return np.array([dead[kinds == k].mean() for k in range(4)])
 
 
+def task1_trained(hp, seed_key, durations: Durations, config: NetConfig, anchor: bool = False):
+    """The unsupervised period and Task 1 as a trial of the experiment runs them (same keys and
+    schedules): ``(naive agent, Task 1 stage result)``. With ``anchor`` the trained agent's ``W_i0`` is
+    its summed outputs at the end of Task 1 (module docstring, ``--anchor``)."""
+
+    def stage(agent, name):
+        key = trials.stage_key(seed_key, name)
+        return trials.run_stage(agent, schedule(name, durations), hp, key, durations, config)
+
+    naive = stage(trials.initial_agent(seed_key, hp, config), "unsupervised").agent
+    trained = stage(naive, "task1")
+    if anchor:
+        agent = trained.agent
+        trained = trained._replace(agent=agent._replace(w_out0=jnp.sum(agent.w_out, 1)))
+    return naive, trained
+
+
 def stages(args, grid):
     """The experiment's stages for every setting and calibration key (module docstring)."""
     config = NetConfig(steps=args.steps, pairing=args.pairing)
     durations = Durations(unsupervised=args.unsupervised, task1=args.task1, task2=args.task2, test=args.test)
     conditions = args.conditions.split(",")
     # the probe-only condition runs sleep_only's schedule, with sleep_only's key
-    stages_run = ("unsupervised", "task1", *conditions)
+    stages_run = ("task1", *conditions)
     runs = {stage: "sleep_only" if stage == SLEEP_AFTER_TASK1 else stage for stage in stages_run}
     blocks = {stage: schedule(runs[stage], durations) for stage in runs}
 
     def one(hp, seed_key):
+        naive, trained = task1_trained(hp, seed_key, durations, config, args.anchor)
+
         def stage(agent, name):
             key = trials.stage_key(seed_key, runs[name])
             return trials.run_stage(agent, blocks[name], hp, key, durations, config)
 
-        naive = stage(trials.initial_agent(seed_key, hp, config), "unsupervised").agent
-        trained = stage(naive, "task1")
-        if args.anchor:  # W_i0 from the end of Task 1 (module docstring)
-            agent = trained.agent
-            trained = trained._replace(agent=agent._replace(w_out0=jnp.sum(agent.w_out, 1)))
         ends = {name: stage(naive if name == "sleep_only" else trained.agent, name) for name in conditions}
         return {"after_task1": trained, **ends}
 
@@ -550,6 +578,54 @@ def stages(args, grid):
         for c, name in enumerate(out):
             (m1, m2), (d1, d2) = rows[:, c].mean(0), rows[:, c].std(0, ddof=1) if args.keys > 1 else (0.0, 0.0)
             print(f"    {name:>17}: {m1:.3f} ± {d1:.3f} / {m2:.3f} ± {d2:.3f}")
+
+
+def nap(args, grid):
+    """Sleep alone from the Task-1-trained network, followed in ``NAP_POINTS`` equal steps (module
+    docstring)."""
+    config = NetConfig(steps=args.steps, pairing=args.pairing)
+    durations = Durations(unsupervised=args.unsupervised, task1=args.task1, task2=args.task2, test=args.test)
+    phase = sleep_phase(args.sleep // NAP_POINTS, config)
+    task = make_task(*TASK1)  # asleep the task is ignored
+
+    def one(hp, seed_key):
+        _, trained = task1_trained(hp, seed_key, durations, config, args.anchor)
+        key = trials.stage_key(seed_key, "sleep_only")
+        state = phase.init(trained.agent, key)
+
+        def part(carry, k):
+            agent, state = carry
+            agent, state, metrics = phase.apply(agent, state, task, hp, k)
+            return (agent, state), (agent.w_out, agent.trace_norm, jnp.mean(metrics["out_spikes"]))
+
+        _, course = lax.scan(part, (trained.agent, state), jax.random.split(key, NAP_POINTS))
+        return trained.agent, course
+
+    settings = [kw for kw in grid for _ in range(args.keys)]
+    seeds = np.asarray([CALIBRATION_SEED + k for _ in grid for k in range(args.keys)], np.uint32)
+    start = time.perf_counter()
+    run = jax.jit(jax.vmap(one))
+    trained, (w_out, norm, spikes) = jax.block_until_ready(run(stacked(settings), jax.vmap(jax.random.key)(seeds)))
+    print(f"{len(settings)} trials in {time.perf_counter() - start:.0f} s")
+    for i, kw in enumerate(settings):
+        hp = setting(kw)
+        # a cycle's trace acts at the next `slots` updates, weighted 1 / (k + c)
+        reach = float(np.sum(1.0 / (np.arange(config.slots) + hp.delay_c)))
+        agent = jax.tree.map(lambda x, i=i: np.asarray(x[i]), trained)
+
+        def own_cell(w_out, agent=agent, wired=hp.wired > 0):
+            """Each output's weight from the horizontal detectors at its move cell (wired detectors only)."""
+            weights = detector_weights(agent._replace(w_out=np.asarray(w_out)), TASK1[0])
+            return f", own-cell weight {np.round(weights, 1)}" if wired else ""
+
+        print(f"{kw} seed {seeds[i]}:")
+        print(f"    after Task 1{own_cell(agent.w_out)}")
+        for c in range(NAP_POINTS):
+            step = hp.learn_gain * hp.s_sleep * config.stdp_params.k_plus * reach / float(norm[i, c])
+            print(
+                f"    {(c + 1) * args.sleep // NAP_POINTS:>6} cycles: norm {float(norm[i, c]):.3g}, one pair's"
+                f" largest step {step:.3f}, output spikes per cycle {float(spikes[i, c]):.2f}{own_cell(w_out[i, c])}"
+            )
 
 
 def chance(args, grid):
@@ -631,7 +707,7 @@ def shares(args, grid):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("probe", choices=("sweep", "credit", "policy", "code", "stages", "chance", "shares"))
+    parser.add_argument("probe", choices=("sweep", "credit", "policy", "code", "stages", "nap", "chance", "shares"))
     parser.add_argument(
         "--grid",
         default="[dict()]",
@@ -649,8 +725,11 @@ def main():
     )
     parser.add_argument("--conditions", default="sequential", help="stages: comma-separated conditions")
     parser.add_argument(
-        "--anchor", action="store_true", help="stages: W_i0 of the conditions is the summed outputs after Task 1"
+        "--anchor",
+        action="store_true",
+        help="stages, nap: W_i0 after Task 1 is the summed outputs at its end",
     )
+    parser.add_argument("--sleep", type=positive_int, default=1000, help="nap: sleep cycles")
     parser.add_argument("--chunk", type=positive_int, default=1000, help="policy: Task 1 cycles between two probes")
     parser.add_argument("--chunks", type=positive_int, default=10, help="policy: number of chunks")
     parser.add_argument(
@@ -659,8 +738,10 @@ def main():
     args = parser.parse_args()
     if args.probe == "shares" and not args.record:
         parser.error("shares needs --record FILE (a foraging record made with wired detectors)")
-    if args.anchor and args.probe != "stages":
-        parser.error(f"--anchor applies to the stages probe only, not to {args.probe}")
+    if args.probe == "nap" and args.sleep % NAP_POINTS:
+        parser.error(f"--sleep {args.sleep}: nap reports at {NAP_POINTS} even points; give a multiple of {NAP_POINTS}")
+    if args.anchor and args.probe not in ("stages", "nap"):
+        parser.error(f"--anchor applies to the stages and nap probes only, not to {args.probe}")
     known = (*CONDITIONS[1:], SLEEP_AFTER_TASK1)
     unknown = [c for c in args.conditions.split(",") if c not in known]
     if unknown:
@@ -683,6 +764,7 @@ def main():
         "policy": policy,
         "code": code,
         "stages": stages,
+        "nap": nap,
         "chance": chance,
         "shares": shares,
     }
