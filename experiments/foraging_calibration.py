@@ -114,6 +114,7 @@ from sleepjax.foraging.schedules import CONDITIONS, Durations, schedule
 from sleepjax.protocols import foraging
 from sleepjax.record import Record
 from sleepjax.spiking import PAIRINGS, connected, store_init
+from sleepjax.spiking.eligibility import discounted_sum_factor
 
 CALIBRATION_SEED = 1000
 
@@ -515,6 +516,18 @@ def task1_trained(hp, seed_key, durations: Durations, config: NetConfig, anchor:
     return naive, trained
 
 
+def keyed_trials(one, grid: list[dict], keys: int):
+    """``one(hp, seed_key)`` on ``keys`` calibration trials of every setting (seeds from
+    ``CALIBRATION_SEED``, the same for every setting), all vmapped in one compiled call; prints the wall
+    time. Returns ``(settings, seeds, out)``, one entry per trial along the leading axis."""
+    settings = [kw for kw in grid for _ in range(keys)]
+    seeds = np.asarray([CALIBRATION_SEED + k for _ in grid for k in range(keys)], np.uint32)
+    start = time.perf_counter()
+    out = jax.block_until_ready(jax.jit(jax.vmap(one))(stacked(settings), jax.vmap(jax.random.key)(seeds)))
+    print(f"{len(settings)} trials in {time.perf_counter() - start:.0f} s")
+    return settings, seeds, out
+
+
 def stages(args, grid):
     """The experiment's stages for every setting and calibration key (module docstring)."""
     config = NetConfig(steps=args.steps, pairing=args.pairing)
@@ -535,11 +548,7 @@ def stages(args, grid):
         ends = {name: stage(naive if name == "sleep_only" else trained.agent, name) for name in conditions}
         return {"after_task1": trained, **ends}
 
-    settings = [kw for kw in grid for _ in range(args.keys)]
-    seeds = np.asarray([CALIBRATION_SEED + k for _ in grid for k in range(args.keys)], np.uint32)
-    start = time.perf_counter()
-    out = jax.block_until_ready(jax.jit(jax.vmap(one))(stacked(settings), jax.vmap(jax.random.key)(seeds)))
-    print(f"{len(settings)} trials in {time.perf_counter() - start:.0f} s")
+    settings, seeds, out = keyed_trials(one, grid, args.keys)
     table = np.zeros((len(settings), len(out), 2))
     for i, kw in enumerate(settings):
         print(f"{kw} seed {seeds[i]}:")
@@ -601,16 +610,11 @@ def nap(args, grid):
         _, course = lax.scan(part, (trained.agent, state), jax.random.split(key, NAP_POINTS))
         return trained.agent, course
 
-    settings = [kw for kw in grid for _ in range(args.keys)]
-    seeds = np.asarray([CALIBRATION_SEED + k for _ in grid for k in range(args.keys)], np.uint32)
-    start = time.perf_counter()
-    run = jax.jit(jax.vmap(one))
-    trained, (w_out, norm, spikes) = jax.block_until_ready(run(stacked(settings), jax.vmap(jax.random.key)(seeds)))
-    print(f"{len(settings)} trials in {time.perf_counter() - start:.0f} s")
+    settings, seeds, (trained, (w_out, norm, spikes)) = keyed_trials(one, grid, args.keys)
     for i, kw in enumerate(settings):
         hp = setting(kw)
-        # a cycle's trace acts at the next `slots` updates, weighted 1 / (k + c)
-        reach = float(np.sum(1.0 / (np.arange(config.slots) + hp.delay_c)))
+        # a cycle's trace acts at the next `slots` updates with the rewarded update's 1 / (k + c)
+        reach = float(jnp.sum(discounted_sum_factor(jnp.ones((config.slots, 1, 1)), hp.delay_c)))
         agent = jax.tree.map(lambda x, i=i: np.asarray(x[i]), trained)
 
         def own_cell(w_out, agent=agent, wired=hp.wired > 0):
