@@ -127,6 +127,63 @@ def test_sleep_ratio_is_the_exponent_of_the_presynaptic_factor():
     assert float(jnp.abs(slept(1.0) - slept(0.0)).max()) > 1e-4
 
 
+def test_sleep_gain_multiplies_the_drive_rates():
+    """``sleep_gain`` g drives each hidden neuron at g times its rate: sleeping at g 2 from rates r is
+    exactly sleeping at g 1 from rates 2 r (same keys), for the replay and for the uniform-noise
+    control, and g 2 differs from g 1. Catches the gain ignored, or applied to one branch only."""
+    config = NetConfig(n_hidden=32, steps=30)
+    agent = init_agent(jax.random.key(6), config, HP)
+    rates = jnp.linspace(0.0, 60.0, 32)
+
+    def slept(gain, scale, uniform):
+        sleeper = agent._replace(rate=scale * rates)
+        sleep = sleep_phase(4, config, uniform=uniform)
+        state = sleep.init(sleeper, jax.random.key(7))
+        hp = HP._replace(sleep_gain=gain)
+        return sleep.apply(sleeper, state, make_task(*TASK1), hp, jax.random.key(8))[0].w_out
+
+    for uniform in (False, True):
+        np.testing.assert_array_equal(slept(2.0, 1.0, uniform), slept(1.0, 2.0, uniform))
+        assert float(jnp.abs(slept(2.0, 1.0, uniform) - slept(1.0, 1.0, uniform)).max()) > 1e-4
+
+
+def test_own_sleep_norm_keeps_a_separate_average_for_sleep():
+    """At ``own_sleep_norm`` 1 a sleep update is divided by sleep's own running average, which starts at
+    its first cycle's summed trace; wake's average is left alone, and a wake update leaves sleep's alone.
+    Hand computation, one trace 0.04 on synapse (0, 2), S 1, gain 10, W_i0 / W_i 1: the first sleep
+    update divides by 0.04 itself, so the synapse grows 1 + 10 against its column; with one shared
+    average (the default) it divides by 1 + 0.01 (0.04 - 1) = 0.9904. A second sleep cycle with trace
+    0.08 moves sleep's average to 0.04 + 0.01 (0.08 - 0.04) = 0.0404. The sleep phase must pass
+    ``asleep``. Catches the option ignored, sleep's average starting from 0 (it would divide by 1e-6),
+    sleep's average written into wake's, and wake updates touching sleep's."""
+    agent = init_agent(jax.random.key(0), SMALL, HP)
+    own = HP._replace(own_sleep_norm=1.0)
+    trace = jnp.zeros((16, 8)).at[0, 2].set(0.04)
+    silent = jnp.zeros(8, jnp.int32)
+
+    def growth(new):
+        return float((new.w_out[0, 2] / new.w_out[1, 2]) / (agent.w_out[0, 2] / agent.w_out[1, 2]))
+
+    first, store = learn_output(agent, store_init(6, 16, 8), trace, 1.0, silent, own, SMALL, asleep=True)
+    assert growth(first) == pytest.approx(11.0, rel=1e-5)
+    assert float(first.sleep_norm) == pytest.approx(0.04, rel=1e-6)
+    assert float(first.trace_norm) == float(agent.trace_norm) == 1.0
+    shared, _ = learn_output(agent, store_init(6, 16, 8), trace, 1.0, silent, HP, SMALL, asleep=True)
+    assert growth(shared) == pytest.approx(1.0 + 0.4 / 0.9904, rel=1e-5)
+    assert float(shared.trace_norm) == pytest.approx(0.9904, rel=1e-6) and float(shared.sleep_norm) == 0.0
+    second, _ = learn_output(first, store, 2.0 * trace, 1.0, silent, own, SMALL, asleep=True)
+    assert float(second.sleep_norm) == pytest.approx(0.0404, rel=1e-6)
+    awake, _ = learn_output(first, store, trace, 1.0, silent, own, SMALL)
+    assert float(awake.sleep_norm) == float(first.sleep_norm)
+    assert float(awake.trace_norm) == pytest.approx(0.9904, rel=1e-6)
+
+    config = NetConfig(n_hidden=32, steps=30)
+    sleeper = init_agent(jax.random.key(6), config, HP)._replace(rate=jnp.full(32, 30.0))
+    sleep = sleep_phase(3, config)
+    slept = sleep.apply(sleeper, sleep.init(sleeper, jax.random.key(7)), make_task(*TASK1), own, jax.random.key(8))[0]
+    assert float(slept.trace_norm) == 1.0 and float(slept.sleep_norm) > 0.0
+
+
 def test_learn_input_keeps_totals_and_cap():
     agent = init_agent(jax.random.key(1), SMALL, HP)
     trace = jnp.zeros((16, 9)).at[:, 0].set(0.04)

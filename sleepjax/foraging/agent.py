@@ -14,7 +14,8 @@ learns according to ``learn``:
 
 Asleep (:func:`sleep_phase`) the input is silent and nothing moves; every hidden neuron is driven by
 Poisson input at its mean awake rate (or, for the uniform-noise control, all at the mean over
-neurons), and hidden->output learns by the same rule with constant ``S = s_sleep`` (+0.5).
+neurons; both times ``sleep_gain``, 1 by default), and hidden->output learns by the same rule with
+constant ``S = s_sleep`` (+0.5).
 
 Every phase (:func:`wake_phase`, :func:`sleep_phase`, :func:`idle_phase`) is a
 :class:`~sleepjax.phases.Phase` that runs ``cycles`` cycles in one ``lax.scan``, with one state
@@ -115,18 +116,28 @@ def reward_of(eaten, task: ForagingTask, hp: Hparams):
     return jnp.where(eaten == task.rewarded, hp.s_reward, jnp.where(eaten == task.punished, hp.s_punish, hp.s_empty))
 
 
-def learn_output(agent: Agent, store, trace, reward, out_counts, hp: Hparams, config: NetConfig, ratio_power=1.0):
+def learn_output(
+    agent: Agent, store, trace, reward, out_counts, hp: Hparams, config: NetConfig, ratio_power=1.0, asleep=False
+):
     """Rewarded STDP with the eligibility store, the weights' lower bound (``w_floor``, 0 by default),
     then homeostasis. ``ratio_power`` p turns the update's factor W_i0 / W_i into (W_i0 / W_i) ** p
-    (1: the rule as written; sleep passes ``hp.sleep_ratio``). Returns ``(agent, store)``."""
+    (1: the rule as written; sleep passes ``hp.sleep_ratio``). ``asleep``: the update is sleep's, which
+    at ``hp.own_sleep_norm`` 1 is divided by sleep's own running average (``agent.sleep_norm``) instead
+    of the one wake uses. Returns ``(agent, store)``."""
     store = store_push(store, trace)
-    trace_norm = jnp.maximum(running_average(agent.trace_norm, jnp.sum(jnp.abs(trace)), hp.norm_rate), 1e-6)
-    w = rewarded_update(agent.w_out, store, hp.learn_gain * reward, agent.w_out0, trace_norm, hp.delay_c, ratio_power)
+    own = asleep & (jnp.asarray(hp.own_sleep_norm) > 0)
+    activity = jnp.sum(jnp.abs(trace))
+    # sleep's own average starts at its first cycle's activity (0: not slept yet)
+    previous = jnp.where(own, jnp.where(agent.sleep_norm > 0, agent.sleep_norm, activity), agent.trace_norm)
+    norm = jnp.maximum(running_average(previous, activity, hp.norm_rate), 1e-6)
+    trace_norm = jnp.where(own, agent.trace_norm, norm)
+    sleep_norm = jnp.where(own, norm, agent.sleep_norm)
+    w = rewarded_update(agent.w_out, store, hp.learn_gain * reward, agent.w_out0, norm, hp.delay_c, ratio_power)
     w = jnp.maximum(w, hp.w_floor * hp.out_total / config.n_hidden)
     out_rate = out_counts.astype(w.dtype) / (config.cycle_seconds / 2)
     target = adapt_target(agent.target, out_rate, hp.goal_rate, hp.eta_target)
     w = scale_inputs(w, target)
-    return agent._replace(w_out=w, target=target, trace_norm=trace_norm), store
+    return agent._replace(w_out=w, target=target, trace_norm=trace_norm, sleep_norm=sleep_norm), store
 
 
 def learn_input(agent: Agent, trace_in, hp: Hparams) -> Agent:
@@ -195,8 +206,8 @@ def wake_phase(cycles: int, config: NetConfig, learn: str) -> Phase:
 
 def sleep_phase(cycles: int, config: NetConfig, uniform: bool = False) -> Phase:
     """``cycles`` sleep cycles: Poisson drive at each hidden neuron's mean awake rate (``uniform``:
-    the mean over neurons for all), rewarded STDP with constant ``S = s_sleep``; the task is ignored.
-    State and metrics have the wake phase's structure (nothing is eaten: ``eaten`` is all
+    the mean over neurons for all) times ``hp.sleep_gain``, rewarded STDP with constant ``S = s_sleep``;
+    the task is ignored. State and metrics have the wake phase's structure (nothing is eaten: ``eaten`` is all
     :data:`~sleepjax.foraging.environment.NOTHING`), so sleep and wake blocks can share a schedule."""
     config.check()
 
@@ -204,14 +215,14 @@ def sleep_phase(cycles: int, config: NetConfig, uniform: bool = False) -> Phase:
         return wake_state(config, key)
 
     def apply(agent, state, task, hp, key):
-        rate = jnp.full_like(agent.rate, jnp.mean(agent.rate)) if uniform else agent.rate
+        rate = hp.sleep_gain * (jnp.full_like(agent.rate, jnp.mean(agent.rate)) if uniform else agent.rate)
         silent = jnp.zeros(config.n_in, bool)
 
         def body(carry, k):
             agent, state = carry
             neurons, out = simulate_cycle(agent, state.neurons, silent, rate, hp, k, config)
             agent, store = learn_output(
-                agent, state.store, out.trace, hp.s_sleep, out.counts, hp, config, ratio_power=hp.sleep_ratio
+                agent, state.store, out.trace, hp.s_sleep, out.counts, hp, config, hp.sleep_ratio, asleep=True
             )
             return (agent, state._replace(neurons=neurons, store=store)), jnp.sum(out.counts)
 

@@ -180,6 +180,17 @@ class Hparams(NamedTuple):
     # and the factor then pulls every detector's summed output towards its start, Task 1's rewarded
     # detectors down and the punished kinds' up (README, "What the factor W_i0 / W_i does asleep").
     sleep_ratio: float = 1.0
+    # factor on the sleep drive's Poisson rates (1: each hidden neuron at its mean awake rate, the
+    # paper's drive; NOT the paper's otherwise). With wired detectors the awake rates are low: the drive
+    # brings ~5 spikes per 100 ms cycle to the whole hidden layer, so a sleep cycle holds a few spike
+    # pairs and the normalised update falls on them; 10 gives ~50, the same replay pattern with ten
+    # times the pairs (README, "A denser sleep and its own activity normalisation").
+    sleep_gain: float = 1.0
+    # 1: sleep's updates are divided by a running average of sleep's own summed trace (``Agent.sleep_norm``,
+    # started at its first cycle's value) and wake's by wake's; 0 (default): one average over both. With
+    # one average, a sleep denser than wake raises it, and the next wake block's rewards are divided by
+    # sleep's activity (OPEN: the paper's normalisation form is not given).
+    own_sleep_norm: float = 0.0
 
 
 class Agent(NamedTuple):
@@ -189,7 +200,8 @@ class Agent(NamedTuple):
     hidden->output; ``w_out0 (H,)`` initial summed outputs ``W_i0``; ``target (8,)`` summed-input
     targets of the output neurons; ``trace_norm`` running average of the summed absolute trace per
     cycle (the activity normalisation); ``rate (H,)`` running mean awake firing rate (Hz) of each
-    hidden neuron, the sleep drive; ``learned (,)`` the number of learning cycles behind ``rate``.
+    hidden neuron, the sleep drive; ``learned (,)`` the number of learning cycles behind ``rate``;
+    ``sleep_norm`` sleep's own normalisation at ``Hparams.own_sleep_norm`` 1 (0 until the first sleep).
     """
 
     in_idx: jax.Array
@@ -200,6 +212,7 @@ class Agent(NamedTuple):
     trace_norm: jax.Array
     rate: jax.Array
     learned: jax.Array
+    sleep_norm: jax.Array
 
 
 class Neurons(NamedTuple):
@@ -281,6 +294,7 @@ def init_agent(key: jax.Array, config: NetConfig, hp: Hparams) -> Agent:
         jnp.ones((), dtype),
         jnp.zeros((config.n_hidden,), dtype),
         jnp.zeros((), jnp.int32),
+        jnp.zeros((), dtype),
     )
 
 
@@ -406,6 +420,8 @@ HPARAM_RANGES = {
     "wired": NON_NEGATIVE,
     "w_floor": UNIT,
     "sleep_ratio": UNIT,
+    "sleep_gain": POSITIVE,
+    "own_sleep_norm": UNIT,
 }
 
 
