@@ -71,12 +71,14 @@ outputs at the end of Task 1 instead of at initialisation (the factor ``W_i0 / W
 for every hidden neuron), to see how much of what a condition does comes from that factor's reference.
 
 ``nap``: sleep alone (``--sleep`` cycles) from the Task-1-trained network of each setting and key (the
-same unsupervised period and Task 1 as ``stages``), reported at ten evenly spaced points: the activity
-normalisation, the largest change one spike pair can make to a weight in log terms (``learn_gain *
-s_sleep * K * sum_k 1 / (k + c)`` over the eligibility store's slots, divided by the normalisation,
-with ``W_i0 / W_i`` at 1), the outputs' first-half spikes per cycle, and each output's weight from the
-rewarded kind's detectors at its own move cell (relative to its mean; with wired detectors). It shows
-whether sleep keeps, sharpens or scrambles the mapping that Task 1 learned, and how fast.
+same unsupervised period and Task 1 as ``stages``). First the sleep drive: the Poisson spikes it brings
+to the whole hidden layer per cycle (the summed awake rates times ``sleep_gain``). Then, at ten evenly
+spaced points: the activity normalisation sleep divides by, the largest change one spike pair can make
+to a weight in log terms (``learn_gain * s_sleep * K * sum_k 1 / (k + c)`` over the eligibility store's
+slots, divided by the normalisation, with ``W_i0 / W_i`` at 1), the outputs' first-half spikes per
+cycle, and each output's weight from the rewarded kind's detectors at its own move cell (relative to
+its mean; with wired detectors). It shows whether sleep keeps, sharpens or scrambles the mapping that
+Task 1 learned, and how fast.
 
     python experiments/foraging_calibration.py nap --unsupervised 500 --task1 30000 --task2 10000 \
         --sleep 3000 --keys 4 --grid "[dict(wired=0.05, s_sleep=s) for s in (0.5, 0.05)]"
@@ -605,7 +607,9 @@ def nap(args, grid):
         def part(carry, k):
             agent, state = carry
             agent, state, metrics = phase.apply(agent, state, task, hp, k)
-            return (agent, state), (agent.w_out, agent.trace_norm, jnp.mean(metrics["out_spikes"]))
+            # the normalisation sleep's updates are divided by (its own at own_sleep_norm 1)
+            norm = jnp.where(hp.own_sleep_norm > 0, agent.sleep_norm, agent.trace_norm)
+            return (agent, state), (agent.w_out, norm, jnp.mean(metrics["out_spikes"]))
 
         _, course = lax.scan(part, (trained.agent, state), jax.random.split(key, NAP_POINTS))
         return trained.agent, course
@@ -623,7 +627,8 @@ def nap(args, grid):
             return f", own-cell weight {np.round(weights, 1)}" if wired else ""
 
         print(f"{kw} seed {seeds[i]}:")
-        print(f"    after Task 1{own_cell(agent.w_out)}")
+        drive = hp.sleep_gain * float(np.sum(agent.rate)) * config.cycle_seconds
+        print(f"    after Task 1{own_cell(agent.w_out)}; sleep drive {drive:.1f} spikes per cycle to the hidden layer")
         for c in range(NAP_POINTS):
             step = hp.learn_gain * hp.s_sleep * config.stdp_params.k_plus * reach / float(norm[i, c])
             print(
