@@ -186,10 +186,10 @@ class Hparams(NamedTuple):
     # pairs and the normalised update falls on them; 10 gives ~50, the same replay pattern with ten
     # times the pairs (README, "A denser sleep and its own activity normalisation").
     sleep_gain: float = 1.0
-    # 1: sleep's updates are divided by a running average of sleep's own summed trace (``Agent.sleep_norm``,
-    # started at its first cycle's value) and wake's by wake's; 0 (default): one average over both. With
-    # one average, a sleep denser than wake raises it, and the next wake block's rewards are divided by
-    # sleep's activity (OPEN: the paper's normalisation form is not given).
+    # 1 (any value above 0): sleep's updates are divided by a running average of sleep's own summed
+    # trace (``Agent.sleep_norm``, started at its first cycle's value) and wake's by wake's; 0 (default):
+    # one average over both. With one average, a sleep denser than wake raises it, and the next wake
+    # block's rewards are divided by sleep's activity (OPEN: the paper's normalisation form is not given).
     own_sleep_norm: float = 0.0
 
 
