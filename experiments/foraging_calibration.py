@@ -107,6 +107,7 @@ from sleepjax.foraging.agent import (
     learn_output,
     make_task,
     sleep_phase,
+    sleeps_with_own_norm,
     unsupervised_task,
     wake_phase,
 )
@@ -607,8 +608,8 @@ def nap(args, grid):
         def part(carry, k):
             agent, state = carry
             agent, state, metrics = phase.apply(agent, state, task, hp, k)
-            # the normalisation sleep's updates are divided by (its own at own_sleep_norm 1)
-            norm = jnp.where(hp.own_sleep_norm > 0, agent.sleep_norm, agent.trace_norm)
+            # the normalisation sleep's updates are divided by
+            norm = jnp.where(sleeps_with_own_norm(hp), agent.sleep_norm, agent.trace_norm)
             return (agent, state), (agent.w_out, norm, jnp.mean(metrics["out_spikes"]))
 
         _, course = lax.scan(part, (trained.agent, state), jax.random.split(key, NAP_POINTS))

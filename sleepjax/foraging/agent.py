@@ -116,6 +116,12 @@ def reward_of(eaten, task: ForagingTask, hp: Hparams):
     return jnp.where(eaten == task.rewarded, hp.s_reward, jnp.where(eaten == task.punished, hp.s_punish, hp.s_empty))
 
 
+def sleeps_with_own_norm(hp: Hparams) -> jax.Array:
+    """Whether sleep's updates are divided by sleep's own running average of the summed trace
+    (``hp.own_sleep_norm`` above 0) instead of the one wake uses."""
+    return jnp.asarray(hp.own_sleep_norm) > 0
+
+
 def learn_output(
     agent: Agent, store, trace, reward, out_counts, hp: Hparams, config: NetConfig, ratio_power=1.0, asleep=False
 ):
@@ -125,7 +131,7 @@ def learn_output(
     at ``hp.own_sleep_norm`` 1 is divided by sleep's own running average (``agent.sleep_norm``) instead
     of the one wake uses. Returns ``(agent, store)``."""
     store = store_push(store, trace)
-    own = asleep & (jnp.asarray(hp.own_sleep_norm) > 0)
+    own = asleep & sleeps_with_own_norm(hp)
     activity = jnp.sum(jnp.abs(trace))
     # sleep's own average starts at its first cycle's activity (0: not slept yet)
     previous = jnp.where(own, jnp.where(agent.sleep_norm > 0, agent.sleep_norm, activity), agent.trace_norm)
@@ -207,8 +213,9 @@ def wake_phase(cycles: int, config: NetConfig, learn: str) -> Phase:
 def sleep_phase(cycles: int, config: NetConfig, uniform: bool = False) -> Phase:
     """``cycles`` sleep cycles: Poisson drive at each hidden neuron's mean awake rate (``uniform``:
     the mean over neurons for all) times ``hp.sleep_gain``, rewarded STDP with constant ``S = s_sleep``;
-    the task is ignored. State and metrics have the wake phase's structure (nothing is eaten: ``eaten`` is all
-    :data:`~sleepjax.foraging.environment.NOTHING`), so sleep and wake blocks can share a schedule."""
+    the task is ignored. State and metrics have the wake phase's structure (nothing is eaten: ``eaten``
+    is all :data:`~sleepjax.foraging.environment.NOTHING`), so sleep and wake blocks can share a
+    schedule."""
     config.check()
 
     def init(agent, key):

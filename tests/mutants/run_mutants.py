@@ -589,8 +589,8 @@ MUTANTS = (
     Mutant(
         "foraging-own-sleep-norm-ignored",
         "sleepjax/foraging/agent.py",
-        "(jnp.asarray(hp.own_sleep_norm) > 0)",
-        "(jnp.asarray(hp.own_sleep_norm) > 1)",
+        "return jnp.asarray(hp.own_sleep_norm) > 0",
+        "return jnp.asarray(hp.own_sleep_norm) > 1",
         "own_sleep_norm 1 still divides sleep by the shared average",
         ("tests/test_foraging_agent.py::test_own_sleep_norm_keeps_a_separate_average_for_sleep",),
     ),
