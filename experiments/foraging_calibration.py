@@ -107,6 +107,7 @@ from sleepjax.foraging.agent import (
     learn_output,
     make_task,
     sleep_phase,
+    sleep_rates,
     sleeps_with_own_norm,
     unsupervised_task,
     wake_phase,
@@ -628,7 +629,7 @@ def nap(args, grid):
             return f", own-cell weight {np.round(weights, 1)}" if wired else ""
 
         print(f"{kw} seed {seeds[i]}:")
-        drive = hp.sleep_gain * float(np.sum(agent.rate)) * config.cycle_seconds
+        drive = float(jnp.sum(sleep_rates(agent, hp))) * config.cycle_seconds
         print(f"    after Task 1{own_cell(agent.w_out)}; sleep drive {drive:.1f} spikes per cycle to the hidden layer")
         for c in range(NAP_POINTS):
             step = hp.learn_gain * hp.s_sleep * config.stdp_params.k_plus * reach / float(norm[i, c])

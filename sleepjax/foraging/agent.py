@@ -210,19 +210,25 @@ def wake_phase(cycles: int, config: NetConfig, learn: str) -> Phase:
     return Phase(init, apply)
 
 
+def sleep_rates(agent: Agent, hp: Hparams, uniform: bool = False) -> jax.Array:
+    """The sleep drive's Poisson rates (Hz), one per hidden neuron: its mean awake rate (``uniform``:
+    the mean over neurons, for all) times ``hp.sleep_gain``."""
+    awake = jnp.full_like(agent.rate, jnp.mean(agent.rate)) if uniform else agent.rate
+    return hp.sleep_gain * awake
+
+
 def sleep_phase(cycles: int, config: NetConfig, uniform: bool = False) -> Phase:
-    """``cycles`` sleep cycles: Poisson drive at each hidden neuron's mean awake rate (``uniform``:
-    the mean over neurons for all) times ``hp.sleep_gain``, rewarded STDP with constant ``S = s_sleep``;
-    the task is ignored. State and metrics have the wake phase's structure (nothing is eaten: ``eaten``
-    is all :data:`~sleepjax.foraging.environment.NOTHING`), so sleep and wake blocks can share a
-    schedule."""
+    """``cycles`` sleep cycles: Poisson drive at :func:`sleep_rates` (``uniform``: the uniform-noise
+    control), rewarded STDP with constant ``S = s_sleep``; the task is ignored. State and metrics have
+    the wake phase's structure (nothing is eaten: ``eaten`` is all
+    :data:`~sleepjax.foraging.environment.NOTHING`), so sleep and wake blocks can share a schedule."""
     config.check()
 
     def init(agent, key):
         return wake_state(config, key)
 
     def apply(agent, state, task, hp, key):
-        rate = hp.sleep_gain * (jnp.full_like(agent.rate, jnp.mean(agent.rate)) if uniform else agent.rate)
+        rate = sleep_rates(agent, hp, uniform)
         silent = jnp.zeros(config.n_in, bool)
 
         def body(carry, k):

@@ -573,8 +573,8 @@ MUTANTS = (
     Mutant(
         "foraging-sleep-gain-ignored",
         "sleepjax/foraging/agent.py",
-        "rate = hp.sleep_gain * (",
-        "rate = (",
+        "return hp.sleep_gain * awake",
+        "return awake",
         "sleep_gain is accepted but the drive stays at the awake rates",
         ("tests/test_foraging_agent.py::test_sleep_gain_multiplies_the_drive_rates",),
     ),
