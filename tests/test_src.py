@@ -22,6 +22,7 @@ from sleepjax.sleep import (
     sleep_mlp,
     sleep_steps,
 )
+from sleepjax.sleep.batching import shared_bound
 from sleepjax.sleep.src import input_draws
 
 pytestmark = pytest.mark.usefixtures("strict_dtypes")
@@ -305,6 +306,40 @@ def test_sleep_vmaps_over_hyperparameters_and_seeds(method):
             for a, b in zip(swept, alone):
                 np.testing.assert_allclose(a[i, j], b, rtol=1e-6, atol=1e-7)
     assert stats.spikes[:, :, 1:].min() > 0
+
+
+@pytest.mark.parametrize("method", ["event", "dense"])
+def test_sleeps_of_different_lengths_vmapped_equal_each_alone(method):
+    # A vmapped batch runs its loops to the longest member's length (batching.shared_bound); each member
+    # must treat the steps past its own length as no-ops. Catches padded steps that still spike: with a
+    # threshold of 0 (beta 0, as in the mnist-rehearsal vector) a silent layer fires at potential 0, so a
+    # member would go on learning after its sleep ended. Also catches a member cut to another's length.
+    rng = np.random.default_rng(5)
+    weights = random_network(rng, (784, 16, 10), jnp.float32, -0.01, 0.01)
+    x = jnp.asarray(rng.random(784) * 0.5, jnp.float32)
+    hp = SRCHparams.create(200.0, 0.03, 0.003, (0.2, 0.0), 60.0)
+    lengths = jnp.asarray([70, 150, 0], jnp.int32)
+    keys = jax.random.split(jax.random.key(1), 3)
+
+    def one(steps, key):
+        return sleep(weights, x, jnp.ones(2), hp, key, steps, MNIST_WINDOW, method=method)
+
+    swept, stats = jax.jit(jax.vmap(one))(lengths, keys)
+    for i in range(3):
+        alone, alone_stats = jax.jit(one)(lengths[i], keys[i])
+        for field in ("spikes", "active_steps", "num_steps"):
+            np.testing.assert_array_equal(getattr(stats, field)[i], getattr(alone_stats, field))
+        for a, b in zip(swept, alone):
+            np.testing.assert_allclose(a[i], b, rtol=1e-6, atol=1e-7)
+    assert stats.active_steps[:2, 2].min() > 0  # the threshold-0 output layer does fire
+
+
+def test_shared_bound_is_the_largest_member_under_nested_vmaps():
+    # Catches a bound taken over one vmapped axis only (the inner one of configurations x seeds).
+    n = jnp.asarray([[3, 9], [4, 2]], jnp.int32)
+    bounds = jax.vmap(jax.vmap(shared_bound))(n)
+    np.testing.assert_array_equal(bounds, np.full((2, 2), 9))
+    assert int(shared_bound(jnp.asarray(5))) == 5
 
 
 def test_equinox_mlp_can_sleep_and_matches_sleepjax_mlp():

@@ -7,6 +7,13 @@ each spike would cost 64 times its work. :func:`per_spike_loop` instead gives su
 rule that runs it over the spikes of all members together, one (member, neuron) pair per iteration, so
 a batch costs the sum of its members' spikes; nested vmaps (seeds x configurations) fold into one batch
 axis.
+
+The same concern holds for a loop whose *length* differs between members (a sleep of ``base_steps``
+steps, with ``base_steps`` swept): a loop bound that is batched makes the loop's predicate batched, and
+``vmap`` then guards every carried array with a ``select`` in every iteration, which copies the weight
+matrices each step instead of updating them in place. :func:`shared_bound` gives such a loop one bound
+for the whole batch (the largest member's), so its predicate stays unbatched; the loop masks the steps
+past each member's own length itself.
 """
 
 from __future__ import annotations
@@ -52,6 +59,24 @@ def per_spike_loop(batched: Callable[..., jax.Array]) -> Callable[..., jax.Array
         return members(*_broadcast(axis_size, in_batched, args)), True
 
     return single
+
+
+@jax.custom_batching.custom_vmap
+def shared_bound(n: jax.Array) -> jax.Array:
+    """``n`` itself; under ``vmap`` the largest ``n`` of all members, unbatched (nested vmaps included).
+
+    A loop run to ``shared_bound(n)`` has a trip count shared by every member, so ``vmap`` keeps it an
+    ordinary loop; each member must then treat its iterations from ``n`` on as no-ops.
+    """
+    return n
+
+
+@shared_bound.def_vmap
+def _shared_bound_batched(axis_size, in_batched, n):
+    del axis_size
+    (batched,) = in_batched
+    # Calling shared_bound again lets an enclosing vmap take the maximum over its own axis too.
+    return shared_bound(jnp.max(n, axis=0) if batched else n), False
 
 
 def next_spike(remaining: jax.Array, left: jax.Array) -> tuple[jax.Array, jax.Array]:

@@ -50,7 +50,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from sleepjax.sleep.batching import mark_done, next_spike, per_spike_loop
+from sleepjax.sleep.batching import mark_done, next_spike, per_spike_loop, shared_bound
 from sleepjax.sleep.plasticity import SRC_WEIGHT_SCALE, update_spiking_columns, update_spiking_rows
 
 #: Steps whose input spikes are drawn together (one vectorised draw per block instead of one small draw
@@ -450,9 +450,11 @@ def sleep(
             update(w, spikes[layer + 1], spikes[layer], *rule, counts[layer + 1]) for layer, w in enumerate(weights)
         )
 
-    def step(t, carry, draws):
+    def step(t, carry, draws, live):
         # spikes[0] is the input as a padded index list (event) or bools (dense); spikes[l > 0] are bools.
-        # step_counts are the spikes per layer of the previous step, for the lazy plasticity.
+        # step_counts are the spikes per layer of the previous step, for the lazy plasticity. ``live`` is
+        # false in the steps past this sleep's own length (see block): no neuron spikes in them, so they
+        # change no weight and no count.
         weights, potentials, spikes, step_counts, counts, active = carry
         weights = apply_plasticity(weights, spikes, step_counts)
         if event:
@@ -473,7 +475,7 @@ def sleep(
                 else:
                     drive = weights[layer] @ prev.astype(dtype)
             v = decay * potentials[layer] + alphas[layer] * drive
-            s = v >= thresholds[layer]
+            s = (v >= thresholds[layer]) & live[t]
             new_potentials.append(jnp.where(s, jnp.zeros((), dtype), v))
             new_spikes.append(s)
             new_counts.append(s.sum(dtype=jnp.int32))
@@ -481,11 +483,18 @@ def sleep(
         counts, active = counts + step_counts, active + (step_counts > 0).astype(jnp.int32)
         return weights, tuple(new_potentials), tuple(new_spikes), step_counts, counts, active
 
+    # The loops run to a bound shared by all members of a vmapped batch (the longest sleep), so that a
+    # swept sleep length does not make their predicates batched (batching.shared_bound); each member's
+    # steps past its own num_steps are not live. Unbatched, the bound is num_steps itself.
+    bound = shared_bound(num_steps)
+
     def block(b, carry):
         pixels, fires = input_draws(jax.random.fold_in(key, b), mean_input, hparams, window)
+        live = b * DRAW_BLOCK + jnp.arange(DRAW_BLOCK) < num_steps
+        fires = fires & live[:, None]
         draws = _spike_lists(pixels, fires, n_in, capacity) if event else (pixels, fires)
-        steps_here = jnp.minimum(DRAW_BLOCK, num_steps - b * DRAW_BLOCK)
-        return lax.fori_loop(0, steps_here, lambda t, carry: step(t, carry, draws), carry)
+        steps_here = jnp.minimum(DRAW_BLOCK, bound - b * DRAW_BLOCK)
+        return lax.fori_loop(0, steps_here, lambda t, carry: step(t, carry, draws, live), carry)
 
     no_counts = jnp.zeros(len(sizes), jnp.int32)
     no_input = jnp.full(-(-(window.size**2 if window else n_in) // capacity) * capacity, n_in, jnp.int32)
@@ -497,7 +506,7 @@ def sleep(
         no_counts,
         no_counts,
     )
-    num_blocks = (num_steps + DRAW_BLOCK - 1) // DRAW_BLOCK
+    num_blocks = (bound + DRAW_BLOCK - 1) // DRAW_BLOCK
     slept, _, spikes, step_counts, counts, active = lax.fori_loop(0, num_blocks, block, init)
     slept = apply_plasticity(slept, spikes, step_counts)
     if event:

@@ -1100,6 +1100,40 @@ MUTANTS = (
         "a search on data with nothing left over to validate on fails with an index message, no flag named",
         ("tests/test_sweep.py::test_a_search_on_data_with_nothing_left_to_validate_on_says_what_to_pass",),
     ),
+    # --- sleep lengths under vmap (sleepjax/sleep/src.py, sleepjax/sleep/batching.py) -------------
+    Mutant(
+        "sleep-loop-bound-batched",
+        "sleepjax/sleep/src.py",
+        "    bound = shared_bound(num_steps)\n",
+        "    bound = num_steps\n",
+        "the sleep's loops run to each member's own length: swept lengths make their predicates batched and "
+        "a sweep ten times slower than the same run",
+        ("tests/test_sweep.py::test_a_one_member_sweep_compiles_to_the_runs_program",),
+    ),
+    Mutant(
+        "sleep-padded-steps-spike",
+        "sleepjax/sleep/src.py",
+        "s = (v >= thresholds[layer]) & live[t]",
+        "s = v >= thresholds[layer]",
+        "a member whose sleep is shorter than the batch's longest goes on spiking (threshold 0) and learning",
+        ("tests/test_src.py::test_sleeps_of_different_lengths_vmapped_equal_each_alone",),
+    ),
+    Mutant(
+        "sleep-padded-steps-take-input",
+        "sleepjax/sleep/src.py",
+        "        fires = fires & live[:, None]\n",
+        "",
+        "a member whose sleep is shorter than the batch's longest goes on receiving input spikes",
+        ("tests/test_src.py::test_sleeps_of_different_lengths_vmapped_equal_each_alone",),
+    ),
+    Mutant(
+        "sleep-bound-over-inner-axis-only",
+        "sleepjax/sleep/batching.py",
+        "return shared_bound(jnp.max(n, axis=0) if batched else n), False",
+        "return (jnp.max(n, axis=0) if batched else n), False",
+        "nested vmaps (configurations x seeds) share a bound over the inner axis only",
+        ("tests/test_src.py::test_shared_bound_is_the_largest_member_under_nested_vmaps",),
+    ),
     # --- sleepjax/sweep.py ------------------------------------------------------------------------
     Mutant(
         "sweep-rows-only-own-names",
