@@ -154,6 +154,44 @@ def batch_mesh(devices=None) -> jax.sharding.Mesh:
     return jax.sharding.Mesh(np.asarray(devices), ("batch",))
 
 
+def batch_program(
+    phase: Phase,
+    make_params: Callable[[jax.Array], Any],
+    mesh: jax.sharding.Mesh,
+    *,
+    hparams_batched: bool,
+    on_task_end: Callable[[int], None] | None = None,
+):
+    """The compiled program of :func:`run_batch`: ``program(seeds, hparams, tasks, evaluate) -> RunResult``
+    for one chunk, its members vmapped and split over ``mesh``'s ``"batch"`` axis with ``jax.shard_map``.
+
+    ``seeds`` are ``uint32`` with a leading member axis, as are the leaves of ``hparams`` when
+    ``hparams_batched``. Exposed so that tests can lower it and compare a sweep's program with a run's.
+    """
+    spec = jax.sharding.PartitionSpec("batch")
+    replicated = jax.sharding.PartitionSpec()
+    hp_spec = spec if hparams_batched else replicated
+
+    @eqx.filter_jit
+    def program(seeds, hparams, tasks, evaluate):
+        # tasks, evaluate and hparams are arguments (not closed over) so their arrays stay inputs of the
+        # program; non-array parts (functions, static fields) are static.
+        arrays, static = eqx.partition((tasks, evaluate), eqx.is_array)
+
+        def one(seed, hp, arrays):
+            tasks, evaluate = eqx.combine(arrays, static)
+            k_params, k_run = jax.random.split(jax.random.key(seed))
+            return continual_run(phase, make_params(k_params), tasks, evaluate, hp, k_run, on_task_end)
+
+        def local(seeds, hparams, arrays):
+            return jax.vmap(one, in_axes=(0, 0 if hparams_batched else None, None))(seeds, hparams, arrays)
+
+        specs = (spec, jax.tree.map(lambda _: hp_spec, hparams), jax.tree.map(lambda _: replicated, arrays))
+        return jax.shard_map(local, mesh=mesh, in_specs=specs, out_specs=spec, check_vma=False)(seeds, hparams, arrays)
+
+    return program
+
+
 def run_batch(
     phase: Phase,
     make_params: Callable[[jax.Array], Any],
@@ -205,27 +243,8 @@ def run_batch(
     num_devices = mesh.devices.size
     chunk = resolve_chunk_size(chunk_size, n)
     chunk = -(-chunk // num_devices) * num_devices
-    spec = jax.sharding.PartitionSpec("batch")
-    batch_sharding = jax.sharding.NamedSharding(mesh, spec)
-    replicated = jax.sharding.PartitionSpec()
-    hp_spec = spec if hparams_batched else replicated
-
-    @eqx.filter_jit
-    def batched(seeds, hparams, tasks, evaluate):
-        # tasks, evaluate and hparams are arguments (not closed over) so their arrays stay inputs of the
-        # program; non-array parts (functions, static fields) are static.
-        arrays, static = eqx.partition((tasks, evaluate), eqx.is_array)
-
-        def one(seed, hp, arrays):
-            tasks, evaluate = eqx.combine(arrays, static)
-            k_params, k_run = jax.random.split(jax.random.key(seed))
-            return continual_run(phase, make_params(k_params), tasks, evaluate, hp, k_run, on_task_end)
-
-        def local(seeds, hparams, arrays):
-            return jax.vmap(one, in_axes=(0, 0 if hparams_batched else None, None))(seeds, hparams, arrays)
-
-        specs = (spec, jax.tree.map(lambda _: hp_spec, hparams), jax.tree.map(lambda _: replicated, arrays))
-        return jax.shard_map(local, mesh=mesh, in_specs=specs, out_specs=spec, check_vma=False)(seeds, hparams, arrays)
+    batch_sharding = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("batch"))
+    batched = batch_program(phase, make_params, mesh, hparams_batched=hparams_batched, on_task_end=on_task_end)
 
     results = []
     for start in range(0, n, chunk):
