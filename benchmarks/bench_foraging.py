@@ -24,9 +24,9 @@ from pathlib import Path
 
 import jax
 
+from sleepjax.app.records import environment
 from sleepjax.foraging.agent import TASK1, make_task, wake_phase
 from sleepjax.foraging.network import Hparams, NetConfig, init_agent
-from sleepjax.record import environment
 from sleepjax.spiking import PAIRINGS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,7 +66,7 @@ def table_wall_time(args) -> dict:
     """The 10-trial table through the ``sleepjax`` command, in a child process, timed end to end."""
     out = ROOT / "benchmarks" / "results" / "foraging_table_bench.json"
     out.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "sleepjax.cli", "run", "foraging", "--trials", "10", "--no-progress"]
+    command = [sys.executable, "-m", "sleepjax.app.cli", "run", "foraging", "--trials", "10", "--no-progress"]
     command += ["--out", str(out), "--steps-per-cycle", str(args.steps_per_cycle)]
     for name in ("unsupervised", "task1", "task2", "block", "test"):
         command += [f"--{name}", str(getattr(args, name))]

@@ -15,20 +15,20 @@ import time
 import jax
 import jax.numpy as jnp
 
+from sleepjax.app.lca import Config
 from sleepjax.lca.model import NeuronConfig
-from sleepjax.lca.sleep import SleepHparams, sleep
-from sleepjax.protocols.lca import Config
+from sleepjax.lca.sleep import NoiseSleepHparams, noise_sleep
 
 
-def settings(count: int) -> SleepHparams:
+def settings(count: int) -> NoiseSleepHparams:
     """``count`` sinusoidal settings spread over frequency and level."""
     f = jnp.linspace(0.5, 32.0, count, dtype=jnp.float32)
     level = jnp.linspace(1.0, 16.0, count, dtype=jnp.float32)[::-1]
-    return SleepHparams(f, level, level, jnp.full(count, 1e9, jnp.float32), jnp.ones(count, jnp.float32))
+    return NoiseSleepHparams(f, level, level, jnp.full(count, 1e9, jnp.float32), jnp.ones(count, jnp.float32))
 
 
 def rate(count: int, phi: jax.Array, cfg: NeuronConfig, steps: int, repeats: int) -> float:
-    fn = jax.jit(jax.vmap(lambda hp: sleep(phi, hp, cfg, jax.random.key(0), steps, Config().rule)))
+    fn = jax.jit(jax.vmap(lambda hp: noise_sleep(phi, hp, cfg, jax.random.key(0), steps, Config().rule)))
     hp = settings(count)
     jax.block_until_ready(fn(hp))
     start = time.perf_counter()

@@ -36,8 +36,8 @@ import numpy as np
 from bench_src import trained_network
 from common import load_data, write_result
 
-from sleepjax.protocols.split_mnist import Config
-from sleepjax.sleep import MNIST_WINDOW, reference_hparams, sleep
+from sleepjax._sleep import MNIST_WINDOW, reference_hparams, src_sleep
+from sleepjax.app.split_mnist import Config
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "mnist"
@@ -105,7 +105,7 @@ def main() -> None:
 
     step = {}
     for method in ("event", "dense"):
-        one = jax.jit(lambda k, n, m=method: sleep(weights, mean_input, factors, hp, k, n, MNIST_WINDOW, method=m))
+        one = jax.jit(lambda k, n, m=method: src_sleep(weights, mean_input, factors, hp, k, n, MNIST_WINDOW, method=m))
         times = timed(one, jax.random.key(1), jnp.asarray(args.steps))
         step[method] = {"wall_us": 1e6 * times["wall_s"] / args.steps, "cpu_us": 1e6 * times["cpu_s"] / args.steps}
         _, stats = one(jax.random.key(1), jnp.asarray(args.steps))
@@ -123,7 +123,7 @@ def main() -> None:
     print(f"    event-driven speed-up over dense (CPU time): {step['dense']['cpu_us'] / step['event']['cpu_us']:.1f}x")
 
     def single(hparams, key, n):
-        return sleep(weights, mean_input, factors, hparams, key, n, MNIST_WINDOW)
+        return src_sleep(weights, mean_input, factors, hparams, key, n, MNIST_WINDOW)
 
     one = jax.jit(single)
     many = jax.jit(jax.vmap(single, (0, 0, None)))

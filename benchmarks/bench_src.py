@@ -29,9 +29,9 @@ import jax.numpy as jnp
 import numpy as np
 from common import load_data, write_result
 
-from sleepjax.nets import weights_of
-from sleepjax.protocols.split_mnist import Config, make_arm, make_model_fn, make_scenario
-from sleepjax.sleep import MNIST_WINDOW, layer_factors, max_activations, reference_hparams, sleep
+from sleepjax._nets import weights_of
+from sleepjax._sleep import MNIST_WINDOW, layer_factors, max_activations, reference_hparams, src_sleep
+from sleepjax.app.split_mnist import Config, make_arm, make_model_fn, make_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,7 +60,7 @@ def time_protocol_arm(data_dir: str | None) -> dict:
     resident memory and the command."""
     record_path = Path(os.environ.get("TMPDIR", "/tmp")) / "sleepjax_bench_protocol.json"
     record_path.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "sleepjax.cli", "run", "split-mnist", "--arms", "src", "--seeds", "1"]
+    command = [sys.executable, "-m", "sleepjax.app.cli", "run", "split-mnist", "--arms", "src", "--seeds", "1"]
     command += ["--no-progress", "--out", str(record_path)]
     if data_dir:
         command += ["--data-dir", data_dir]
@@ -84,7 +84,7 @@ def main() -> None:
     weights, mean_input, factors = trained_network(dataset, config)
     hp = reference_hparams("mnist")
 
-    one = jax.jit(lambda k, n: sleep(weights, mean_input, factors, hp, k, n, MNIST_WINDOW))
+    one = jax.jit(lambda k, n: src_sleep(weights, mean_input, factors, hp, k, n, MNIST_WINDOW))
     compile_s = time_call(one, jax.random.key(0), 100)
     sleep_s = time_call(one, jax.random.key(1), args.steps)
     _, stats = one(jax.random.key(1), args.steps)

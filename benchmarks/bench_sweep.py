@@ -28,9 +28,9 @@ import numpy as np
 from bench_src import time_call, time_protocol_arm, trained_network
 from common import load_data, write_result
 
-from sleepjax.protocols.split_mnist import Config, arm_epochs, make_arm, make_model_fn, make_scenario
-from sleepjax.run import AccuracyEvaluator, continual_run
-from sleepjax.sleep import MNIST_WINDOW, reference_hparams, sleep
+from sleepjax._engine import AccuracyEvaluator, continual_run
+from sleepjax._sleep import MNIST_WINDOW, reference_hparams, src_sleep
+from sleepjax.app.split_mnist import Config, arm_epochs, make_arm, make_model_fn, make_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,7 +47,7 @@ def bench_sleep_configs(dataset, counts, steps) -> list[dict]:
     weights, mean_input, factors = trained_network(dataset, Config())
 
     def one(hp, key):
-        return sleep(weights, mean_input, factors, hp, key, steps, MNIST_WINDOW)[0][0].sum()
+        return src_sleep(weights, mean_input, factors, hp, key, steps, MNIST_WINDOW)[0][0].sum()
 
     single = jax.jit(one)
     batched = jax.jit(jax.vmap(one))

@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 from common import load_data, write_result
 
-from sleepjax import hparams as hp
-from sleepjax import sweep as sw
-from sleepjax.protocols import split_mnist as sm
-from sleepjax.record import Record
-from sleepjax.run import run_seeds
+from sleepjax import _hparams as hp
+from sleepjax import _sweep as sw
+from sleepjax._engine import run_seeds
+from sleepjax.app import split_mnist as sm
+from sleepjax.app.records import Record
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Four configurations around the reference vector (the sleep length among the swept names, as in a

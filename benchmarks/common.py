@@ -11,8 +11,8 @@ from pathlib import Path
 
 import jax
 
-from sleepjax.data import Dataset, load_mnist
-from sleepjax.record import environment
+from sleepjax._datasets import Dataset, load_mnist
+from sleepjax.app.records import environment
 
 
 def load_data(data_dir: str | None) -> Dataset:

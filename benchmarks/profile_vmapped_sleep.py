@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sleepjax.sleep import MNIST_WINDOW, SRCHparams, sleep
+from sleepjax._sleep import MNIST_WINDOW, SRCHparams, src_sleep
 
 
 def main() -> None:
@@ -37,7 +37,7 @@ def main() -> None:
     hp = SRCHparams.create(200.0, 0.03, 0.003, (1e9, 1e9, 1e9), 50.0)
 
     def one(key):
-        return sleep(weights, mean_input, jnp.ones(3), hp, key, args.steps, MNIST_WINDOW, method=args.method)
+        return src_sleep(weights, mean_input, jnp.ones(3), hp, key, args.steps, MNIST_WINDOW, method=args.method)
 
     if args.seeds:
         fn, keys = jax.jit(jax.vmap(one)), jax.random.split(jax.random.key(0), args.seeds)

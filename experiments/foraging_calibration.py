@@ -97,7 +97,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from sleepjax.cli import positive_int
+from sleepjax.app import foraging
+from sleepjax.app.arguments import positive_int
+from sleepjax.app.records import Record
 from sleepjax.foraging import trials
 from sleepjax.foraging.agent import (
     TASK1,
@@ -115,8 +117,6 @@ from sleepjax.foraging.agent import (
 from sleepjax.foraging.environment import MOVES, NOTHING, OFFSETS, observe, occupancy, reset, step
 from sleepjax.foraging.network import Hparams, NetConfig, init_agent, particle_pairs, rest, simulate_cycle
 from sleepjax.foraging.schedules import CONDITIONS, Durations, schedule
-from sleepjax.protocols import foraging
-from sleepjax.record import Record
 from sleepjax.spiking import PAIRINGS, connected, store_init
 from sleepjax.spiking.eligibility import discounted_sum_factor
 

@@ -1,6 +1,6 @@
 """The reliability table: bad inputs run through the real ``sleepjax`` command, and what came of each.
 
-Every case runs ``python -m sleepjax.cli ...`` in a subprocess (from this checkout, in a scratch
+Every case runs ``python -m sleepjax.app.cli ...`` in a subprocess (from this checkout, in a scratch
 directory, on tiny settings) and records what was tried, the last line the command printed on stderr,
 its exit code, and what was kept of the record. A case also states the exit code it must give; the
 script fails (exit 1) if any case gives another, or prints a Python traceback, so the table is a check
@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sleepjax.data import write_idx_dir
+from sleepjax._datasets import write_idx_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--examples-per-task", "200", "--epochs", "1", "--no-progress"]
@@ -83,7 +83,7 @@ def expand(text: str, tmp: Path) -> str:
 
 
 def command(case: Case, tmp: Path) -> list[str]:
-    return [sys.executable, "-m", "sleepjax.cli", *(expand(a, tmp) for a in case.args)]
+    return [sys.executable, "-m", "sleepjax.app.cli", *(expand(a, tmp) for a in case.args)]
 
 
 def child_env(case: Case, tmp: Path) -> dict[str, str]:

@@ -13,8 +13,8 @@ import argparse
 import re
 from pathlib import Path
 
-from sleepjax.data import load_idx_dir
-from sleepjax.protocols import split_mnist
+from sleepjax._datasets import load_idx_dir
+from sleepjax.app import split_mnist
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- split-mnist-table:begin -->", "<!-- split-mnist-table:end -->"

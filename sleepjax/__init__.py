@@ -1,52 +1,193 @@
 """sleepjax: functional continual learning with sleep phases in JAX.
 
-The core idea: every change to a network during continual learning (wake training, sleep, a
-baseline's bookkeeping) is a :class:`~sleepjax.phases.Phase`, a pure ``(init, apply)`` pair; phases
-compose by name, a continual run is one ``lax.scan`` over tasks with the experiment's own evaluation,
-and whole runs vmap over seeds and hyperparameters.
+Everything that changes a network during continual learning (wake training, SRC sleep, a baseline's
+bookkeeping, a block of rewarded STDP) is a :class:`Phase`, a pure ``(init, apply)`` pair; phases compose
+by name (:func:`sequence`, :func:`interleave`, ...), a continual run is one ``lax.scan`` over tasks with
+the experiment's own evaluation (:func:`continual_run`), and whole runs vmap over seeds and
+hyperparameters in one compiled, sharded program (:func:`run_batch`, :func:`sweep`, :func:`tune`).
+
+Every public object is here, once: ``import sleepjax as sj; sj.sequence(...)``. The two spiking systems
+have their own namespaces, :mod:`sleepjax.foraging` and :mod:`sleepjax.lca`, over the shared spiking
+primitives of :mod:`sleepjax.spiking`. The command line and its records live in :mod:`sleepjax.app`,
+which the library never imports.
 """
 
-from sleepjax import data, hparams, metrics, nets, phases, run, scenarios, sweep, tune, wake
-from sleepjax.nets import MLP
-from sleepjax.phases import Phase, SupervisedTask, by_task, every_n_tasks, interleave, sequence
-from sleepjax.run import AccuracyEvaluator, RunResult, continual_run, run_batch, run_seeds
-from sleepjax.scenarios import Scenario, TaskStream, held_out, split_arrays, split_by_class
-from sleepjax.sleep import SRCHparams, SRCPhaseHparams, sleep_mlp, src_phase
-from sleepjax.wake import wake as wake_phase
+from sleepjax import foraging as foraging
+from sleepjax import lca as lca
+from sleepjax import spiking as spiking
+from sleepjax._datasets import DataError as DataError
+from sleepjax._datasets import Dataset as Dataset
+from sleepjax._datasets import load_mnist as load_mnist
+from sleepjax._engine import Carry as Carry
+from sleepjax._engine import RunResult as RunResult
+from sleepjax._engine import Start as Start
+from sleepjax._engine import batch_mesh as batch_mesh
+from sleepjax._engine import batch_program as batch_program
+from sleepjax._engine import continual_run as continual_run
+from sleepjax._engine import fold_in_keys as fold_in_keys
+from sleepjax._engine import run_batch as run_batch
+from sleepjax._engine import run_seeds as run_seeds
+from sleepjax._engine import split_seed as split_seed
+from sleepjax._evaluate import AccuracyEvaluator as AccuracyEvaluator
+from sleepjax._evaluate import accuracy_summary as accuracy_summary
+from sleepjax._hparams import get_hparam as get_hparam
+from sleepjax._hparams import hparam_names as hparam_names
+from sleepjax._hparams import set_hparams as set_hparams
+from sleepjax._hparams import stack_hparams as stack_hparams
+from sleepjax._metrics import average_accuracy as average_accuracy
+from sleepjax._metrics import backward_transfer as backward_transfer
+from sleepjax._metrics import forgetting_chaudhry as forgetting_chaudhry
+from sleepjax._metrics import forgetting_since_learned as forgetting_since_learned
+from sleepjax._metrics import forward_transfer as forward_transfer
+from sleepjax._metrics import overall_accuracy as overall_accuracy
+from sleepjax._nets import MLP as MLP
+from sleepjax._nets import weights_of as weights_of
+from sleepjax._nets import with_weights as with_weights
+from sleepjax._phases import Peer as Peer
+from sleepjax._phases import Phase as Phase
+from sleepjax._phases import SupervisedTask as SupervisedTask
+from sleepjax._phases import TrainingHooks as TrainingHooks
+from sleepjax._phases import by_task as by_task
+from sleepjax._phases import every_n_tasks as every_n_tasks
+from sleepjax._phases import interleave as interleave
+from sleepjax._phases import sequence as sequence
+from sleepjax._scenarios import SPLIT_MNIST_CLASSES as SPLIT_MNIST_CLASSES
+from sleepjax._scenarios import EvalSet as EvalSet
+from sleepjax._scenarios import Scenario as Scenario
+from sleepjax._scenarios import TaskStream as TaskStream
+from sleepjax._scenarios import held_out as held_out
+from sleepjax._scenarios import split_arrays as split_arrays
+from sleepjax._scenarios import split_by_class as split_by_class
+from sleepjax._sleep import MNIST_WINDOW as MNIST_WINDOW
+from sleepjax._sleep import REFERENCE_HPARAMS as REFERENCE_HPARAMS
+from sleepjax._sleep import InputWindow as InputWindow
+from sleepjax._sleep import SleepStats as SleepStats
+from sleepjax._sleep import SRCHparams as SRCHparams
+from sleepjax._sleep import SRCPhaseHparams as SRCPhaseHparams
+from sleepjax._sleep import layer_factors as layer_factors
+from sleepjax._sleep import max_activations as max_activations
+from sleepjax._sleep import reference_hparams as reference_hparams
+from sleepjax._sleep import src_phase as src_phase
+from sleepjax._sleep import src_sleep as src_sleep
+from sleepjax._sleep import src_sleep_mlp as src_sleep_mlp
+from sleepjax._sleep import weight_dependence as weight_dependence
+from sleepjax._sleep.hparams import sleep_steps as src_sleep_steps
+from sleepjax._sleep.vectors import save_src_vector as save_src_vector
+from sleepjax._sleep.vectors import src_vector as src_vector
+from sleepjax._store import MemoryStore as MemoryStore
+from sleepjax._store import RunStore as RunStore
+from sleepjax._sweep import IntUniform as IntUniform
+from sleepjax._sweep import LogUniform as LogUniform
+from sleepjax._sweep import Space as Space
+from sleepjax._sweep import SweepResult as SweepResult
+from sleepjax._sweep import SweepSetup as SweepSetup
+from sleepjax._sweep import Uniform as Uniform
+from sleepjax._sweep import grid as grid
+from sleepjax._sweep import random_configs as random_configs
+from sleepjax._sweep import summary_rows as summary_rows
+from sleepjax._sweep import sweep as sweep
+from sleepjax._tune import SearchConfig as SearchConfig
+from sleepjax._tune import TuneResult as TuneResult
+from sleepjax._tune import tune as tune
+from sleepjax._typing import PhaseApply as PhaseApply
+from sleepjax._typing import PhaseInit as PhaseInit
+from sleepjax._typing import PRNGKey as PRNGKey
+from sleepjax._typing import PyTree as PyTree
+from sleepjax._wake import Loss as Loss
+from sleepjax._wake import WakeState as WakeState
+from sleepjax._wake import cross_entropy_loss as cross_entropy_loss
+from sleepjax._wake import mse_loss as mse_loss
+from sleepjax._wake import wake as wake
+from sleepjax._wake import wake_defaults as wake_defaults
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
-    "MLP",
     "AccuracyEvaluator",
+    "Carry",
+    "DataError",
+    "Dataset",
+    "EvalSet",
+    "InputWindow",
+    "IntUniform",
+    "LogUniform",
+    "Loss",
+    "MLP",
+    "MNIST_WINDOW",
+    "MemoryStore",
+    "PRNGKey",
+    "Peer",
     "Phase",
+    "PhaseApply",
+    "PhaseInit",
+    "PyTree",
+    "REFERENCE_HPARAMS",
     "RunResult",
+    "RunStore",
+    "SPLIT_MNIST_CLASSES",
     "SRCHparams",
     "SRCPhaseHparams",
     "Scenario",
+    "SearchConfig",
+    "SleepStats",
+    "Space",
+    "Start",
     "SupervisedTask",
+    "TrainingHooks",
+    "SweepResult",
+    "SweepSetup",
     "TaskStream",
+    "TuneResult",
+    "Uniform",
+    "WakeState",
+    "accuracy_summary",
+    "average_accuracy",
+    "backward_transfer",
+    "batch_mesh",
+    "batch_program",
     "by_task",
     "continual_run",
-    "data",
+    "cross_entropy_loss",
     "every_n_tasks",
+    "fold_in_keys",
+    "foraging",
+    "forgetting_chaudhry",
+    "forgetting_since_learned",
+    "forward_transfer",
+    "get_hparam",
+    "grid",
     "held_out",
-    "hparams",
+    "hparam_names",
     "interleave",
-    "metrics",
-    "nets",
-    "phases",
-    "run",
+    "layer_factors",
+    "lca",
+    "load_mnist",
+    "max_activations",
+    "mse_loss",
+    "overall_accuracy",
+    "random_configs",
+    "reference_hparams",
     "run_batch",
     "run_seeds",
-    "scenarios",
+    "save_src_vector",
     "sequence",
-    "sleep_mlp",
+    "set_hparams",
+    "spiking",
     "split_arrays",
     "split_by_class",
+    "split_seed",
     "src_phase",
+    "src_sleep",
+    "src_sleep_mlp",
+    "src_sleep_steps",
+    "src_vector",
+    "stack_hparams",
+    "summary_rows",
     "sweep",
     "tune",
     "wake",
-    "wake_phase",
+    "wake_defaults",
+    "weight_dependence",
+    "weights_of",
+    "with_weights",
 ]

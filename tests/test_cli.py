@@ -7,8 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-import sleepjax.protocols.stored_runs as stored_runs
-from sleepjax.cli import main
+import sleepjax.app.stored_runs as stored_runs
+from sleepjax.app.cli import main
 
 FAST = ["--examples-per-task", "200", "--epochs", "1", "--no-progress"]
 RUN = ["run", "split-mnist"]
@@ -82,7 +82,7 @@ def test_record_with_other_settings_is_not_overwritten(tmp_path, capsys):
 
 def test_interrupt_keeps_finished_seeds_and_says_how_to_resume(tmp_path, monkeypatch, capsys):
     """A Ctrl-C during seed 0 finishes and saves seed 0, then stops before seed 1."""
-    from sleepjax import interrupt
+    from sleepjax.app import interrupt
 
     out = tmp_path / "rec.json"
     real = stored_runs.run_seeds
@@ -179,7 +179,7 @@ def test_unusable_out_is_refused_before_computing(kind, tmp_path, monkeypatch, c
 def test_failed_save_mid_run_is_one_line_and_keeps_the_finished_seed(tmp_path, monkeypatch, capsys):
     """The disk fills up after seed 0 was saved: seed 1's save fails, the run stops with exit 2 and one
     line naming the file, and the file still holds seed 0 (nothing finished and saved is lost)."""
-    from sleepjax import record as rec
+    from sleepjax.app import records as rec
 
     out = tmp_path / "rec.json"
     real = rec.write_atomic
@@ -247,7 +247,7 @@ def test_identity_is_the_data_not_where_it_was_read(tmp_path, monkeypatch, capsy
     from the bundle; the same files with one label changed are other data and are refused by field."""
     from importlib import resources
 
-    from sleepjax.data import write_idx_dir
+    from sleepjax._datasets import write_idx_dir
 
     with resources.files("sleepjax").joinpath("_data/mnist_subset.npz").open("rb") as f:
         bundle = dict(np.load(f))

@@ -1,4 +1,4 @@
-"""Tests for sleepjax.data: idx parsing, error reporting, and the three MNIST sources."""
+"""Tests for sleepjax._datasets: idx parsing, error reporting, and the three MNIST sources."""
 
 import gzip
 import tracemalloc
@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sleepjax import data
-from sleepjax.data import DataError
+from sleepjax import _datasets as data
+from sleepjax._datasets import DataError
 
 REAL_MNIST = Path(__file__).parents[1].parent / "shared" / "data" / "mnist"
 

@@ -5,12 +5,13 @@ import dataclasses
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from sleepjax.cli import main
+from sleepjax.app import foraging
+from sleepjax.app.cli import main
+from sleepjax.app.records import RecordError
 from sleepjax.foraging.schedules import CONDITIONS, Durations
-from sleepjax.protocols import foraging
-from sleepjax.record import RecordError
 
 TINY = foraging.Config(
     durations=Durations(unsupervised=2, task1=4, task2=4, block=2, test=6, curve_block=2), steps_per_cycle=12
@@ -98,7 +99,7 @@ def test_cli_runs_and_prints_the_table(one_by_one, capsys, tmp_path):
 def test_cli_refuses_bad_values_before_computing(args, message, monkeypatch, capsys):
     # Catches a NaN or out-of-range constant, or an absurd trial count, accepted and run to a silent
     # wrong result (or an allocation failure) instead of one line naming it.
-    monkeypatch.setattr(foraging, "_compiled", lambda *a, **k: pytest.fail("computed despite a bad value"))
+    monkeypatch.setattr(foraging, "run_batch", lambda *a, **k: pytest.fail("computed despite a bad value"))
     assert main(["run", "foraging", "--no-progress", *args]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
@@ -107,7 +108,7 @@ def test_cli_refuses_bad_values_before_computing(args, message, monkeypatch, cap
 def test_cli_refuses_an_absurd_trial_count_before_computing(monkeypatch, capsys):
     # Catches --trials without an upper bound: 10^8 trials start compiling and allocating instead of
     # one line naming the flag.
-    monkeypatch.setattr(foraging, "_compiled", lambda *a, **k: pytest.fail("computed despite a bad value"))
+    monkeypatch.setattr(foraging, "run_batch", lambda *a, **k: pytest.fail("computed despite a bad value"))
     with pytest.raises(SystemExit) as exit_info:
         main(["run", "foraging", "--no-progress", "--trials", "100001"])
     assert exit_info.value.code == 2
@@ -117,18 +118,15 @@ def test_cli_refuses_an_absurd_trial_count_before_computing(monkeypatch, capsys)
 def test_weights_that_blow_up_stop_the_run_naming_the_condition(tmp_path, capsys, monkeypatch):
     """A run whose hidden->output weights reach inf or NaN must stop with an error naming the condition
     and the seed, and store nothing of it (mistakes caught: NaN weights stored silently, or a JSON error
-    about NaN instead of the cause). The stage runner is made to return NaN weights for the Task 1 stage."""
-    import jax.numpy as jnp
+    about NaN instead of the cause). Every stage is made to end with NaN weights."""
+    real = foraging.run_batch
 
-    from sleepjax.foraging import trials
+    def blown(*args, **kwargs):
+        result = real(*args, **kwargs)
+        agent = result.final.params
+        return result._replace(final=result.final._replace(params=agent._replace(w_out=agent.w_out * np.nan)))
 
-    real = trials.run_stage
-
-    def blown(agent, blocks, *args):
-        result = real(agent, blocks, *args)
-        return result._replace(agent=result.agent._replace(w_out=result.agent.w_out * jnp.nan))
-
-    monkeypatch.setattr(trials, "run_stage", blown)
+    monkeypatch.setattr(foraging, "run_batch", blown)
     out = tmp_path / "blown.json"
     args = ["run", "foraging", "--trials", "1", "--unsupervised", "2", "--task1", "4", "--task2", "4", "--block", "2"]
     args += ["--test", "6", "--curve-block", "2", "--steps-per-cycle", "12", "--hparam", "learn_gain=2"]

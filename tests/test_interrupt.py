@@ -6,7 +6,7 @@ import signal
 
 import pytest
 
-from sleepjax.interrupt import Interrupted, check_stop, request_stop, stop_at_safe_point
+from sleepjax.app.interrupt import Interrupted, check_stop, request_stop, stop_at_safe_point
 
 
 def ctrl_c():

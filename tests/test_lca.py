@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from jax import lax
 
-from sleepjax.lca.experiment import Evaluation, evaluate
 from sleepjax.lca.learning import RULES, check_rule, hebbian_update, learn_steps, presynaptic
 from sleepjax.lca.model import NeuronConfig, infer, rate_code, spiking_init, spiking_step
-from sleepjax.lca.sleep import SleepHparams, noise_level, sleep
+from sleepjax.lca.phases import DictionaryScores, evaluate_dictionary
+from sleepjax.lca.sleep import NoiseSleepHparams, noise_level, noise_sleep
 
 pytestmark = pytest.mark.usefixtures("strict_dtypes")
 
@@ -152,7 +152,7 @@ def test_unknown_rule_is_refused():
 
 def test_noise_level_is_the_clipped_sinusoid():
     # offset 1, amplitude 2, 1 Hz: A(0.25) = 1 + 2 = 3, A(0.75) = max(1 - 2, 0) = 0, A(0) = 1.
-    hp = SleepHparams(frequency=1.0, amplitude=2.0, offset=1.0, duration=1.0, eta=1.0)
+    hp = NoiseSleepHparams(frequency=1.0, amplitude=2.0, offset=1.0, duration=1.0, eta=1.0)
     np.testing.assert_allclose(noise_level(jnp.array([0.0, 0.25, 0.75], jnp.float32), hp), [1, 3, 0], atol=1e-6)
 
 
@@ -177,11 +177,11 @@ def test_zero_amplitude_noise_leaves_the_dictionary_unchanged(rule, delay):
     # drive is -lam, nothing fires, the code stays 0 and so does every update.
     cfg = sleep_cfg(delay)._replace(lam=0.01)
     phi = long_feature_dictionary()
-    silent = SleepHparams(frequency=5.0, amplitude=0.0, offset=0.0, duration=0.3, eta=3.0)
-    slept, count = sleep(phi, silent, cfg, jax.random.key(0), 300, rule)
+    silent = NoiseSleepHparams(frequency=5.0, amplitude=0.0, offset=0.0, duration=0.3, eta=3.0)
+    slept, count = noise_sleep(phi, silent, cfg, jax.random.key(0), 300, rule)
     np.testing.assert_array_equal(slept, phi)
     assert int(count.sum()) == 0
-    weak, count = sleep(phi, silent._replace(offset=0.5), cfg, jax.random.key(0), 300, rule)
+    weak, count = noise_sleep(phi, silent._replace(offset=0.5), cfg, jax.random.key(0), 300, rule)
     assert int(count.sum()) > 0 and not np.array_equal(weak, phi)
 
 
@@ -191,8 +191,8 @@ def test_noise_sleep_shrinks_the_feature_that_fires(rule, delay):
     # is -eta phi a a^T: the long feature (norm 4), which fires, shrinks (to 3.56 with the trace rule
     # and 3.63 with the spike rule at this seed); features that stay silent keep their norms.
     phi = long_feature_dictionary()
-    hp = SleepHparams(frequency=5.0, amplitude=4.0, offset=4.0, duration=2.0, eta=1.0)
-    slept, count = sleep(phi, hp, sleep_cfg(delay), jax.random.key(0), 2000, rule)
+    hp = NoiseSleepHparams(frequency=5.0, amplitude=4.0, offset=4.0, duration=2.0, eta=1.0)
+    slept, count = noise_sleep(phi, hp, sleep_cfg(delay), jax.random.key(0), 2000, rule)
     norms = jnp.linalg.norm(slept, axis=0)
     assert int(count[0]) > 0
     assert float(norms[0]) < 3.8
@@ -205,8 +205,8 @@ def test_spike_rule_with_same_step_drive_lengthens_the_feature_that_fires_on_noi
     # feature, and the spike rule pairs the spike with that noise: the long feature grows in sleep
     # (to 5.47 here, where the delayed network of the test above shrinks it to 3.63).
     phi = long_feature_dictionary()
-    hp = SleepHparams(frequency=5.0, amplitude=4.0, offset=4.0, duration=2.0, eta=1.0)
-    slept, count = sleep(phi, hp, sleep_cfg(0), jax.random.key(0), 2000, "spike")
+    hp = NoiseSleepHparams(frequency=5.0, amplitude=4.0, offset=4.0, duration=2.0, eta=1.0)
+    slept, count = noise_sleep(phi, hp, sleep_cfg(0), jax.random.key(0), 2000, "spike")
     assert int(count[0]) > 0
     assert float(jnp.linalg.norm(slept[:, 0])) > 4.5
 
@@ -215,9 +215,9 @@ def test_spike_rule_with_same_step_drive_lengthens_the_feature_that_fires_on_noi
 def test_duration_masks_the_steps_past_it(rule, delay):
     # 0.1 s of a 300-step scan equals a 100-step scan.
     phi = long_feature_dictionary()
-    hp = SleepHparams(frequency=5.0, amplitude=4.0, offset=4.0, duration=0.1, eta=3.0)
-    short, count_short = sleep(phi, hp, sleep_cfg(delay), jax.random.key(0), 100, rule)
-    masked, count_masked = sleep(phi, hp, sleep_cfg(delay), jax.random.key(0), 300, rule)
+    hp = NoiseSleepHparams(frequency=5.0, amplitude=4.0, offset=4.0, duration=0.1, eta=3.0)
+    short, count_short = noise_sleep(phi, hp, sleep_cfg(delay), jax.random.key(0), 100, rule)
+    masked, count_masked = noise_sleep(phi, hp, sleep_cfg(delay), jax.random.key(0), 300, rule)
     assert int(count_short.sum()) > 0
     np.testing.assert_array_equal(count_short, count_masked)
     np.testing.assert_allclose(short, masked, rtol=1e-6)
@@ -227,12 +227,12 @@ def test_duration_masks_the_steps_past_it(rule, delay):
 def test_vmapped_sleep_settings_equal_runs_one_by_one(rule, delay):
     phi = long_feature_dictionary()
     settings = [
-        SleepHparams(frequency=2.0, amplitude=4.0, offset=4.0, duration=0.3, eta=3.0),
-        SleepHparams(frequency=10.0, amplitude=6.0, offset=3.0, duration=0.2, eta=1.0),
-        SleepHparams(frequency=0.0, amplitude=0.0, offset=5.0, duration=0.3, eta=3.0),
+        NoiseSleepHparams(frequency=2.0, amplitude=4.0, offset=4.0, duration=0.3, eta=3.0),
+        NoiseSleepHparams(frequency=10.0, amplitude=6.0, offset=3.0, duration=0.2, eta=1.0),
+        NoiseSleepHparams(frequency=0.0, amplitude=0.0, offset=5.0, duration=0.3, eta=3.0),
     ]
     stacked = jax.tree.map(lambda *v: jnp.array(v, jnp.float32), *settings)
-    run = functools.partial(sleep, cfg=sleep_cfg(delay), key=jax.random.key(1), max_steps=300, rule=rule)
+    run = functools.partial(noise_sleep, cfg=sleep_cfg(delay), key=jax.random.key(1), max_steps=300, rule=rule)
     batched, batched_count = jax.jit(jax.vmap(lambda hp: run(phi, hp)))(stacked)
     for i, hp in enumerate(settings):
         one, one_count = jax.jit(lambda hp: run(phi, hp))(jax.tree.map(lambda v: jnp.float32(v), hp))
@@ -249,9 +249,9 @@ def test_evaluation_of_a_known_dictionary():
     cfg = NeuronConfig(dt=1e-3, tau_m=0.02, tau_s=0.03, threshold=0.005, lam=2.5)
     test = jax.random.normal(jax.random.key(0), (6, 4), jnp.float32)
     noise = jnp.array([[4.0, 0.5, -2.0, 3.0], [0.0, 0.0, 0.0, 4.0]], jnp.float32)
-    zero = evaluate(jnp.zeros((4, 4), jnp.float32), test, noise, cfg, 60, 30)
-    assert isinstance(zero, Evaluation)
+    zero = evaluate_dictionary(jnp.zeros((4, 4), jnp.float32), test, noise, cfg, 60, 30)
+    assert isinstance(zero, DictionaryScores)
     assert float(zero.recon_error) == 1.0 and float(zero.sparsity) == 0 and float(zero.noise_fire_fraction) == 0
-    scaled = evaluate(1.5 * jnp.eye(4, dtype=jnp.float32), test, noise, cfg, 60, 30)
+    scaled = evaluate_dictionary(1.5 * jnp.eye(4, dtype=jnp.float32), test, noise, cfg, 60, 30)
     np.testing.assert_allclose(scaled.noise_fire_fraction, 3 / 8)
     np.testing.assert_allclose(scaled.norms, [1.5, 1.5, 1.5, 1.5])

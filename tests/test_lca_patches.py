@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sleepjax.data import load_bundled
+from sleepjax._datasets import load_bundled
 from sleepjax.lca.patches import cut_patches, make_patches
 
 

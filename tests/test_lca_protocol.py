@@ -6,9 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from sleepjax import cli
-from sleepjax.data import load_mnist
-from sleepjax.protocols import lca
+from sleepjax._datasets import load_mnist
+from sleepjax.app import cli, lca
 
 SUMMARY_KEYS = {"final_max_norm", "final_mean_norm", "noise_fire_fraction", "recon_error", "sparsity"}
 
@@ -107,6 +106,6 @@ def test_a_diverging_sweep_setting_is_reported_in_the_table_not_as_an_error(tmp_
     assert result["final"]["mean_norm"] == [[None, None]]
     json.dumps(result, allow_nan=False)  # storable
     assert "diverged" in lca.format_sweep(result)
-    from sleepjax.lca.plots import sweep_figure
+    from sleepjax.app.lca_plots import sweep_figure
 
     assert sweep_figure(result, tmp_path / "sweep.png").stat().st_size > 0

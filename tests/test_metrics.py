@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sleepjax import metrics
+from sleepjax import _metrics as metrics
 
 # R[i, j]: accuracy on task j after training task i. Task 1 is better before it is trained (0.65 in
 # row 0) than after (0.6 in row 1), which separates the two forgetting conventions; task 0's best

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from sleepjax.phases import Phase, SupervisedTask, by_task, every_n_tasks, interleave, sequence
+from sleepjax._phases import Phase, SupervisedTask, by_task, every_n_tasks, interleave, sequence
 
 pytestmark = pytest.mark.usefixtures("strict_dtypes")
 

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from sleepjax.sleep.plasticity import update_spiking_columns, update_spiking_rows, weight_dependence
+from sleepjax._sleep.plasticity import update_spiking_columns, update_spiking_rows, weight_dependence
 
 pytestmark = pytest.mark.usefixtures("strict_dtypes")
 

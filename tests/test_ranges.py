@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from sleepjax.ranges import NON_NEGATIVE, POSITIVE, UNIT, Range, check_ranges
+from sleepjax._ranges import NON_NEGATIVE, POSITIVE, UNIT, Range, check_ranges
 
 
 @pytest.mark.parametrize(

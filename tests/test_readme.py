@@ -5,7 +5,7 @@ import re
 import shlex
 from pathlib import Path
 
-from sleepjax.cli import build_parser
+from sleepjax.app.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,8 +32,8 @@ def test_readme_main_command_parses():
 
 def test_readme_epochs_claim_comes_from_the_code():
     """The README states the epochs the bundled subset trains for; they must be what the code does."""
-    from sleepjax.data import load_bundled
-    from sleepjax.protocols.split_mnist import Config, arm_epochs, make_scenario
+    from sleepjax._datasets import load_bundled
+    from sleepjax.app.split_mnist import Config, arm_epochs, make_scenario
 
     scenario = make_scenario(load_bundled(), Config())
     task, joint = arm_epochs("finetune", scenario, Config()), arm_epochs("joint", scenario, Config())

@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from sleepjax import record as rec
-from sleepjax.protocols.split_mnist import unit_checker
-from sleepjax.record import Record, RecordError
+from sleepjax.app import records as rec
+from sleepjax.app.records import Record, RecordError
+from sleepjax.app.split_mnist import unit_checker
 
 IDENTITY = {"config": {"epochs": 1, "dir": "a"}, "tasks": [[0, 1], [2, 3]]}
 

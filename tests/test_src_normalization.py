@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from sleepjax.sleep import layer_factors, max_activations
+from sleepjax._sleep import layer_factors, max_activations
 
 pytestmark = pytest.mark.usefixtures("strict_dtypes")
 

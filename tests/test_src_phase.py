@@ -6,9 +6,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from sleepjax.nets import MLP, weights_of
-from sleepjax.phases import SupervisedTask
-from sleepjax.sleep import SRCHparams, SRCPhaseHparams, layer_factors, max_activations, src_phase
+from sleepjax._nets import MLP, weights_of
+from sleepjax._phases import SupervisedTask
+from sleepjax._sleep import SRCHparams, SRCPhaseHparams, layer_factors, max_activations, src_phase
 
 pytestmark = pytest.mark.usefixtures("strict_dtypes")
 
@@ -95,16 +95,16 @@ def test_bad_schedules_are_refused():
 def test_sleep_is_driven_by_the_exact_mean_of_seen_inputs(task_index, monkeypatch):
     """The mean image handed to the sleep, value by value. Spike counts alone cannot tell a mean of 0.5
     from one of 1.0 (both saturate the input rate), so this catches a wrong denominator."""
-    from sleepjax.sleep import mlp
+    from sleepjax._sleep import mlp
 
     seen_means = []
-    real_sleep = mlp.sleep
+    real_sleep = mlp.src_sleep
 
     def spy(weights, mean_input, *args):
         seen_means.append(np.asarray(mean_input))
         return real_sleep(weights, mean_input, *args)
 
-    monkeypatch.setattr(mlp, "sleep", spy)
+    monkeypatch.setattr(mlp, "src_sleep", spy)
     sleep_after(task_index)
     # after task 0: pixels 0-1 at 4/4 = 1; after task 1: 8 examples, pixels 0-3 each lit in 4 -> 0.5;
     # after task 2: 12 examples, pixels 0-3 at (4 + 4) / 12 = 2/3, pixels 4-5 at 4 / 12 = 1/3

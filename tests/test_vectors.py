@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sleepjax.protocols.split_mnist import Config, format_results, settings_identity
-from sleepjax.record import as_json, differences
-from sleepjax.sleep.vectors import load_vector, named_vectors, save_vector, vector_to_json
+from sleepjax._sleep.vectors import load_vector, named_vectors, save_src_vector, vector_to_json
+from sleepjax.app.records import as_json, differences
+from sleepjax.app.split_mnist import Config, format_results, settings_identity
 
 # src-spec.md section 6: [max_rate, inc, dec, beta_1, beta_2, beta_3, alpha_scale]
 SPEC = {
@@ -32,7 +32,7 @@ def test_reference_vectors_match_the_spec(name):
 
 def test_vector_file_round_trip(tmp_path):
     path = tmp_path / "v.json"
-    save_vector(path, named_vectors()["mnist"])
+    save_src_vector(path, named_vectors()["mnist"])
     label, vector = load_vector(path)
     assert label == str(path)
     assert vector_to_json(vector) == vector_to_json(named_vectors()["mnist"])

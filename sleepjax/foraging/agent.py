@@ -18,7 +18,7 @@ neurons; both times ``sleep_gain``, 1 by default), and hidden->output learns by 
 constant ``S = s_sleep`` (+0.5).
 
 Every phase (:func:`wake_phase`, :func:`sleep_phase`, :func:`idle_phase`) is a
-:class:`~sleepjax.phases.Phase` that runs ``cycles`` cycles in one ``lax.scan``, with one state
+:class:`~sleepjax._phases.Phase` that runs ``cycles`` cycles in one ``lax.scan``, with one state
 structure (:class:`WakeState`) and one metrics structure (the kind eaten and the output spikes in every
 cycle), so that :mod:`~sleepjax.foraging.schedules` can switch between them block by block.
 """
@@ -31,6 +31,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from sleepjax._phases import Phase
 from sleepjax.foraging.environment import (
     HORIZONTAL,
     NEGATIVE_DIAGONAL,
@@ -42,7 +43,6 @@ from sleepjax.foraging.environment import (
     step,
 )
 from sleepjax.foraging.network import Agent, Hparams, NetConfig, Neurons, rest, simulate_cycle
-from sleepjax.phases import Phase
 from sleepjax.spiking import (
     adapt_target,
     rewarded_update,

@@ -25,8 +25,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from sleepjax._ranges import NON_NEGATIVE, POSITIVE, UNIT, Range, check_ranges
 from sleepjax.foraging.environment import DEFAULT_WORLD, OFFSETS, WorldConfig
-from sleepjax.ranges import NON_NEGATIVE, POSITIVE, UNIT, Range, check_ranges
 from sleepjax.spiking import (
     PAIRING_RULES,
     PAIRINGS,

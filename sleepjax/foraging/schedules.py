@@ -15,7 +15,7 @@ Every schedule ends with test blocks on Task 1 and then on Task 2 (no plasticity
 *data*: a :class:`~sleepjax.foraging.agent.ForagingTask` pytree with a leading block axis whose
 ``index`` is the block's :data:`MODES` entry, padded with idle blocks to a common length. The phase
 that runs it is ``by_task(test, unsupervised, train, sleep, noise sleep, idle)``
-(:func:`block_phase`), stepped by :func:`~sleepjax.run.continual_run`; so every schedule of a run,
+(:func:`block_phase`), stepped by :func:`~sleepjax.continual_run`; so every schedule of a run,
 prefix and conditions alike, is one compiled program, and the per-block ``lax.switch`` executes only
 the block's own phase (the schedule is the same for every vmapped trial).
 """
@@ -27,6 +27,7 @@ import dataclasses
 import jax.numpy as jnp
 import numpy as np
 
+from sleepjax._phases import Phase, by_task
 from sleepjax.foraging.agent import (
     TASK1,
     TASK2,
@@ -37,7 +38,6 @@ from sleepjax.foraging.agent import (
 )
 from sleepjax.foraging.environment import NOTHING
 from sleepjax.foraging.network import NetConfig
-from sleepjax.phases import Phase, by_task
 
 CONDITIONS = ("after_task1", "sequential", "interleaved_task1", "interleaved_sleep", "noise_sleep", "sleep_only")
 
@@ -141,7 +141,8 @@ def schedule(stage: str, durations: Durations) -> ForagingTask:
 
 
 def block_phase(durations: Durations, config: NetConfig) -> Phase:
-    """One block of any mode: ``by_task`` over :data:`MODES` (the task's ``index`` is the mode)."""
+    """One block of any mode: ``by_task`` over :data:`MODES` (the task's ``index`` is the mode); its
+    metrics are the block's own phase's (every mode reports the same structure)."""
     b = durations.block
     return by_task(
         wake_phase(b, config, "none"),
@@ -150,4 +151,5 @@ def block_phase(durations: Durations, config: NetConfig) -> Phase:
         sleep_phase(b, config),
         sleep_phase(b, config, uniform=True),
         idle_phase(b, config),
+        metrics="taken",
     )

@@ -1,27 +1,30 @@
 """One trial of the experiment: stages run as block schedules, and their scores and learning curves.
 
-:func:`run_stage` steps a network through a stage's schedule (:mod:`sleepjax.foraging.schedules`) in one
-``lax.scan`` over blocks and returns the final network (conditions branch from the Task-1-trained
-one, which is why this scan, unlike :func:`sleepjax.run.continual_run`, returns its parameters) and,
-for every block, what was eaten in each cycle. A trial's stages are ``unsupervised`` (-> the naive
-network), ``task1`` from it (-> the trained network, scored: ``after_task1``), then each condition
-from the trained network (``sleep_only``: from the naive one).
+A stage is a continual run (:func:`~sleepjax.continual_run`) whose tasks are the blocks of a schedule
+(:mod:`sleepjax.foraging.schedules`) and whose phase is :func:`~sleepjax.foraging.schedules.block_phase`;
+its final network is where the next stage starts (conditions branch from the Task-1-trained one). The
+command line runs every stage of a batch of trials through :func:`~sleepjax.run_batch` with
+:func:`member_keys` and :func:`split_keys`; :func:`run_stage` is one stage of one trial, for probes.
+A trial's stages are ``unsupervised`` (-> the naive network), ``task1`` from it (-> the trained network,
+scored: ``after_task1``), then each condition from the trained network (``sleep_only``: from the naive
+one).
 
-Scores and curves are computed on the host from the eaten kinds and the schedule:
-the pattern discriminability of the test blocks of each task, and of the training blocks of the
-stage's task per ``curve_block`` cycles. Keys are derived from the trial's seed and the stage alone,
-so a trial gives the same numbers whether it runs alone or vmapped among others.
+Scores and curves are computed on the host from the eaten kinds and the schedule: the pattern
+discriminability of the test blocks of each task, and of the training blocks of the stage's task per
+``curve_block`` cycles. Keys are derived from the trial's seed and the stage alone, so a trial gives the
+same numbers whether it runs alone or vmapped among others.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax import lax
 
+from sleepjax._engine import continual_run
 from sleepjax.foraging.agent import TASK1, TASK2, ForagingTask, discriminability, make_task
 from sleepjax.foraging.network import Agent, Hparams, NetConfig, init_agent
 from sleepjax.foraging.schedules import STAGES, TEST, TRAIN, Durations, block_phase
@@ -39,28 +42,52 @@ def stage_key(seed_key: jax.Array, stage: str) -> jax.Array:
     return jax.random.fold_in(seed_key, STAGES.index(stage))
 
 
+def agent_key(seed_key: jax.Array) -> jax.Array:
+    """The key of the trial's initial network."""
+    return jax.random.fold_in(seed_key, len(STAGES))
+
+
 def initial_agent(seed_key: jax.Array, hp: Hparams, config: NetConfig) -> Agent:
-    return init_agent(jax.random.fold_in(seed_key, len(STAGES)), config, hp)
+    return init_agent(agent_key(seed_key), config, hp)
+
+
+def member_keys(stage: str):
+    """The engine's member keys of ``stage`` (:data:`~sleepjax._engine.MemberKeys`): a trial's seed gives
+    the key of its initial network and the stage's run key."""
+
+    def keys(seed):
+        seed_key = jax.random.key(seed)
+        return agent_key(seed_key), stage_key(seed_key, stage)
+
+    return keys
+
+
+@dataclasses.dataclass(frozen=True)
+class split_keys:  # noqa: N801 (a function-like value: equal for equal lengths, so compiled programs are shared)
+    """The key schedule of a stage of ``num_blocks`` blocks: block ``t`` gets ``split(run_key,
+    num_blocks)[t]`` (its evaluation key is unused)."""
+
+    num_blocks: int
+
+    def __call__(self, run_key, tasks):
+        keys = jax.random.split(run_key, self.num_blocks)[tasks]
+        return keys, keys
+
+
+def no_evaluation(agent: Agent, key: jax.Array) -> tuple:
+    """A stage measures nothing after a block: what the agent ate is in the phase metrics."""
+    del agent, key
+    return ()
 
 
 def run_stage(
     agent: Agent, blocks: ForagingTask, hp: Hparams, key: jax.Array, durations: Durations, config: NetConfig
 ) -> StageResult:
-    """Run the block schedule ``blocks`` (leading block axis) from ``agent``."""
-    phase = block_phase(durations, config)
-    k_init, k_run = jax.random.split(key)
-    state = phase.init(agent, k_init)
-
-    def body(carry, inputs):
-        agent, state = carry
-        block, k = inputs
-        agent, state, metrics = phase.apply(agent, state, block, hp, k)
-        eaten = jnp.stack([m["eaten"] for m in metrics])[block.index]  # the branch that ran
-        return (agent, state), eaten
-
+    """Run the block schedule ``blocks`` (leading block axis) from ``agent`` with the stage key ``key``."""
     n_blocks = blocks.index.shape[0]
-    (agent, _), eaten = lax.scan(body, (agent, state), (blocks, jax.random.split(k_run, n_blocks)))
-    return StageResult(agent, eaten)
+    phase = block_phase(durations, config)
+    result = continual_run(phase, agent, blocks, no_evaluation, hp, key, key_schedule=split_keys(n_blocks))
+    return StageResult(result.final.params, result.metrics["eaten"])
 
 
 def _test_score(eaten: np.ndarray, task: tuple[int, int]) -> tuple[float, list[int]]:

@@ -1,7 +1,7 @@
 """Image patches from MNIST for sparse-coding experiments, with a documented preprocessing.
 
 Patches are square windows of ``size x size`` pixels cut at random positions from the images of a
-:class:`sleepjax.data.Dataset` (training images for learning, test images for held-out evaluation),
+:class:`sleepjax._datasets.Dataset` (training images for learning, test images for held-out evaluation),
 keeping only windows with some ink (raw pixel SD at least ``min_std``: MNIST is mostly blank
 background, which carries nothing to code). Preprocessing, fitted on the training patches only and
 applied to both sets:
@@ -23,7 +23,7 @@ import dataclasses
 
 import numpy as np
 
-from sleepjax.data import Dataset
+from sleepjax._datasets import Dataset
 
 PREPROCESSING = ("raw", "center", "whiten")
 IMAGE_SIDE = 28
@@ -89,8 +89,9 @@ def make_patches(
     """Cut and preprocess training and held-out patches (module docstring).
 
     Args:
-        data: MNIST, e.g. from :func:`sleepjax.data.load_mnist`.
-        num_train, num_test: numbers of patches from the training and test images.
+        data: MNIST, e.g. from :func:`sleepjax.load_mnist`.
+        num_train: number of patches from the training images.
+        num_test: number of patches from the test images.
         size: patch side.
         preprocessing: one of :data:`PREPROCESSING`.
         seed: seed of the patch positions.

@@ -33,7 +33,7 @@ from sleepjax.lca.learning import check_rule, learning_step
 from sleepjax.lca.model import NeuronConfig, spiking_init
 
 
-class SleepHparams(NamedTuple):
+class NoiseSleepHparams(NamedTuple):
     """One sleep setting; every field is a (traceable, vmappable) scalar.
 
     Attributes:
@@ -51,15 +51,15 @@ class SleepHparams(NamedTuple):
     eta: float | jax.Array
 
 
-def noise_level(t: jax.Array, hp: SleepHparams) -> jax.Array:
+def noise_level(t: jax.Array, hp: NoiseSleepHparams) -> jax.Array:
     """The noise amplitude ``A(t)`` at time ``t`` (s)."""
     dtype = jnp.result_type(t)
     phase = 2 * jnp.pi * jnp.asarray(hp.frequency, dtype) * t
     return jnp.maximum(jnp.asarray(hp.offset, dtype) + jnp.asarray(hp.amplitude, dtype) * jnp.sin(phase), 0)
 
 
-def sleep(
-    phi: jax.Array, hp: SleepHparams, cfg: NeuronConfig, key: jax.Array, max_steps: int, rule: str
+def noise_sleep(
+    phi: jax.Array, hp: NoiseSleepHparams, cfg: NeuronConfig, key: jax.Array, max_steps: int, rule: str
 ) -> tuple[jax.Array, jax.Array]:
     """Sleep for ``hp.duration`` seconds (``max_steps`` steps at most) from rest, learning with ``rule``.
 

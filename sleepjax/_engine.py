@@ -1,0 +1,551 @@
+"""The run engine: one ``lax.scan`` over tasks, and a batch of runs as one compiled, vmapped, sharded program.
+
+:func:`continual_run` applies a phase to each task in turn and, after each, calls the experiment's own
+``evaluate``; for classification (:class:`~sleepjax.AccuracyEvaluator`) that yields the accuracy matrix
+``R[i, j]``, for the foraging agent nothing (what it ate is in the phase metrics), for the sparse-coding
+network its reconstruction scores. Tasks are any pytree with a leading task axis: a
+:class:`~sleepjax.TaskStream` of datasets, a stack of environment blocks, a stack of patch sets.
+
+:func:`run_batch` is the one engine every experiment, sweep and search runs through: a flat batch of
+(hyperparameters, seed) members, vmapped and split over the devices of a 1-D mesh, in chunks that fit a
+memory budget, and optionally in segments of tasks (each segment one compiled call) so that a long run
+reports progress and can be checkpointed and resumed mid-way. :func:`run_seeds` is the common case of one
+setting and many seeds.
+
+No host callback runs inside a compiled program (progress is reported between calls), so JAX's
+persistent compilation cache can keep the programs across invocations.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from typing import NamedTuple
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+from jax.experimental import multihost_utils
+from tqdm.auto import tqdm
+
+from sleepjax._hparams import check_nodes, key_name
+from sleepjax._phases import Phase
+from sleepjax._typing import PRNGKey, PyTree
+
+Evaluate = Callable[[PyTree, PRNGKey], PyTree]
+"""``evaluate(params, key) -> pytree``: what the experiment measures after every task."""
+
+KeySchedule = Callable[[PRNGKey, jax.Array], tuple[jax.Array, jax.Array]]
+"""``schedule(run_key, task_indices) -> (apply_keys, eval_keys)``: the keys of the given (absolute) task
+indices, each with a leading task axis. Part of a run's random stream."""
+
+MemberKeys = Callable[[jax.Array], tuple[PRNGKey, PRNGKey]]
+"""``member_keys(seed) -> (params_key, run_key)``: how a batch member's seed becomes its keys."""
+
+
+def fold_in_keys(run_key: PRNGKey, tasks: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """The default :data:`KeySchedule`: task ``t`` splits ``fold_in(run_key, t)`` into (apply, eval)."""
+    keys = jax.vmap(lambda t: jax.random.split(jax.random.fold_in(run_key, t)))(tasks)
+    return keys[:, 0], keys[:, 1]
+
+
+def split_seed(seed: jax.Array) -> tuple[PRNGKey, PRNGKey]:
+    """The default :data:`MemberKeys`: ``jax.random.split(jax.random.key(seed))``."""
+    k_params, k_run = jax.random.split(jax.random.key(seed))
+    return k_params, k_run
+
+
+class Carry(NamedTuple):
+    """What a run carries from task to task: the network's ``params`` and the phase ``state``."""
+
+    params: PyTree
+    state: PyTree
+
+
+class Start(NamedTuple):
+    """Where a batch of runs starts instead of at task 0 from ``make_params``: every member's ``params``
+    (and ``state``; ``None`` lets the phase initialise it), each leaf with a leading member axis, and the
+    index of the first task to run (a resumed run continues with the keys it would have had)."""
+
+    params: PyTree
+    state: PyTree | None = None
+    task: int = 0
+
+
+class RunResult(NamedTuple):
+    """``evaluation``: the experiment's evaluation after each task, stacked (leading axis: tasks), e.g.
+    accuracy ``(T, E)`` on eval task ``j`` after training task ``i``; ``metrics``: the phase metrics
+    stacked over tasks; ``final``: the :class:`Carry` after the last task, where it was asked for."""
+
+    evaluation: PyTree
+    metrics: PyTree
+    final: Carry | None = None
+
+
+def num_tasks(tasks: PyTree) -> int:
+    """Length of the leading task axis shared by every leaf of ``tasks``."""
+    lengths = {jnp.shape(leaf)[0] if jnp.ndim(leaf) else None for leaf in jax.tree.leaves(tasks)}
+    if len(lengths) != 1 or None in lengths:
+        raise ValueError(f"every leaf of the tasks pytree needs the same leading task axis, got lengths {lengths}")
+    return lengths.pop()
+
+
+def task_at(tasks: PyTree, t: jax.Array) -> PyTree:
+    """Task ``t`` as a phase sees it: ``tasks.at(t)`` where the stream defines it, else its slice."""
+    at = getattr(tasks, "at", None)
+    return at(t) if callable(at) else jax.tree.map(lambda a: a[t], tasks)
+
+
+def continual_run(
+    phase: Phase,
+    params: PyTree,
+    tasks: PyTree,
+    evaluate: Evaluate,
+    hparams: PyTree,
+    key: PRNGKey,
+    *,
+    state: PyTree | None = None,
+    first_task: int | jax.Array = 0,
+    num: int | None = None,
+    key_schedule: KeySchedule = fold_in_keys,
+) -> RunResult:
+    """Apply ``phase`` to tasks ``first_task .. first_task + num - 1`` of ``tasks`` in order, calling
+    ``evaluate`` after each.
+
+    Args:
+        phase: the (composed) phase applied to each task.
+        params: initial parameters (e.g. an equinox model).
+        tasks: pytree whose leaves share a leading task axis ``T``; see :func:`task_at`.
+        evaluate: ``evaluate(params, key) -> pytree``, stacked over tasks in the result.
+        hparams: the phase's hyperparameters (a pytree of arrays; may be traced, e.g. vmapped).
+        key: PRNG key of the run; ``split(key)`` gives the phase's init key and the key every task's keys
+            come from (:data:`KeySchedule`), so a run continued from ``first_task`` draws what it would have.
+        state: the phase state to continue from (default: ``phase.init(params, init_key)``).
+        first_task: index of the first task to run (``0``: the whole run).
+        num: how many tasks to run (default: all from ``first_task`` on); a static integer.
+        key_schedule: how each task's apply and evaluation keys derive from the run key.
+
+    Returns:
+        A :class:`RunResult` whose ``final`` is the carry after the last task run.
+    """
+    total = num_tasks(tasks)
+    count = total - int(first_task) if num is None else int(num)
+    tasks = jax.tree.map(jnp.asarray, tasks)
+    k_init, k_run = jax.random.split(key)
+    if state is None:
+        state = phase.init(params, k_init)
+    indices = first_task + jnp.arange(count)
+    apply_keys, eval_keys = key_schedule(k_run, indices)
+
+    # Only arrays are carried through the scan; the rest of the model (e.g. an equinox.nn.MLP's
+    # activation function) is static.
+    carry, static = eqx.partition((params, state), eqx.is_array)
+
+    def step(carry, inputs):
+        t, k_apply, k_eval = inputs
+        params, state = eqx.combine(carry, static)
+        params, state, metrics = phase.apply(params, state, task_at(tasks, t), hparams, k_apply)
+        evaluation = evaluate(params, k_eval)
+        return eqx.filter((params, state), eqx.is_array), (evaluation, metrics)
+
+    carry, (evaluation, metrics) = lax.scan(step, carry, (indices, apply_keys, eval_keys))
+    return RunResult(evaluation, metrics, Carry(*eqx.combine(carry, static)))
+
+
+# --- batches -----------------------------------------------------------------------------------------
+
+
+def check_seeds(seeds, distinct: bool = True) -> np.ndarray:
+    """``seeds`` as a 1-D int64 array of integers that ``jax.random.key`` takes as they are.
+
+    Seeds are drawn as unsigned 32-bit values; anything outside ``0 .. 2**32 - 1`` would wrap around
+    and could silently run the same seed twice, so it is refused. ``distinct=False`` allows repeats (a
+    batch of (configuration, seed) pairs repeats each seed once per configuration).
+    """
+    values = list(seeds) if not isinstance(seeds, np.ndarray) else seeds.tolist()
+    if not values:
+        raise ValueError("seeds must be a non-empty list of integers")
+    for s in values:
+        if isinstance(s, bool) or not isinstance(s, int | np.integer):
+            raise ValueError(f"seeds must be integers, got {s!r}")
+        if not 0 <= int(s) < 2**32:
+            raise ValueError(f"seed {s} is outside 0 .. 2**32 - 1 (seeds are unsigned 32-bit integers)")
+    if distinct and len(set(int(s) for s in values)) != len(values):
+        raise ValueError(f"seeds must be distinct, got {values}")
+    return np.asarray(values, dtype=np.int64)
+
+
+def batch_mesh(devices=None) -> jax.sharding.Mesh:
+    """A 1-D mesh named ``"batch"`` over ``devices`` (default: every device of the default backend, on
+    every host after ``jax.distributed.initialize``)."""
+    devices = jax.devices() if devices is None else list(devices)
+    return jax.sharding.Mesh(np.asarray(devices), ("batch",))
+
+
+def default_memory_budget() -> int:
+    """Bytes one chunk may use per device: half an accelerator's memory, or a quarter of the host's RAM."""
+    stats = jax.devices()[0].memory_stats() or {}
+    if "bytes_limit" in stats:
+        return int(stats["bytes_limit"] // 2)
+    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4)
+
+
+def member_bytes(phase: Phase, make_params, tasks, evaluate, hparams) -> int:
+    """Estimated memory of one member of a batch: the compiled program's own figure for one run
+    (temporaries and outputs) where the backend reports one, but at least 8 copies of the model's
+    parameters (parameters, gradients, optimizer moments and the copies a sleep updates in place), since
+    the CPU backend under-reports temporaries."""
+    params = eqx.filter_eval_shape(make_params, jax.random.key(0))
+    param_bytes = sum(leaf.size * leaf.dtype.itemsize for leaf in jax.tree.leaves(params) if hasattr(leaf, "size"))
+
+    @eqx.filter_jit
+    def one(tasks, evaluate, hparams):
+        key = jax.random.key(0)
+        return continual_run(phase, make_params(key), tasks, evaluate, hparams, key)[:2]
+
+    try:
+        stats = one.lower(tasks, evaluate, hparams).compile().memory_analysis()
+        reported = int(stats.temp_size_in_bytes + stats.output_size_in_bytes) if stats is not None else 0
+    except (AttributeError, NotImplementedError):  # backends without a memory analysis
+        reported = 0
+    return max(reported, 8 * param_bytes)
+
+
+def chunk_members(
+    num_members: int, num_devices: int, chunk_size: int | None, memory_budget: int | None, estimate: Callable[[], int]
+) -> int:
+    """Members per compiled call, a multiple of ``num_devices``: ``chunk_size`` where given; else on the
+    CPU one per device (a vmapped batch of SRC sleeps measured slower there than the same sleeps one after
+    another, ``benchmarks/bench_sweep.py``) unless a ``memory_budget`` is given; else as many per device
+    as fit the budget (default :func:`default_memory_budget`) at ``estimate()`` bytes per member."""
+    if chunk_size is not None:
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+        chunk = chunk_size
+    elif memory_budget is None and jax.default_backend() == "cpu":
+        chunk = num_devices
+    else:
+        budget = default_memory_budget() if memory_budget is None else int(memory_budget)
+        if budget <= 0:
+            raise ValueError(f"memory_budget must be a positive number of bytes, got {memory_budget}")
+        chunk = max(1, budget // max(1, estimate())) * num_devices
+    chunk = min(chunk, -(-num_members // num_devices) * num_devices)
+    return -(-chunk // num_devices) * num_devices
+
+
+def batch_program(
+    phase: Phase,
+    make_params: Callable[[PRNGKey], PyTree] | None,
+    mesh: jax.sharding.Mesh,
+    *,
+    hparams_batched: bool,
+    num: int,
+    key_schedule: KeySchedule = fold_in_keys,
+    keep_final: bool = False,
+):
+    """The compiled program of :func:`run_batch` for one chunk and one segment of ``num`` tasks:
+    ``program(keys, hparams, tasks, evaluate, start_params, start_state, first_task) -> RunResult``.
+
+    ``keys`` is the raw data (``jax.random.key_data``) of every member's ``(params_key, run_key)``,
+    stacked ``(2, members, ...)``; members are vmapped and split over ``mesh``'s ``"batch"`` axis with
+    ``jax.shard_map``. The leaves of ``hparams`` have a leading member axis when ``hparams_batched``, as
+    do those of ``start_params`` / ``start_state`` when given (``None``: built by ``make_params`` /
+    ``phase.init``). The keys being inputs, one program serves every seed and every stage of an
+    experiment. Programs are cached by their arguments (the same phase object, the same program).
+    Exposed so that tests can lower it and compare, e.g., a sweep's program with a run's.
+    """
+    return _program(phase, make_params, mesh, hparams_batched, int(num), key_schedule, keep_final)
+
+
+@functools.lru_cache(maxsize=64)
+def _program(phase, make_params, mesh, hparams_batched, num, key_schedule, keep_final):
+    spec = jax.sharding.PartitionSpec("batch")
+    replicated = jax.sharding.PartitionSpec()
+
+    @eqx.filter_jit
+    def program(keys, hparams, tasks, evaluate, start_params, start_state, first_task):
+        # tasks, evaluate and hparams are arguments (not closed over) so their arrays stay inputs of the
+        # program; non-array parts (functions, static fields) are static.
+        shared, shared_static = eqx.partition((tasks, evaluate), eqx.is_array)
+        start, start_static = eqx.partition((start_params, start_state), eqx.is_array)
+
+        def one(keys, hp, start, shared, first_task):
+            tasks, evaluate = eqx.combine(shared, shared_static)
+            params, state = eqx.combine(start, start_static)
+            k_params, k_run = (jax.random.wrap_key_data(k) for k in keys)
+            if params is None:
+                params = make_params(k_params)
+            result = continual_run(
+                phase, params, tasks, evaluate, hp, k_run,
+                state=state, first_task=first_task, num=num, key_schedule=key_schedule,
+            )  # fmt: skip
+            final = eqx.filter(result.final, eqx.is_array) if keep_final else None
+            return RunResult(result.evaluation, result.metrics, final)
+
+        def local(keys, hparams, start, shared, first_task):
+            axes = (1, 0 if hparams_batched else None, 0, None, None)
+            return jax.vmap(one, in_axes=axes)(keys, hparams, start, shared, first_task)
+
+        hp_spec = spec if hparams_batched else replicated
+        specs = (
+            jax.sharding.PartitionSpec(None, "batch"),
+            jax.tree.map(lambda _: hp_spec, hparams),
+            jax.tree.map(lambda _: spec, start),
+            jax.tree.map(lambda _: replicated, shared),
+            replicated,
+        )
+        shard = jax.shard_map(local, mesh=mesh, in_specs=specs, out_specs=spec, check_vma=False)
+        return shard(keys, hparams, start, shared, first_task)
+
+    return program
+
+
+def member_key_data(seeds: np.ndarray, member_keys: MemberKeys = split_seed) -> np.ndarray:
+    """The raw key data ``(2, members, ...)`` of every member's ``(params_key, run_key)``."""
+    k_params, k_run = jax.vmap(member_keys)(jnp.asarray(seeds, jnp.uint32))
+    return np.stack([np.asarray(jax.random.key_data(k_params)), np.asarray(jax.random.key_data(k_run))])
+
+
+def _take(tree, rows, placed):
+    """``tree``'s rows ``rows`` (NumPy), placed on ``placed``'s sharding; ``None`` stays ``None``."""
+    if tree is None:
+        return None
+    return jax.device_put(jax.tree.map(lambda a: np.asarray(a)[rows], tree), placed)
+
+
+def run_batch(
+    phase: Phase,
+    make_params: Callable[[PRNGKey], PyTree] | None,
+    tasks: PyTree,
+    evaluate: Evaluate,
+    hparams: PyTree,
+    seeds,
+    *,
+    hparams_batched: bool = True,
+    chunk_size: int | None = None,
+    memory_budget: int | None = None,
+    devices=None,
+    start: Start | None = None,
+    segment: int | None = None,
+    member_keys: MemberKeys = split_seed,
+    key_schedule: KeySchedule = fold_in_keys,
+    keep_final: bool = False,
+    progress: bool | str = False,
+    on_segment_end: Callable[[np.ndarray, int, RunResult], None] | None = None,
+    on_chunk_end: Callable[[np.ndarray, RunResult], None] | None = None,
+) -> RunResult:
+    """Run a flat batch of ``(hyperparameters, seed)`` members as one compiled, vmapped, sharded program.
+
+    Member ``i`` runs :func:`continual_run` with seed ``seeds[i]`` (``member_keys`` turns it into the key
+    of its initial parameters, ``make_params(key)``, and of its run) and hyperparameters ``hparams[i]``
+    (every leaf of ``hparams`` has a leading axis of ``len(seeds)``), or the same ``hparams`` for all with
+    ``hparams_batched=False``. :func:`run_seeds` (many seeds, one setting), :func:`sleepjax.sweep`
+    (configurations x seeds) and every experiment of the command line are this.
+
+    The batch runs in chunks of members (``chunk_size``, or as many as fit ``memory_budget``: see
+    :func:`chunk_members`; the last chunk padded by repeating its last member, so every chunk reuses the
+    one compiled program). Each chunk is split over ``devices`` (default: all devices of the default
+    backend) along a 1-D mesh axis ``"batch"`` with ``jax.shard_map``: every device runs its own members,
+    vmapped, with no communication; each member's seed, hyperparameters and start are placed on its
+    device with a ``NamedSharding`` of that mesh. Tasks and the evaluation data are replicated.
+
+    Args:
+        phase: the (composed) phase applied to each task.
+        make_params: builds a member's initial parameters from its key (may be ``None`` when ``start``
+            gives the parameters).
+        tasks: the tasks, shared by every member.
+        evaluate: the experiment's evaluation after each task (see :func:`continual_run`).
+        hparams: the phase hyperparameters, batched (leading axis ``len(seeds)``) unless
+            ``hparams_batched=False``.
+        seeds: integers in ``0 .. 2**32 - 1`` (repeats allowed).
+        chunk_size: members per compiled call (see :func:`chunk_members`).
+        memory_budget: bytes per device one chunk may use, when ``chunk_size`` is not given.
+        devices: the devices to shard each chunk over.
+        start: start every member from given parameters (and state), at a given task, instead of at
+            task 0 from ``make_params`` (a later stage of an experiment, or a resumed run).
+        segment: run the tasks in segments of this many (each one compiled call, the carry passing
+            through the host between them), for progress and checkpoints of long runs. The numbers are
+            those of an unsegmented run. Default: all tasks in one call.
+        member_keys: how a seed becomes the member's keys (:data:`MemberKeys`).
+        key_schedule: how the run key becomes every task's keys (:data:`KeySchedule`).
+        keep_final: also return every member's final :class:`Carry` (as NumPy arrays).
+        progress: show a progress bar over chunks and segments (a string: its label).
+        on_segment_end: ``on_segment_end(member_indices, next_task, result_so_far)`` after every segment
+            of a chunk but its last; ``result_so_far`` holds the chunk's tasks run so far and its carry.
+        on_chunk_end: ``on_chunk_end(member_indices, chunk_result)`` as each chunk finishes.
+
+    Returns:
+        A :class:`RunResult` with a leading member axis, as NumPy arrays (tasks from ``start.task`` on).
+    """
+    seeds = check_seeds(seeds, distinct=False)
+    n = seeds.size
+    _check_members("hparams", hparams, n, hparams_batched)
+    check_nodes(hparams)
+    first = 0 if start is None else int(start.task)
+    if start is not None:
+        _check_members("start", (start.params, start.state), n, True)
+    elif make_params is None:
+        raise ValueError("run_batch needs make_params, or a start with every member's parameters")
+    total = num_tasks(tasks)
+    if not 0 <= first < total:
+        raise ValueError(f"start.task {first} is outside the {total} tasks")
+    length = total - first if segment is None else int(segment)
+    if length < 1:
+        raise ValueError(f"segment must be a positive number of tasks, got {segment}")
+    mesh = batch_mesh(devices)
+    num_devices = mesh.devices.size
+
+    def estimate():
+        one_hp = hparams if not hparams_batched else jax.tree.map(lambda a: np.asarray(a)[0], hparams)
+        return member_bytes(phase, make_params, tasks, evaluate, one_hp) if make_params is not None else 0
+
+    chunk = chunk_members(n, num_devices, chunk_size, memory_budget, estimate)
+    placed = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("batch"))
+    bounds = list(range(first, total, length)) + [total]
+    segments = list(zip(bounds[:-1], bounds[1:]))
+    # The carry leaves the program only where it is needed: between segments, or when asked for.
+    carried = keep_final or len(segments) > 1
+    keys = member_key_data(seeds, member_keys)
+    keys_placed = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec(None, "batch"))
+
+    def program(num):
+        return batch_program(
+            phase, make_params, mesh, hparams_batched=hparams_batched, num=num,
+            key_schedule=key_schedule, keep_final=carried,
+        )  # fmt: skip
+
+    label = progress if isinstance(progress, str) else "runs"
+    bar = tqdm(total=-(-n // chunk) * len(segments), desc=f"{label} ({n})", unit="call", disable=not progress)
+    results = []
+    try:
+        for begin in range(0, n, chunk):
+            members = np.arange(begin, min(begin + chunk, n))
+            rows = np.concatenate([members, np.repeat(members[-1:], chunk - members.size)])
+            chunk_keys = jax.device_put(keys[:, rows], keys_placed)
+            chunk_hparams = _take(hparams, rows, placed) if hparams_batched else hparams
+            params = None if start is None else _take(start.params, rows, placed)
+            state = None if start is None else _take(start.state, rows, placed)
+            parts = []
+            for a, b in segments:
+                out = program(b - a)(chunk_keys, chunk_hparams, tasks, evaluate, params, state, jnp.int32(a))
+                if carried:
+                    params, state = out.final
+                parts.append(jax.tree.map(lambda x, k=members.size: to_host(x)[:k], out[:2]))
+                raise_invalid(parts[-1][1], seeds[members])
+                bar.update(1)
+                if b < total and on_segment_end is not None:
+                    on_segment_end(members, b, _joined(parts, out.final, members.size))
+            result = _joined(parts, out.final if keep_final else None, members.size)
+            if on_chunk_end is not None:
+                on_chunk_end(members, result)
+            results.append(result)
+    finally:
+        bar.close()
+    evaluation, metrics = jax.tree.map(lambda *chunks: np.concatenate(chunks), *[r[:2] for r in results])
+    final = (
+        Carry(*jax.tree.map(lambda *chunks: np.concatenate(chunks), *[r.final for r in results]))
+        if keep_final
+        else None
+    )
+    return RunResult(evaluation, metrics, final)
+
+
+def to_host(x: jax.Array) -> np.ndarray:
+    """``x`` as a NumPy array on this host; a result sharded over several hosts is gathered from all of
+    them first (every host then holds every member's result)."""
+    if getattr(x, "is_fully_addressable", True):
+        return np.asarray(x)
+    return np.asarray(multihost_utils.process_allgather(x, tiled=True))
+
+
+def raise_invalid(metrics: PyTree, seeds: np.ndarray) -> None:
+    """Raise ``ValueError`` when a phase metric named ``invalid`` (leading axis: members) is true for some
+    member: a phase's way to report, from inside a compiled program, a value that broke its rule (e.g.
+    :attr:`~sleepjax.SleepStats.invalid`), since no host callback runs there."""
+    for path, leaf in jax.tree_util.tree_flatten_with_path(metrics)[0]:
+        if not path or key_name(path[-1]) != "invalid":
+            continue
+        bad = np.asarray(leaf).reshape(len(seeds), -1).any(axis=1)
+        if bad.any():
+            where = ".".join(key_name(k) for k in path)
+            raise ValueError(
+                f"phase metric {where} reports a hyperparameter, input or length that breaks its rule, for "
+                f"seed(s) {', '.join(str(int(s)) for s in seeds[bad])}; check the values eagerly (outside jit) "
+                "to see which"
+            )
+
+
+def _joined(parts, final, size) -> RunResult:
+    """One chunk's result from its segments' (evaluation, metrics), with ``final`` (or ``None``) as NumPy."""
+    evaluation, metrics = jax.tree.map(lambda *xs: np.concatenate(xs, axis=1), *parts)
+    if final is not None:
+        final = Carry(*jax.tree.map(lambda x: to_host(x)[:size], tuple(final)))
+    return RunResult(evaluation, metrics, final)
+
+
+def _check_members(what: str, tree, n: int, batched: bool) -> None:
+    if not batched:
+        return
+    sizes = {np.shape(leaf)[0] if np.ndim(leaf) else None for leaf in jax.tree.leaves(tree)}
+    if sizes - {n}:
+        raise ValueError(f"batched {what} need a leading axis of {n} (one entry per member) on every leaf")
+
+
+def run_seeds(
+    phase: Phase,
+    make_params: Callable[[PRNGKey], PyTree],
+    tasks: PyTree,
+    evaluate: Evaluate,
+    hparams: PyTree,
+    seeds,
+    *,
+    chunk_size: int | None = None,
+    progress: bool | str = False,
+    on_chunk_end: Callable[[np.ndarray, RunResult], None] | None = None,
+    **options,
+) -> RunResult:
+    """Run the same continual-learning setup for several seeds, vmapped: :func:`run_batch` with one
+    hyperparameter setting shared by all seeds, on one device.
+
+    Args:
+        phase: the composed phase applied to each task.
+        make_params: builds the initial parameters from a PRNG key.
+        tasks: the tasks (shared by all seeds, not copied per seed).
+        evaluate: the experiment's evaluation, see :func:`continual_run`; best a pytree holding its data
+            (like :class:`~sleepjax.AccuracyEvaluator`), so that the data are inputs of the compiled program.
+        hparams: phase hyperparameters, shared by all seeds.
+        seeds: distinct integer seeds in ``0 .. 2**32 - 1``; seed ``s`` uses ``jax.random.key(s)`` for
+            initialisation and the run.
+        chunk_size: seeds per compiled call (default: one on the CPU; as many as fit half an
+            accelerator's memory there). The last chunk is padded so every chunk reuses one program.
+        progress: show a progress bar (a string: its label).
+        on_chunk_end: called with ``(chunk_seeds, chunk_result)`` as each chunk finishes, so a caller
+            can save results before the next chunk starts.
+        options: further keywords of :func:`run_batch` (``segment``, ``start``, ``keep_final``, ...).
+
+    Returns:
+        A :class:`RunResult` with a leading seed axis, as NumPy arrays.
+
+    The same seed and chunk size always give the same numbers. Across chunk sizes a seed's numbers may
+    agree only to rounding: batched and single matrix products sum in different orders, and over tens of
+    thousands of sleep steps one flipped threshold crossing is enough to send a sleep elsewhere.
+    """
+    seeds = check_seeds(seeds)
+    on_members = None if on_chunk_end is None else (lambda members, out: on_chunk_end(seeds[members], out))
+    return run_batch(
+        phase,
+        make_params,
+        tasks,
+        evaluate,
+        hparams,
+        seeds,
+        hparams_batched=False,
+        chunk_size=chunk_size,
+        devices=options.pop("devices", jax.devices()[:1]),
+        progress=progress,
+        on_chunk_end=on_members,
+        **options,
+    )
