@@ -245,6 +245,7 @@ def batch_program(
     num: int,
     key_schedule: KeySchedule = fold_in_keys,
     keep_final: bool = False,
+    constants: PyTree | None = None,
 ):
     """The compiled program of :func:`run_batch` for one chunk and one segment of ``num`` tasks:
     ``program(keys, hparams, tasks, evaluate, start_params, start_state, first_task) -> RunResult``.
@@ -255,13 +256,15 @@ def batch_program(
     do those of ``start_params`` / ``start_state`` when given (``None``: built by ``make_params`` /
     ``phase.init``). The keys being inputs, one program serves every seed and every stage of an
     experiment. Programs are cached by their arguments (the same phase object, the same program).
+    ``constants``: hyperparameters baked into the program instead (the ``hparams`` argument is then
+    ``None``; see :func:`run_batch`'s ``constant_hparams``).
     Exposed so that tests can lower it and compare, e.g., a sweep's program with a run's.
     """
-    return _program(phase, make_params, mesh, hparams_batched, int(num), key_schedule, keep_final)
+    return _program(phase, make_params, mesh, hparams_batched, int(num), key_schedule, keep_final, constants)
 
 
 @functools.lru_cache(maxsize=64)
-def _program(phase, make_params, mesh, hparams_batched, num, key_schedule, keep_final):
+def _program(phase, make_params, mesh, hparams_batched, num, key_schedule, keep_final, constants):
     spec = jax.sharding.PartitionSpec("batch")
     replicated = jax.sharding.PartitionSpec()
 
@@ -273,6 +276,7 @@ def _program(phase, make_params, mesh, hparams_batched, num, key_schedule, keep_
         start, start_static = eqx.partition((start_params, start_state), eqx.is_array)
 
         def one(keys, hp, start, shared, first_task):
+            hp = constants if constants is not None else hp
             tasks, evaluate = eqx.combine(shared, shared_static)
             params, state = eqx.combine(start, start_static)
             k_params, k_run = (jax.random.wrap_key_data(k) for k in keys)
@@ -333,6 +337,7 @@ def run_batch(
     member_keys: MemberKeys = split_seed,
     key_schedule: KeySchedule = fold_in_keys,
     keep_final: bool = False,
+    constant_hparams: bool = False,
     progress: bool | str = False,
     on_segment_end: Callable[[np.ndarray, int, RunResult], None] | None = None,
     on_chunk_end: Callable[[np.ndarray, RunResult], None] | None = None,
@@ -372,6 +377,10 @@ def run_batch(
         member_keys: how a seed becomes the member's keys (:data:`MemberKeys`).
         key_schedule: how the run key becomes every task's keys (:data:`KeySchedule`).
         keep_final: also return every member's final :class:`Carry` (as NumPy arrays).
+        constant_hparams: bake the shared (unbatched) ``hparams`` into the program as constants rather
+            than pass them as an input: XLA may then fold them, one program is compiled per setting, and
+            ``hparams`` must be hashable (e.g. a NamedTuple of Python numbers). The foraging experiment's
+            records were made so; in chaotic dynamics the rounding of folded constants shows.
         progress: show a progress bar over chunks and segments (a string: its label).
         on_segment_end: ``on_segment_end(member_indices, next_task, result_so_far)`` after every segment
             of a chunk but its last; ``result_so_far`` holds the chunk's tasks run so far and its carry.
@@ -384,6 +393,8 @@ def run_batch(
     n = seeds.size
     _check_members("hparams", hparams, n, hparams_batched)
     check_nodes(hparams)
+    if constant_hparams and hparams_batched:
+        raise ValueError("constant_hparams needs hparams shared by every member (hparams_batched=False)")
     first = 0 if start is None else int(start.task)
     if start is not None:
         _check_members("start", (start.params, start.state), n, True)
@@ -414,7 +425,7 @@ def run_batch(
     def program(num):
         return batch_program(
             phase, make_params, mesh, hparams_batched=hparams_batched, num=num,
-            key_schedule=key_schedule, keep_final=carried,
+            key_schedule=key_schedule, keep_final=carried, constants=hparams if constant_hparams else None,
         )  # fmt: skip
 
     label = progress if isinstance(progress, str) else "runs"
@@ -426,6 +437,7 @@ def run_batch(
             rows = np.concatenate([members, np.repeat(members[-1:], chunk - members.size)])
             chunk_keys = jax.device_put(keys[:, rows], keys_placed)
             chunk_hparams = _take(hparams, rows, placed) if hparams_batched else hparams
+            chunk_hparams = None if constant_hparams else chunk_hparams
             params = None if start is None else _take(start.params, rows, placed)
             state = None if start is None else _take(start.state, rows, placed)
             parts = []

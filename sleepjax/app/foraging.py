@@ -211,6 +211,7 @@ def _run_chunk(chunk, missing, config: Config, record: Record, keep_weights: int
             member_keys=trials.member_keys(stage),
             key_schedule=trials.split_keys(blocks.index.shape[0]),
             keep_final=True,
+            constant_hparams=True,
         )
         return trials.StageResult(result.final.params, result.metrics["eaten"]), blocks
 
