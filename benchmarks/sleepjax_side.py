@@ -12,6 +12,24 @@ kept across tasks; batch 128; 4 epochs per task on all training examples of the 
 evaluation on every task's test set after every task (the full 5x5 matrix; joint: one row, at the end).
 All ``seeds`` of a method run together as one vmapped program; its wall time includes compilation.
 
+Where the two sides may differ, and what to say about it in ``notes``:
+
+* replay: Avalanche's ``Replay`` keeps an experience-balanced buffer of 1,100 in total and appends a memory
+  batch of 128 to every batch of 128 of the current task (same number of steps as Naive, batch 256 from the
+  second task on). Hsu et al. instead merge the memory (1,100 / tasks seen so far per task) into the task's
+  training set, repeated len(task) // 1,100 times so that old and new are about 1:1, and shuffle it in
+  batches of 128 (about twice the steps). Both do about the same work per seed (about 420,000 examples
+  through forward and backward, against 240,000 for Naive); follow the paper and count what was run;
+* class-IL loss: Hsu et al. (and the plain PyTorch loop) take the cross-entropy over the outputs of the
+  classes seen so far; Avalanche's strategies over all 10. Evaluation uses all 10 outputs everywhere;
+* EWC: Avalanche's Fisher is the mean over minibatches of 128 of the squared minibatch gradient, computed
+  after every task (one more forward and backward pass over its data); its penalty has no 1/2 and one term
+  per earlier task. LwF: Avalanche distils only the outputs of earlier classes (KL, temperature 2, alpha 1)
+  with a copy of the model after the previous task. SI: a no-op in Avalanche 0.6 on the CPU (importances
+  all 0), so its Avalanche time is Naive's plus bookkeeping;
+* Adam's state is kept across tasks on both sides; data loading (reading, padding, building datasets) is
+  excluded from the seconds on both sides, compilation included.
+
 What it must return::
 
     {
@@ -22,6 +40,8 @@ What it must return::
           "compile_s": 4.5,                 # optional: of which compilation
           "wake_s": 6.7,                    # optional: of which training (wake) only, for its fraction of peak
           "train_examples_per_seed": 240000,  # examples through forward and backward, per seed
+          "train_task_sizes": [12665, ...],  # optional: training examples per task (for EWC's and LwF's
+                                            # extra passes in the count of FLOPs)
           "accuracy": [[[...], ...], ...],  # per seed, the accuracy matrix (rows: after each task)
           "final_average_accuracy": [...],  # per seed, the mean of the last row
           "notes": "...",                   # optional: what differs from the PyTorch side (e.g. replay)
