@@ -13,6 +13,7 @@ a three-layer network) or a fractional value for an integer leaf is refused with
 
 from __future__ import annotations
 
+import keyword
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -24,9 +25,13 @@ _INDEX = re.compile(r"^(?P<leaf>.+?)(?:\[(?P<bracket>\d+(?:\s*,\s*\d+)*)\]|\.(?P
 
 
 def key_name(key) -> str:
+    """The name of one pytree path entry: a dict key, a field name, an index. A field named with a
+    trailing underscore because its name is a Python keyword (``lambda_``) is named without it
+    (``ewc.lambda``), as the papers name it."""
     for attr in ("key", "name", "idx"):
         if hasattr(key, attr):
-            return str(getattr(key, attr))
+            name = str(getattr(key, attr))
+            return name[:-1] if attr == "name" and keyword.iskeyword(name[:-1]) and name.endswith("_") else name
     raise TypeError(f"unsupported pytree key {key!r}")
 
 
