@@ -119,3 +119,31 @@ def test_the_smoke_rewriting_keeps_committed_records_untouched(tmp_path):
     ]
     with pytest.raises(AssertionError, match="cannot check"):
         smoke_commands("curl http://example.com", tmp_path)
+
+
+def parser_flags() -> dict[str, set[str]]:
+    """Every option of every ``sleepjax`` command, by command (``run split-mnist``, ``sweep split-mnist``...)."""
+    import argparse
+
+    from sleepjax.app.cli import build_parser
+
+    flags: dict[str, set[str]] = {}
+
+    def walk(parser: argparse.ArgumentParser, command: tuple[str, ...]) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, (*command, name))
+            elif action.option_strings and action.dest != "help":
+                flags.setdefault(" ".join(command), set()).update(action.option_strings)
+
+    walk(build_parser(), ())
+    return flags
+
+
+def test_the_command_line_reference_names_every_flag():
+    # Catches a flag added to the command line without a word in the reference page.
+    page = (ROOT / "docs" / "reference" / "cli.md").read_text()
+    missing = {command: sorted(f for f in flags if f"`{f}" not in page) for command, flags in parser_flags().items()}
+    assert {c: m for c, m in missing.items() if m} == {}
+    assert {"run split-mnist", "run foraging", "run lca", "sweep split-mnist", "tune split-mnist"} <= set(missing)
