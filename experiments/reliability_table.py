@@ -6,7 +6,7 @@ its exit code, and what was kept of the record. A case also states the exit code
 script fails (exit 1) if any case gives another, or prints a Python traceback, so the table is a check
 as well as documentation.
 
-    python experiments/reliability_table.py              # writes docs/reliability.md
+    python experiments/reliability_table.py              # writes docs/reference/reliability.md
     python experiments/reliability_table.py --out -      # prints the table instead
 
 Cases are entries of :data:`CASES`, for every command (``run split-mnist``, ``run foraging``, ``run lca``,
@@ -442,7 +442,9 @@ def skip_reason(case: Case) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default=str(ROOT / "docs" / "reliability.md"), help="markdown file, or - to print")
+    parser.add_argument(
+        "--out", default=str(ROOT / "docs" / "reference" / "reliability.md"), help="markdown file, or - to print"
+    )
     args = parser.parse_args(argv)
 
     rows, failures = [], []

@@ -1,8 +1,9 @@
-"""Reproduce the reference SRC experiment on full MNIST and write its table into the README.
+"""Reproduce the reference SRC experiment on full MNIST and write its table into its documentation page.
 
 Runs the three arms (fine-tune, SRC, joint) of class-incremental split MNIST with the reference
 protocol and hyperparameters for 10 seeds, keeps the JSON record in ``experiments/results/`` (resumed
-if interrupted) and replaces the table between the ``split-mnist-table`` markers of ``README.md``.
+if interrupted) and replaces the table between the ``split-mnist-table`` markers of
+``docs/reproductions/split-mnist-src.md``.
 
     python experiments/split_mnist_reference.py --data-dir ../shared/data/mnist
 """
@@ -20,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- split-mnist-table:begin -->", "<!-- split-mnist-table:end -->"
 
 
-def readme_block(record: dict, command: str) -> str:
-    """The README section: the table, the command that made it and the versions used."""
+def table_block(record: dict, command: str) -> str:
+    """The page's section: the table, the command that made it and the versions used."""
     v = record["environment"]["versions"]
     chunks = sorted({run.get("chunk_size") for arm in record["arms"].values() for run in arm["runs"].values()})
     return (
@@ -43,7 +44,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--chunk-size", type=int, default=None, help="seeds per compiled call")
     parser.add_argument("--out", default=str(ROOT / "experiments" / "results" / "split_mnist_reference.json"))
-    parser.add_argument("--readme", default=str(ROOT / "README.md"))
+    parser.add_argument(
+        "--page",
+        default=str(ROOT / "docs" / "reproductions" / "split-mnist-src.md"),
+        help="markdown file whose split-mnist-table markers receive the table",
+    )
     args = parser.parse_args()
 
     dataset = load_idx_dir(args.data_dir)
@@ -52,14 +57,14 @@ def main() -> None:
     )
     print(split_mnist.format_results(record))
 
-    readme = Path(args.readme)
-    text = readme.read_text()
+    page = Path(args.page)
+    text = page.read_text()
     if BEGIN not in text or END not in text:
-        raise SystemExit(f"{readme} has no {BEGIN} ... {END} markers to fill")
+        raise SystemExit(f"{page} has no {BEGIN} ... {END} markers to fill")
     command = f"python experiments/split_mnist_reference.py --data-dir {args.data_dir} --seeds {args.seeds}"
-    block = readme_block(record, command)
-    readme.write_text(re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S))
-    print(f"table written to {readme}")
+    block = table_block(record, command)
+    page.write_text(re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S))
+    print(f"table written to {page}")
 
 
 if __name__ == "__main__":
