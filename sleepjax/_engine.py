@@ -56,8 +56,10 @@ def check_seeds(seeds, distinct: bool = True) -> np.ndarray:
             raise ValueError(f"seeds must be integers, got {s!r}")
         if not 0 <= int(s) < 2**32:
             raise ValueError(f"seed {s} is outside 0 .. 2**32 - 1 (seeds are unsigned 32-bit integers)")
-    if distinct and len(set(int(s) for s in values)) != len(values):
-        raise ValueError(f"seeds must be distinct, got {values}")
+    if distinct:
+        repeated = [s for i, s in enumerate(values) if s in values[:i]]
+        if repeated:
+            raise ValueError(f"seeds must be distinct: {values} lists seed {repeated[0]} twice")
     return np.asarray(values, dtype=np.int64)
 
 

@@ -186,9 +186,14 @@ def arm_epochs(arm: str, scenario: Scenario, config: Config) -> int:
 def check_arms(arms: Sequence[str]) -> list[str]:
     """``arms`` as a list, refused (``ValueError`` naming ``--arms``) unless distinct names of :data:`ARMS`."""
     arms = list(arms)
-    unknown = [a for a in arms if a not in ARMS]
-    if unknown or not arms or len(set(arms)) != len(arms):
-        raise ValueError(f"--arms must list distinct arms among {', '.join(ARMS)}, got {arms}")
+    choices = ", ".join(ARMS)
+    if not arms:
+        raise ValueError(f"--arms lists no arm; choose among {choices}")
+    for position, arm in enumerate(arms):
+        if arm not in ARMS:
+            raise ValueError(f"--arms: unknown arm {arm!r}; choose among {choices}")
+        if arm in arms[:position]:
+            raise ValueError(f"--arms lists {arm!r} twice")
     return arms
 
 
