@@ -982,8 +982,8 @@ MUTANTS = (
     Mutant(
         "cli-seeds-duplicates",
         "sleepjax/_engine.py",
-        "if distinct and len(set(int(s) for s in values)) != len(values):",
-        "if False:",
+        "        if repeated:\n",
+        "        if False:\n",
         "a seed listed twice runs twice and halves the SD",
         SYNTAX_TESTS,
     ),
