@@ -78,6 +78,15 @@ def int_at_least(minimum: int, what: str, maximum: int | None = None):
 positive_int = int_at_least(1, "positive")
 
 
+def int_or_text(text: str) -> int | str:
+    """An integer, or the text as given: for settings whose range the command checks itself, so that a
+    value out of range ends in the command's one-line error naming the flag."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
 non_negative_int = int_at_least(0, "non-negative")
 
 
