@@ -226,3 +226,13 @@ def test_bad_orders_on_the_command_line_end_in_one_line(args, message, tmp_path,
     assert cli.main([*TUNE, *args]) == 2
     err = capsys.readouterr().err
     assert err == f"sleepjax: error: {message}\n"
+
+
+def test_width_sets_the_hidden_layers():
+    from sleepjax.app import cli
+    from sleepjax.app.arguments import protocol_config
+
+    args = cli.build_parser().parse_args(["run", "split-mnist", "--width", "4000"])
+    assert protocol_config(args).sizes == (784, 4000, 4000, 10)
+    default = cli.build_parser().parse_args(["run", "split-mnist"])
+    assert protocol_config(default).sizes == (784, 1200, 1200, 10) == split_mnist.Config().sizes
