@@ -236,3 +236,54 @@ def test_width_sets_the_hidden_layers():
     assert protocol_config(args).sizes == (784, 4000, 4000, 10)
     default = cli.build_parser().parse_args(["run", "split-mnist"])
     assert protocol_config(default).sizes == (784, 1200, 1200, 10) == split_mnist.Config().sizes
+
+
+# --- the confirmation driver (experiments/confirm_src_vector.py) ------------------------------------
+
+
+def _confirm_module():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "experiments" / "confirm_src_vector.py"
+    spec = importlib.util.spec_from_file_location("confirm_src_vector", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_confirmation_table_pairs_the_same_runs_and_pools_only_the_unseen_orders():
+    # Catches a difference taken the wrong way round or between unpaired means, a pooled row that
+    # takes in the default order (seen by every search), and an overall accuracy that is not weighted
+    # by the test sizes.
+    confirm = _confirm_module()
+    record = {
+        "identity": {"test_sizes": [1, 3]},
+        "arms": {"src": {"runs": {"7": {"accuracy": [[1.0, 0.0], [0.5, 0.25]]}, "8": {"accuracy": [[0, 0], [1, 0]]}}}},
+    }
+    np.testing.assert_allclose(confirm.final_overall(record, [8, 7]), [0.25, (0.5 + 3 * 0.25) / 4])
+    rows = [
+        ("default", np.array([0.5, 0.6]), np.array([0.9, 0.9])),
+        ("a", np.array([0.5, 0.6]), np.array([0.55, 0.7])),
+        ("b", np.array([0.4, 0.4]), np.array([0.41, 0.5])),
+    ]
+    lines = confirm.comparison_table(rows).splitlines()
+    assert lines[3].split() == ["a", "2", "55.0", "±", "7.1", "62.5", "±", "10.6", "7.5", "±", "3.5"]
+    # unseen orders pooled: reference 0.5,0.6,0.4,0.4; tested 0.55,0.7,0.41,0.5; differences 5,10,1,10 %
+    pooled = lines[-1].split()
+    assert pooled[:4] == ["2", "unseen", "orders", "4"]
+    assert pooled[4:] == ["47.5", "±", "9.6", "54.0", "±", "12.1", "6.5", "±", "4.4"]
+
+
+def test_confirmation_lists_the_commands_of_every_unseen_order(capsys):
+    # Catches a driver that confirms on orders a search may draw, or whose printed commands do not
+    # reproduce its rows (another vector, order or seeds).
+    confirm = _confirm_module()
+    confirm.main(["--list", "--vector", "v.json", "--orders", "2", "--seeds", "100,101"])
+    lines = capsys.readouterr().out.splitlines()
+    orders = [co.DEFAULT_ORDER, *co.CONFIRMATION_ORDERS[:2]]
+    assert lines == [
+        f"sleepjax run split-mnist --arms src --src-hparams {v} --task-classes {co.format_order(o)} --seeds 100,101"
+        for o in orders
+        for v in ("mnist", "v.json")
+    ]
