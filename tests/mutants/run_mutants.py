@@ -76,6 +76,7 @@ NORMALIZE_TESTS = (
 RECORD_TESTS = ("tests/test_record.py",)
 INTERRUPT_TESTS = ("tests/test_interrupt.py",)
 CLI = "tests/test_cli.py::"
+ORDERS = "tests/test_tune_orders.py::"
 SYNTAX_TESTS = (CLI + "test_bad_argument_syntax_exits_2_with_the_flag",)
 SETTINGS_TESTS = (CLI + "test_bad_settings_are_refused_before_anything_runs",)
 RESUME_TESTS = (CLI + "test_rerun_resumes_finished_seeds",)
@@ -1152,8 +1153,8 @@ MUTANTS = (
     Mutant(
         "foraging-resume-forgets-what-was-eaten",
         "sleepjax/app/foraging.py",
-        "        eaten = result.metrics[\"eaten\"]\n        if eaten_before is not None:",
-        "        eaten = result.metrics[\"eaten\"]\n        if False:",
+        '        eaten = result.metrics["eaten"]\n        if eaten_before is not None:',
+        '        eaten = result.metrics["eaten"]\n        if False:',
         "a resumed stage scores only the blocks run after the interruption",
         ("tests/test_foraging_checkpoint.py",),
     ),
@@ -1173,6 +1174,138 @@ MUTANTS = (
         'tmp = str(path.parent / f".{path.name}.tmp")\n    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)',
         "tables and records written through a predictable temporary name (a planted link is followed)",
         ("tests/test_sweep.py::test_the_table_is_written_atomically_without_following_a_planted_link",),
+    ),
+    # --- class orders and searches over several setups (sleepjax/app/class_orders.py, sleepjax/_tune.py) ----
+    Mutant(
+        "orders-seed-ignored",
+        "sleepjax/app/class_orders.py",
+        "rng = np.random.default_rng(int(seed))",
+        "rng = np.random.default_rng()",
+        "the orders of a search are drawn afresh each time (a resumed search or its record names other orders)",
+        (ORDERS + "test_orders_drawn_from_a_seed_are_reproducible_and_pinned",),
+    ),
+    Mutant(
+        "orders-draw-confirmation-orders",
+        "sleepjax/app/class_orders.py",
+        "excluded = {canonical(DEFAULT_ORDER), *(canonical(o) for o in CONFIRMATION_ORDERS)}",
+        "excluded = {canonical(DEFAULT_ORDER)}",
+        "a search may draw a confirmation order, so the confirmation is no longer on orders the search never saw",
+        (ORDERS + "test_a_drawn_order_is_never_the_default_nor_a_confirmation_order",),
+    ),
+    Mutant(
+        "orders-task-classes-ordered",
+        "sleepjax/app/class_orders.py",
+        "return tuple(frozenset(int(c) for c in task) for task in order)",
+        "return tuple(tuple(int(c) for c in task) for task in order)",
+        "an order with the two classes of a task swapped counts as new (it is the same order)",
+        (ORDERS + "test_a_drawn_order_is_never_the_default_nor_a_confirmation_order",),
+    ),
+    Mutant(
+        "orders-drawn-twice",
+        "sleepjax/app/class_orders.py",
+        "            excluded.add(canonical(order))\n",
+        "",
+        "a search draws the same order twice (it weighs that order double and sees fewer orders)",
+        (ORDERS + "test_a_drawn_order_is_never_the_default_nor_a_confirmation_order",),
+    ),
+    Mutant(
+        "orders-confirmation-is-default",
+        "sleepjax/app/class_orders.py",
+        "    ((7, 4), (0, 2), (1, 5), (6, 8), (3, 9)),",
+        "    ((0, 1), (2, 3), (4, 5), (6, 7), (8, 9)),",
+        "a confirmation order that is the default order (or not the order of issue 27)",
+        (ORDERS + "test_confirmation_orders_are_distinct_orders_of_five_pairs",),
+    ),
+    Mutant(
+        "orders-empty-task-allowed",
+        "sleepjax/app/class_orders.py",
+        "if not tasks or any(not task for task in tasks):",
+        "if not tasks:",
+        "an order with an empty task is taken (its run would fail deep inside, or train on nothing)",
+        (ORDERS + "test_bad_orders_are_refused_naming_the_problem",),
+    ),
+    Mutant(
+        "tune-setups-score-first-only",
+        "sleepjax/_tune.py",
+        "scores = np.array([r.mean() for r in runs])",
+        "scores = np.array([r[0].mean() for r in runs])",
+        "a search over several orders scores only the first order",
+        (ORDERS + "test_a_search_over_orders_scores_the_mean_of_the_orders_run_one_by_one",),
+    ),
+    Mutant(
+        "tune-setups-share-one-group",
+        "sleepjax/_tune.py",
+        'return [group] if num_setups == 1 else [f"{group}/s{k}" for k in range(num_setups)]',
+        "return [group] * num_setups",
+        "the runs of every order stored under one name (later orders look finished and never run)",
+        (
+            ORDERS + "test_a_search_over_orders_scores_the_mean_of_the_orders_run_one_by_one",
+            ORDERS + "test_a_search_over_orders_resumes_generation_by_generation",
+        ),
+    ),
+    Mutant(
+        "tune-single-setup-renamed",
+        "sleepjax/_tune.py",
+        '[group] if num_setups == 1 else [f"{group}/s{k}"',
+        '[f"{group}/s{k}"',
+        "a single-setup search renames its groups (the records of earlier searches no longer resume)",
+        (ORDERS + "test_one_setup_keeps_the_single_setup_layout",),
+    ),
+    Mutant(
+        "orders-setups-own-programs",
+        "sleepjax/app/split_mnist_search.py",
+        "setup = setup._replace(phase=first.phase, make_params=first.make_params)",
+        "setup = setup._replace()",
+        "each order of a search builds its own phase, so each compiles its own program",
+        (ORDERS + "test_split_mnist_orders_share_one_program_and_the_record_names_them",),
+    ),
+    Mutant(
+        "orders-seed-without-orders-taken",
+        "sleepjax/app/commands.py",
+        "elif orders_seed is not None:",
+        "elif False:",
+        "--orders-seed without --orders is silently ignored",
+        (ORDERS + "test_bad_orders_on_the_command_line_end_in_one_line",),
+    ),
+    Mutant(
+        "confirm-pooled-takes-default",
+        "experiments/confirm_src_vector.py",
+        "unseen = rows[1:]",
+        "unseen = rows",
+        "the pooled row of the confirmation takes in the default order, which every search saw",
+        (ORDERS + "test_confirmation_table_pairs_the_same_runs_and_pools_only_the_unseen_orders",),
+    ),
+    Mutant(
+        "confirm-difference-reversed",
+        "experiments/confirm_src_vector.py",
+        "cell(mean_sd(tested - reference))",
+        "cell(mean_sd(reference - tested))",
+        "the confirmation's difference taken the wrong way round (a worse vector reads as better)",
+        (ORDERS + "test_confirmation_table_pairs_the_same_runs_and_pools_only_the_unseen_orders",),
+    ),
+    Mutant(
+        "confirm-unweighted-overall",
+        "experiments/confirm_src_vector.py",
+        'return metrics.overall_accuracy(final, np.asarray(record["identity"]["test_sizes"]))',
+        "return final.mean(axis=-1)",
+        "the confirmation's overall accuracy averages the tasks instead of pooling their test examples",
+        (ORDERS + "test_confirmation_table_pairs_the_same_runs_and_pools_only_the_unseen_orders",),
+    ),
+    Mutant(
+        "confirm-skips-issue-order",
+        "experiments/confirm_src_vector.py",
+        "orders = [DEFAULT_ORDER, *CONFIRMATION_ORDERS[: args.orders]]",
+        "orders = [DEFAULT_ORDER, *CONFIRMATION_ORDERS[1 : args.orders + 1]]",
+        "the confirmation runs other orders than the ones it lists (the order of issue 27 left out)",
+        (ORDERS + "test_confirmation_lists_the_commands_of_every_unseen_order",),
+    ),
+    Mutant(
+        "width-one-layer-only",
+        "sleepjax/app/split_mnist.py",
+        "return (784, int(width), int(width), NUM_CLASSES)",
+        "return (784, int(width), REFERENCE_WIDTH, NUM_CLASSES)",
+        "--width widens the first hidden layer only",
+        (ORDERS + "test_width_sets_the_hidden_layers",),
     ),
 )
 
