@@ -287,3 +287,16 @@ def test_confirmation_lists_the_commands_of_every_unseen_order(capsys):
         for o in orders
         for v in ("mnist", "v.json")
     ]
+
+
+def test_the_table_of_a_search_over_orders_shows_the_worst_order():
+    # Catches a table that hides how unevenly a configuration does across the orders (its best order
+    # or its mean shown as the worst).
+    trials = [
+        {"group": "g0.1", "config": {"sleep.src.inc": 0.01}, "search_score": 0.5, "setup_scores": [0.6, 0.3, 0.6]},
+        {"group": "g0.0", "config": {"sleep.src.inc": 0.02}, "search_score": 0.4, "setup_scores": [0.4, 0.4, 0.4]},
+    ]
+    lines = search.format_trials(trials).splitlines()
+    assert lines[0].split() == ["trial", "sleep.src.inc", "search", "worst", "order", "confirmed"]
+    assert lines[2].split() == ["g0.1", "0.01", "50.0", "30.0", "-"]
+    assert "worst order" not in search.format_trials([{k: v for k, v in trials[0].items() if k != "setup_scores"}])

@@ -181,13 +181,16 @@ def format_sweep(rows: list[dict], names: Sequence[str], limit: int = 20) -> str
 
 
 def format_trials(trials: list[dict], limit: int = 10) -> str:
-    """The best configurations of a search with their validation scores (%)."""
+    """The best configurations of a search with their validation scores (%); a search over several class
+    orders adds each configuration's score on its worst order (the mean over the search's seeds)."""
     names = list(trials[0]["config"])
-    table = [["trial", *names, "search", "confirmed"]]
+    orders = "setup_scores" in trials[0]
+    table = [["trial", *names, "search", *(["worst order"] if orders else []), "confirmed"]]
     for t in trials[:limit]:
         confirmed = f"{100 * t['score']:.1f}" if "scores" in t else "-"
+        worst = [f"{100 * min(t['setup_scores']):.1f}"] if orders else []
         table.append(
-            [t["group"], *(_short(t["config"][n]) for n in names), f"{100 * t['search_score']:.1f}", confirmed]
+            [t["group"], *(_short(t["config"][n]) for n in names), f"{100 * t['search_score']:.1f}", *worst, confirmed]
         )
     return format_table(table)
 

@@ -1300,6 +1300,14 @@ MUTANTS = (
         (ORDERS + "test_confirmation_lists_the_commands_of_every_unseen_order",),
     ),
     Mutant(
+        "orders-table-best-as-worst",
+        "sleepjax/app/split_mnist_search.py",
+        "worst = [f\"{100 * min(t['setup_scores']):.1f}\"]",
+        "worst = [f\"{100 * max(t['setup_scores']):.1f}\"]",
+        "the table of a search over orders shows the best order as the worst",
+        (ORDERS + "test_the_table_of_a_search_over_orders_shows_the_worst_order",),
+    ),
+    Mutant(
         "width-one-layer-only",
         "sleepjax/app/split_mnist.py",
         "return (784, int(width), int(width), NUM_CLASSES)",
