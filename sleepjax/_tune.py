@@ -7,6 +7,11 @@ or the command line's JSON record), so a search given the store of an interrupte
 recomputing a finished generation. The caller's ``SweepSetup`` decides what is scored: the command line's
 split-MNIST search evaluates on training examples held out from every task, never on the test set.
 
+A search may score over several setups (e.g. one per class order of a class-incremental benchmark, so
+that the winner is not tuned to one order): each proposal's score is then its mean over every (setup,
+seed) pair. Setups that differ only in their arrays (tasks, evaluation data of the same shapes) and share
+the phase and the initial-model function run the same compiled program.
+
 Methods:
 
 * ``random``: configurations drawn independently from the space (log-uniform for rates and scales);
@@ -26,7 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import jax
@@ -96,9 +101,11 @@ class SearchConfig:
 
 class TuneResult(NamedTuple):
     """``best``: the winning configuration (dict of names to values); ``hparams``: its full pytree;
-    ``score``: its mean validation score over ``seeds``; ``trials``: every evaluated configuration with
-    its scores, best first (``group`` names its runs in ``store``); ``store``: the finished runs;
-    ``seconds``: wall time of this call."""
+    ``score``: its mean validation score over ``seeds`` (and every setup); ``trials``: every evaluated
+    configuration with its scores, best first (``group`` names its runs in ``store``; ``search_score``
+    the mean over the search's seeds and setups, ``setup_scores`` the mean of each setup when there are
+    several, ``scores`` every (setup, seed) run of a confirmed finalist, setup-major); ``store``: the
+    finished runs; ``seconds``: wall time of this call."""
 
     best: dict
     hparams: Any
@@ -154,13 +161,30 @@ def start_point(space: Space, base) -> np.ndarray:
     return np.clip([dim.to_unit(float(hp.get_hparam(base, name))) for name, dim in space.items()], 0.0, 1.0)
 
 
-def _scores(store: RunStore, group: str, seeds, summarize, metric: str) -> list[float]:
-    runs = store.group(group)["runs"]
-    return [float(summarize(runs[str(s)]["evaluation"])[metric]) for s in seeds]
+def setup_groups(group: str, num_setups: int) -> list[str]:
+    """The store groups of trial ``group``'s runs, one per setup: the trial's own name for a single setup
+    (so records of single-setup searches keep their layout), ``<group>/s<k>`` for setup ``k`` of several."""
+    return [group] if num_setups == 1 else [f"{group}/s{k}" for k in range(num_setups)]
+
+
+def _scores(store: RunStore, group: str, seeds, summaries, metric: str) -> list[float]:
+    """The metric of every (setup, seed) run of trial ``group``, setup-major."""
+    out = []
+    for name, summarize in zip(setup_groups(group, len(summaries)), summaries):
+        runs = store.group(name)["runs"]
+        out += [float(summarize(runs[str(s)]["evaluation"])[metric]) for s in seeds]
+    return out
+
+
+def _setup_list(setup) -> list[SweepSetup]:
+    setups = [setup] if isinstance(setup, SweepSetup) else list(setup)
+    if not setups or not all(isinstance(s, SweepSetup) for s in setups):
+        raise ValueError("tune needs a SweepSetup or a non-empty sequence of them")
+    return setups
 
 
 def tune(
-    setup: SweepSetup,
+    setup: SweepSetup | Sequence[SweepSetup],
     base,
     space: Space,
     config: SearchConfig = SearchConfig(),
@@ -177,17 +201,21 @@ def tune(
 ) -> TuneResult:
     """Search ``space`` around ``base``; see the module docstring.
 
-    ``setup`` must evaluate on a validation split (the search maximises its ``config.metric``).
-    Every proposal is checked like a sweep configuration before it runs; a proposal that fails the
-    check (e.g. a range that allows a zero threshold) stops the search with that message. ``store``
-    keeps every finished generation (group ``g<generation>.<i>``); given the store of an interrupted
-    search with the same settings, the search resumes. ``log`` receives one line per generation.
+    ``setup`` (one :class:`~sleepjax.SweepSetup`, or several: each proposal then scores the mean over
+    every setup and seed) must evaluate on a validation split (the search maximises its
+    ``config.metric``). Every proposal is checked like a sweep configuration before it runs; a proposal
+    that fails the check (e.g. a range that allows a zero threshold) stops the search with that message.
+    ``store`` keeps every finished generation (group ``g<generation>.<i>``, or ``g<generation>.<i>/s<k>``
+    for setup ``k`` of several); given the store of an interrupted search with the same settings, the
+    search resumes. ``summarize`` (default: each setup's evaluator's summary) turns one run's evaluation
+    into row metrics. ``log`` receives one line per generation.
     """
     start_clock = time.perf_counter()
+    setups = _setup_list(setup)
     check_space(space, base)
     build_configs(base, [{}], validate)  # the base itself must be valid
     store = MemoryStore() if store is None else store
-    summarize = summarize or summary_of(setup.evaluate)
+    summaries = [summarize or summary_of(s.evaluate) for s in setups]
     proposer = _Proposer(config, space, start_point(space, base))
     options = dict(chunk_size=chunk_size, memory_budget=memory_budget, devices=devices, progress=progress)
     trials = []
@@ -196,16 +224,21 @@ def tune(
         groups = [f"g{g}.{i}" for i in range(len(configs))]
         for group, c in zip(groups, configs):
             values = hp.to_json(list(c.values()))
-            if store.group(group, values=values, names=list(c)).get("values") != values:
-                raise ValueError(f"generation {g} of the stored search proposed other values; start a new store")
+            for name in setup_groups(group, len(setups)):
+                if store.group(name, values=values, names=list(c)).get("values") != values:
+                    raise ValueError(f"generation {g} of the stored search proposed other values; start a new store")
         trees = build_configs(base, configs, validate)
         description = f"generation {g + 1}/{config.generations}"
-        run_configs(
-            setup, trees, config.seeds, store, groups, description=description, on_chunk_end=on_chunk_end, **options
-        )
-        scores = np.array([np.mean(_scores(store, grp, config.seeds, summarize, config.metric)) for grp in groups])
+        _run_setups(setups, trees, config.seeds, store, groups, description, on_chunk_end, options)
+        runs = [
+            np.reshape(_scores(store, grp, config.seeds, summaries, config.metric), (len(setups), -1)) for grp in groups
+        ]
+        scores = np.array([r.mean() for r in runs])
         proposer.tell(g, u, scores)
-        trials += [{"group": grp, "config": c, "search_score": float(s)} for grp, c, s in zip(groups, configs, scores)]
+        for grp, c, s, r in zip(groups, configs, scores, runs):
+            trials.append({"group": grp, "config": c, "search_score": float(s)})
+            if len(setups) > 1:
+                trials[-1]["setup_scores"] = r.mean(axis=1).tolist()
         best = max(trials, key=lambda t: _finite(t["search_score"]))
         log(
             f"generation {g + 1}/{config.generations}: best {config.metric} this generation "
@@ -217,13 +250,10 @@ def tune(
         finalists = ranked[: config.confirm]
         groups = [t["group"] for t in finalists]
         trees = build_configs(base, [t["config"] for t in finalists], validate)
-        run_configs(
-            setup, trees, config.confirm_seeds, store, groups,
-            description="confirmation", on_chunk_end=on_chunk_end, **options,
-        )  # fmt: skip
+        _run_setups(setups, trees, config.confirm_seeds, store, groups, "confirmation", on_chunk_end, options)
         all_seeds += list(config.confirm_seeds)
         for t in finalists:
-            t["scores"] = _scores(store, t["group"], all_seeds, summarize, config.metric)
+            t["scores"] = _scores(store, t["group"], all_seeds, summaries, config.metric)
             t["score"] = float(np.mean(t["scores"]))
         winner = max(finalists, key=lambda t: _finite(t["score"]))
     else:
@@ -234,13 +264,22 @@ def tune(
     return TuneResult(winner["config"], tree, winner["score"], seeds, ranked, store, time.perf_counter() - start_clock)
 
 
+def _run_setups(setups, trees, seeds, store, groups, description, on_chunk_end, options) -> None:
+    """Run every configuration x seed on every setup, setup by setup (one batch each)."""
+    for k, setup in enumerate(setups):
+        label = description if len(setups) == 1 else f"{description}, setup {k + 1}/{len(setups)}"
+        names = [setup_groups(group, len(setups))[k] for group in groups]
+        run_configs(setup, trees, seeds, store, names, description=label, on_chunk_end=on_chunk_end, **options)
+
+
 def _finite(x: float) -> float:
     return x if np.isfinite(x) else -np.inf
 
 
-def evaluations(config: SearchConfig) -> int:
-    """Runs (configuration x seed) a search costs: search plus confirmation."""
-    return config.generations * config.population * len(config.seeds) + config.confirm * len(config.confirm_seeds)
+def evaluations(config: SearchConfig, setups: int = 1) -> int:
+    """Runs (configuration x setup x seed) a search over ``setups`` setups costs: search plus confirmation."""
+    per_setup = config.generations * config.population * len(config.seeds) + config.confirm * len(config.confirm_seeds)
+    return setups * per_setup
 
 
-__all__ = ["METHODS", "SearchConfig", "TuneResult", "evaluations", "start_point", "tune"]
+__all__ = ["METHODS", "SearchConfig", "TuneResult", "evaluations", "setup_groups", "start_point", "tune"]

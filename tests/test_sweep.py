@@ -55,11 +55,11 @@ def make_model(key):
     return eqx.nn.MLP(20, 4, 16, 2, activation=jax.nn.relu, use_bias=False, use_final_bias=False, key=key)
 
 
-def make_setup(validation=False):
+def make_setup(validation=False, tasks=TASKS):
     x_tr, y_tr, x_te, y_te = synthetic()
     if validation:
-        x_te, y_te = held_out(x_tr, y_tr, TASKS, examples_per_task=100, per_task=60)
-    scenario = split_arrays(x_tr, y_tr, x_te, y_te, TASKS, examples_per_task=100)
+        x_te, y_te = held_out(x_tr, y_tr, tasks, examples_per_task=100, per_task=60)
+    scenario = split_arrays(x_tr, y_tr, x_te, y_te, tasks, examples_per_task=100)
     train = wake(optax.sgd(0.05, momentum=0.5), epochs=3, batch_size=20, loss="mse", num_classes=4)
     phase = sequence(wake=train, sleep=src_phase(window=None))
     return sw.SweepSetup(phase, make_model, scenario.train, AccuracyEvaluator(scenario.test))

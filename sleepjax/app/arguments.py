@@ -15,6 +15,8 @@ from sleepjax.app import split_mnist
 #: Runs one command may ask for (seeds or trials): far beyond any real use, and refused before an absurd
 #: request starts allocating.
 MAX_RUNS = 100_000
+#: Widest hidden layer ``--width`` takes (a 784-16384-16384-10 network holds 280 M weights, over 1 GiB).
+MAX_WIDTH = 16384
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -76,6 +78,15 @@ def int_at_least(minimum: int, what: str, maximum: int | None = None):
 
 
 positive_int = int_at_least(1, "positive")
+
+
+def int_or_text(text: str) -> int | str:
+    """An integer, or the text as given: for settings whose range the command checks itself, so that a
+    value out of range ends in the command's one-line error naming the flag."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
 
 
 non_negative_int = int_at_least(0, "non-negative")
@@ -186,6 +197,13 @@ def add_protocol(p: argparse.ArgumentParser) -> None:
         help="class order and split, e.g. 9,8/7,6/5,4/3,2/1,0 (default: 0,1/2,3/4,5/6,7/8,9)",
     )
     p.add_argument(
+        "--width",
+        type=int_at_least(1, f"positive (at most {MAX_WIDTH})", MAX_WIDTH),
+        default=split_mnist.REFERENCE_WIDTH,
+        help="units in each of the two hidden layers: 784-WIDTH-WIDTH-10 (default: 1200, the reference; "
+        "4000 is the width a public PyTorch port reports with an altered rule)",
+    )
+    p.add_argument(
         "--src-hparams",
         default="mnist",
         metavar="NAME_OR_FILE",
@@ -203,6 +221,7 @@ def add_protocol(p: argparse.ArgumentParser) -> None:
 
 def protocol_config(args) -> split_mnist.Config:
     return split_mnist.Config(
+        sizes=split_mnist.sizes_of_width(args.width),
         epochs=args.epochs,
         examples_per_task=args.examples_per_task,
         task_classes=args.task_classes,

@@ -24,6 +24,7 @@ from sleepjax.app.arguments import (
     add_data,
     add_protocol,
     apply_smoke,
+    int_or_text,
     non_negative_int,
     parse_arms,
     parse_floats,
@@ -206,6 +207,21 @@ def add_tune(sub) -> None:
         metavar="NAME_OR_FILE",
         help="faithful (the reference rule's rates, thresholds, sleep lengths), extended (also the scale in g(w)), "
         "or a JSON file {name: [log|linear|int, low, high]} (default: faithful)",
+    )
+    p.add_argument(
+        "--orders",
+        type=int_or_text,
+        default=None,
+        metavar="K",
+        help="score every configuration over K class orders drawn from --orders-seed (never the default order "
+        "nor a confirmation order) instead of the one of --task-classes",
+    )
+    p.add_argument(
+        "--orders-seed",
+        type=int_or_text,
+        default=None,
+        metavar="S",
+        help="seed of the class orders of --orders (default: 0)",
     )
     p.add_argument("--save-vector", required=True, metavar="FILE", help="write the winner as a JSON vector file")
     add_batch_options(p)

@@ -184,9 +184,18 @@ def run_sweep(args) -> int:
 def run_tune(args) -> int:
     from sleepjax import _sweep as sweep
     from sleepjax import _tune as tune
+    from sleepjax.app import class_orders
     from sleepjax.app import split_mnist_search as search
 
     config = protocol_config(args)
+    orders, orders_seed = None, args.orders_seed
+    if args.orders is not None:
+        if args.task_classes != split_mnist.SPLIT_MNIST_CLASSES:
+            raise ValueError("--orders draws the class orders of the search; leave out --task-classes")
+        orders_seed = 0 if orders_seed is None else orders_seed
+        orders = class_orders.draw_orders(args.orders, orders_seed)
+    elif orders_seed is not None:
+        raise ValueError("--orders-seed goes with --orders K")
     search_config = tune.SearchConfig(
         method=args.method,
         budget=args.budget,
@@ -205,19 +214,28 @@ def run_tune(args) -> int:
         check_writable(args.out)
     _check_vector_path(args.save_vector)
     dataset = load_mnist(args.source, args.data_dir)
+    scope = (
+        ""
+        if orders is None
+        else f" over {len(orders)} class orders ({'; '.join(map(class_orders.format_order, orders))})"
+    )
     print(
         f"data: {dataset.source}; {args.method} search of {len(space)} hyperparameters, "
-        f"{tune.evaluations(search_config)} runs, scored on held-out training examples",
+        f"{tune.evaluations(search_config, 1 if orders is None else len(orders))} runs, "
+        f"scored on held-out training examples{scope}",
         flush=True,
     )
-    result, record = search.tune(dataset, config, space, search_config, args.out, args.chunk_size, not args.no_progress)
+    result, record = search.tune(
+        dataset, config, space, search_config, args.out, args.chunk_size, not args.no_progress, orders, orders_seed
+    )
     print("\nbest configurations (validation overall accuracy, %)")
     print(search.format_trials(result.trials))
     search.best_vector(base, result.best, args.save_vector)
     runs = sum(len(g["runs"]) for g in record["configs"].values())
     seconds = sum(u["seconds"] for g in record["configs"].values() for u in g["runs"].values())
+    where = "" if orders is None else f" and {len(orders)} class orders"
     print(
         f"\nwinner {record['winner']['group']}: {100 * result.score:.1f} % on validation over seeds "
-        f"{result.seeds}; {runs} runs in {seconds:.0f} s of computing; vector written to {args.save_vector}"
+        f"{result.seeds}{where}; {runs} runs in {seconds:.0f} s of computing; vector written to {args.save_vector}"
     )
     return 0

@@ -44,6 +44,16 @@ REFERENCE_JOINT_EXAMPLES = 60000
 REFERENCE_EPOCHS = 2
 
 
+#: Units in each hidden layer of the reference network (784-1200-1200-10).
+REFERENCE_WIDTH = 1200
+
+
+def sizes_of_width(width: int) -> tuple[int, ...]:
+    """The layer sizes of the reference network with ``width`` units in each of its two hidden layers
+    (``--width``): ``(784, width, width, 10)``."""
+    return (784, int(width), int(width), NUM_CLASSES)
+
+
 @dataclasses.dataclass(frozen=True)
 class Config:
     """Settings of a split-MNIST run. Defaults are the reference protocol.
@@ -57,7 +67,7 @@ class Config:
     Error messages name the command-line flag of each setting.
     """
 
-    sizes: tuple[int, ...] = (784, 1200, 1200, 10)
+    sizes: tuple[int, ...] = (784, REFERENCE_WIDTH, REFERENCE_WIDTH, NUM_CLASSES)
     dropout: float = 0.25
     init_scale: float = 0.01
     learning_rate: float = 0.1

@@ -10,6 +10,7 @@ test set. Both can write their best configuration as a JSON vector file that
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -24,6 +25,7 @@ from sleepjax import _tune as tn
 from sleepjax._datasets import Dataset
 from sleepjax._sleep.vectors import save_src_vector
 from sleepjax.app import split_mnist
+from sleepjax.app.class_orders import format_order
 from sleepjax.app.records import check_matrix
 from sleepjax.app.report import format_table
 from sleepjax.app.sweeps import resumable_sweep, resumable_tune
@@ -99,6 +101,38 @@ def sweep(
     )
 
 
+def order_setups(
+    dataset: Dataset, config: split_mnist.Config, orders: Sequence, names: Sequence[str] = ()
+) -> tuple[list[sw.SweepSetup], dict, dict]:
+    """``(setups, base_hparams, identity)``: the SRC arm of ``config`` in each class order of ``orders``,
+    evaluated on the validation split, for a search scored over orders.
+
+    Every setup shares the first one's phase and initial-model function, so all of them run one compiled
+    program (only their task and validation arrays differ); orders whose arrays would differ in shape
+    (another number of examples per task) are refused. The identity is the single-order one with the
+    config's ``task_classes`` replaced by ``orders``.
+    """
+    setups, identities = [], []
+    for order in orders:
+        setup, base, identity = split_mnist.sweep_setup(
+            dataset, dataclasses.replace(config, task_classes=tuple(order)), "validation", names=names
+        )
+        if setups:
+            first = setups[0]
+            shapes = [np.shape(a) for a in (setup.tasks.x, first.tasks.x, setup.evaluate.test.x, first.evaluate.test.x)]
+            if shapes[0] != shapes[1] or shapes[2] != shapes[3] or identity["epochs"] != identities[0]["epochs"]:
+                raise ValueError(
+                    f"class order {format_order(order)} gives tasks of another size than {format_order(orders[0])}; "
+                    "pass --examples-per-task so that every order trains on as many examples"
+                )
+            setup = setup._replace(phase=first.phase, make_params=first.make_params)
+        setups.append(setup)
+        identities.append(identity)
+    identity = dict(identities[0], test_sizes=[i["test_sizes"] for i in identities])
+    identity["config"] = dict(identity["config"], task_classes=[[list(t) for t in o] for o in orders])
+    return setups, base, identity
+
+
 def tune(
     dataset: Dataset,
     config: split_mnist.Config,
@@ -107,10 +141,21 @@ def tune(
     out=None,
     chunk_size: int | None = None,
     progress: bool = True,
+    orders: Sequence | None = None,
+    orders_seed: int | None = None,
 ) -> tuple[tn.TuneResult, dict]:
     """Search the SRC vector on the validation split, starting from the config's vector, kept in the
-    record ``out``; returns the result and the record's JSON."""
-    setup, base, identity = split_mnist.sweep_setup(dataset, config, "validation", names=list(space))
+    record ``out``; returns the result and the record's JSON.
+
+    ``orders`` (e.g. :func:`sleepjax.app.class_orders.draw_orders`, drawn from ``orders_seed``): score
+    every proposal as its mean over these class orders (and the search's seeds) instead of the config's
+    one order; the record's identity names the orders and the seed they were drawn from.
+    """
+    if orders is None:
+        setup, base, identity = split_mnist.sweep_setup(dataset, config, "validation", names=list(space))
+    else:
+        setup, base, identity = order_setups(dataset, config, orders, names=list(space))
+        identity["orders_seed"] = orders_seed
     return resumable_tune(
         setup, base, space, search, out=out, identity=identity, chunk_size=chunk_size, progress=progress
     )
@@ -136,13 +181,16 @@ def format_sweep(rows: list[dict], names: Sequence[str], limit: int = 20) -> str
 
 
 def format_trials(trials: list[dict], limit: int = 10) -> str:
-    """The best configurations of a search with their validation scores (%)."""
+    """The best configurations of a search with their validation scores (%); a search over several class
+    orders adds each configuration's score on its worst order (the mean over the search's seeds)."""
     names = list(trials[0]["config"])
-    table = [["trial", *names, "search", "confirmed"]]
+    orders = "setup_scores" in trials[0]
+    table = [["trial", *names, "search", *(["worst order"] if orders else []), "confirmed"]]
     for t in trials[:limit]:
         confirmed = f"{100 * t['score']:.1f}" if "scores" in t else "-"
+        worst = [f"{100 * min(t['setup_scores']):.1f}"] if orders else []
         table.append(
-            [t["group"], *(_short(t["config"][n]) for n in names), f"{100 * t['search_score']:.1f}", confirmed]
+            [t["group"], *(_short(t["config"][n]) for n in names), f"{100 * t['search_score']:.1f}", *worst, confirmed]
         )
     return format_table(table)
 
