@@ -18,6 +18,7 @@ from sleepjax import spiking as spiking
 from sleepjax._datasets import DataError as DataError
 from sleepjax._datasets import Dataset as Dataset
 from sleepjax._datasets import load_mnist as load_mnist
+from sleepjax._datasets import load_tfds as load_tfds
 from sleepjax._engine import Carry as Carry
 from sleepjax._engine import RunResult as RunResult
 from sleepjax._engine import Start as Start
@@ -34,8 +35,12 @@ from sleepjax._hparams import get_hparam as get_hparam
 from sleepjax._hparams import hparam_names as hparam_names
 from sleepjax._hparams import set_hparams as set_hparams
 from sleepjax._hparams import stack_hparams as stack_hparams
+from sleepjax._images import HSU_MNIST_INPUT as HSU_MNIST_INPUT
+from sleepjax._images import InputFormat as InputFormat
 from sleepjax._metrics import average_accuracy as average_accuracy
+from sleepjax._metrics import average_incremental_accuracy as average_incremental_accuracy
 from sleepjax._metrics import backward_transfer as backward_transfer
+from sleepjax._metrics import forgetting_after_learning as forgetting_after_learning
 from sleepjax._metrics import forgetting_chaudhry as forgetting_chaudhry
 from sleepjax._metrics import forgetting_since_learned as forgetting_since_learned
 from sleepjax._metrics import forward_transfer as forward_transfer
@@ -58,6 +63,10 @@ from sleepjax._scenarios import TaskStream as TaskStream
 from sleepjax._scenarios import held_out as held_out
 from sleepjax._scenarios import split_arrays as split_arrays
 from sleepjax._scenarios import split_by_class as split_by_class
+from sleepjax._scenarios import validation_split as validation_split
+from sleepjax._shifted import ROTATED_MNIST_ANGLES as ROTATED_MNIST_ANGLES
+from sleepjax._shifted import permuted_pixels as permuted_pixels
+from sleepjax._shifted import rotated_images as rotated_images
 from sleepjax._sleep import MNIST_WINDOW as MNIST_WINDOW
 from sleepjax._sleep import REFERENCE_HPARAMS as REFERENCE_HPARAMS
 from sleepjax._sleep import InputWindow as InputWindow
@@ -108,6 +117,8 @@ __all__ = [
     "DataError",
     "Dataset",
     "EvalSet",
+    "HSU_MNIST_INPUT",
+    "InputFormat",
     "InputWindow",
     "IntUniform",
     "LogUniform",
@@ -122,6 +133,7 @@ __all__ = [
     "PhaseInit",
     "PyTree",
     "REFERENCE_HPARAMS",
+    "ROTATED_MNIST_ANGLES",
     "RunResult",
     "RunStore",
     "SPLIT_MNIST_CLASSES",
@@ -142,6 +154,7 @@ __all__ = [
     "WakeState",
     "accuracy_summary",
     "average_accuracy",
+    "average_incremental_accuracy",
     "backward_transfer",
     "batch_mesh",
     "batch_program",
@@ -151,6 +164,7 @@ __all__ = [
     "every_n_tasks",
     "fold_in_keys",
     "foraging",
+    "forgetting_after_learning",
     "forgetting_chaudhry",
     "forgetting_since_learned",
     "forward_transfer",
@@ -162,11 +176,14 @@ __all__ = [
     "layer_factors",
     "lca",
     "load_mnist",
+    "load_tfds",
     "max_activations",
     "mse_loss",
     "overall_accuracy",
+    "permuted_pixels",
     "random_configs",
     "reference_hparams",
+    "rotated_images",
     "run_batch",
     "run_seeds",
     "save_src_vector",
@@ -185,6 +202,7 @@ __all__ = [
     "summary_rows",
     "sweep",
     "tune",
+    "validation_split",
     "wake",
     "wake_defaults",
     "weight_dependence",

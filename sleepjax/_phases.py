@@ -54,6 +54,10 @@ class SupervisedTask(NamedTuple):
         classes: ``(C,)`` the outputs training may use for this task (a task-incremental scenario's own
             classes, or the classes seen so far), or ``None`` for all.
         peers: the sibling phases of a :func:`sequence` (name -> :class:`Peer`), set by the sequence.
+        valid: ``(n,)`` which of the ``n`` examples are real, for tasks padded to a common length
+            (:class:`~sleepjax.TaskStream`), or ``None`` if all are. Padding slots hold copies of the
+            task's own examples; a phase that reads ``x``/``y`` (training, a memory, a Fisher
+            estimate) should weigh them by ``valid``.
     """
 
     x: Float[Array, "n d"]
@@ -62,6 +66,7 @@ class SupervisedTask(NamedTuple):
     history: Float[Array, "T n d"]
     classes: Bool[Array, " C"] | None = None
     peers: Mapping[str, Peer] | None = None
+    valid: Bool[Array, " n"] | None = None
 
 
 class TrainingHooks(NamedTuple):
@@ -185,16 +190,16 @@ def interleave(chunks: int, **phases: Phase) -> Phase:
         n = task.x.shape[0]
         if n % chunks:
             raise ValueError(f"a task of {n} examples cannot be split into {chunks} equal chunks")
-        xs = task.x.reshape((chunks, n // chunks) + task.x.shape[1:])
-        ys = task.y.reshape((chunks, n // chunks) + task.y.shape[1:])
+        parts = {"x": task.x, "y": task.y, "valid": getattr(task, "valid", None)}
+        parts = {k: v.reshape((chunks, n // chunks) + v.shape[1:]) for k, v in parts.items() if v is not None}
 
         def body(carry, chunk):
             params, state = carry
-            x, y, k = chunk
-            params, state, m = inner.apply(params, state, task._replace(x=x, y=y), hparams, k)
+            part, k = chunk
+            params, state, m = inner.apply(params, state, task._replace(**part), hparams, k)
             return (params, state), m
 
-        (params, state), metrics = lax.scan(body, (params, state), (xs, ys, jax.random.split(key, chunks)))
+        (params, state), metrics = lax.scan(body, (params, state), (parts, jax.random.split(key, chunks)))
         return params, state, metrics
 
     return Phase(inner.init, apply)

@@ -127,13 +127,15 @@ def _with_settings(opt_state, hparams, defaults):
 def wake(
     optimizer: optax.GradientTransformation | Callable[..., optax.GradientTransformation],
     *,
-    epochs: int,
+    epochs: int | None = None,
     batch_size: int,
     loss: Loss | Literal["mse", "ce"] = "mse",
     num_classes: int = 10,
+    steps: int | None = None,
     **settings: float,
 ) -> Phase:
-    """Train on each task for ``epochs`` epochs of ``batch_size`` minibatches.
+    """Train on each task for ``epochs`` epochs of ``batch_size`` minibatches, or for ``steps`` minibatch
+    updates.
 
     Args:
         optimizer: an optax factory (``optax.sgd``, ``optax.adam``, ...) with its ``settings`` as keywords,
@@ -142,13 +144,20 @@ def wake(
         batch_size: examples per update.
         loss: ``"mse"`` (:func:`mse_loss`), ``"ce"`` (:func:`cross_entropy_loss`) or any :data:`Loss`.
         num_classes: outputs of the network (for ``"mse"``'s one-hot targets).
+        steps: instead of ``epochs``, this many minibatch updates per task (permuted MNIST's 5,000
+            iterations): the batches of as many epochs as they need, drawn as ``epochs`` would draw
+            them, cut after ``steps`` (a batch skipped for holding padding counts as a step).
         settings: the factory's keyword arguments, e.g. ``learning_rate=0.1, momentum=0.5``.
 
     Hyperparameters: a dict of the factory's settings (``None``: the values given here). State:
-    :class:`WakeState`. Metrics: ``{"loss": (epochs,) mean training loss per epoch}``.
+    :class:`WakeState`. Metrics: ``{"loss": (epochs,) mean training loss per epoch}`` (with ``steps``:
+    per block of one epoch's number of batches, the last block possibly shorter).
     """
-    if epochs < 1 or batch_size < 1:
-        raise ValueError(f"epochs and batch_size must be positive, got {epochs} and {batch_size}")
+    if (epochs is None) == (steps is None):
+        raise ValueError(f"wake takes either epochs or steps, got epochs={epochs} and steps={steps}")
+    for name, value in (("epochs", epochs), ("steps", steps), ("batch_size", batch_size)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"wake {name} must be a positive integer, got {value!r}")
     loss_fn = _loss_of(loss, num_classes)
     transform, defaults = _optimizer(optimizer, settings)
 
@@ -159,7 +168,7 @@ def wake(
     def apply(params, state, task, hparams, key):
         opt_state = _with_settings(state.optimizer, hparams, defaults)
         hooks = {n: p for n, p in (getattr(task, "peers", None) or {}).items() if p.hooks is not None}
-        x, y, valid = task.x, task.y, None
+        x, y, valid = task.x, task.y, getattr(task, "valid", None)
         for peer in hooks.values():
             if peer.hooks.data is not None:
                 valid = jnp.ones(x.shape[0], bool) if valid is None else valid
@@ -210,17 +219,34 @@ def wake(
                 value = jnp.where(keep, value, jnp.nan)
             return eqx.filter(new, eqx.is_array), value
 
-        def epoch(carry, k):
+        def epoch_batches(k):
+            """One epoch's minibatches (indices) and their step keys."""
             k_perm, k_steps = jax.random.split(k)
             if valid is None:
                 order = jax.random.permutation(k_perm, n)[: num_batches * batch_size]
             else:  # the real examples in random order first, the padding after them
                 order = jnp.argsort(jnp.where(valid, jax.random.uniform(k_perm, (n,)), 2.0))[: num_batches * batch_size]
-            batches = (order.reshape(num_batches, batch_size), jax.random.split(k_steps, num_batches))
-            carry, losses = lax.scan(train_step, carry, batches)
-            return carry, losses.mean() if valid is None else jnp.nanmean(losses)
+            return order.reshape(num_batches, batch_size), jax.random.split(k_steps, num_batches)
 
-        carry, losses = lax.scan(epoch, carry, jax.random.split(key, epochs))
+        def mean_loss(losses):
+            return losses.mean(axis=-1) if valid is None else jnp.nanmean(losses, axis=-1)
+
+        if steps is None:
+
+            def epoch(carry, k):
+                carry, losses = lax.scan(train_step, carry, epoch_batches(k))
+                return carry, mean_loss(losses)
+
+            carry, losses = lax.scan(epoch, carry, jax.random.split(key, epochs))
+        else:
+            blocks = -(-steps // num_batches)
+            batches = jax.tree.map(
+                lambda a: a.reshape((blocks * num_batches,) + a.shape[2:])[:steps],
+                jax.vmap(epoch_batches)(jax.random.split(key, blocks)),
+            )
+            carry, losses = lax.scan(train_step, carry, batches)
+            padded = jnp.full(blocks * num_batches, jnp.nan, losses.dtype).at[:steps].set(losses)
+            losses = jnp.nanmean(padded.reshape(blocks, num_batches), axis=-1)
         params, opt_state, accumulators = eqx.combine(carry, static)
         return params, WakeState(opt_state, accumulators), {"loss": losses}
 
