@@ -108,24 +108,50 @@ from sleepjax._wake import cross_entropy_loss as cross_entropy_loss
 from sleepjax._wake import mse_loss as mse_loss
 from sleepjax._wake import wake as wake
 from sleepjax._wake import wake_defaults as wake_defaults
+from sleepjax.methods import published_defaults as published_defaults
+from sleepjax.methods.agem import agem as agem
+from sleepjax.methods.der import DERHparams as DERHparams
+from sleepjax.methods.der import der as der
+from sleepjax.methods.ewc import EWCHparams as EWCHparams
+from sleepjax.methods.ewc import EWCState as EWCState
+from sleepjax.methods.ewc import ewc as ewc
+from sleepjax.methods.icarl import ICaRLState as ICaRLState
+from sleepjax.methods.icarl import NearestMeanEvaluator as NearestMeanEvaluator
+from sleepjax.methods.icarl import icarl as icarl
+from sleepjax.methods.lwf import LwFHparams as LwFHparams
+from sleepjax.methods.lwf import LwFState as LwFState
+from sleepjax.methods.lwf import lwf as lwf
+from sleepjax.methods.memory import Memory as Memory
+from sleepjax.methods.replay import replay as replay
+from sleepjax.methods.si import SIHparams as SIHparams
+from sleepjax.methods.si import SIState as SIState
+from sleepjax.methods.si import si as si
 
 __version__ = "0.2.0"
 
 __all__ = [
     "AccuracyEvaluator",
     "Carry",
+    "DERHparams",
     "DataError",
     "Dataset",
+    "EWCHparams",
+    "EWCState",
     "EvalSet",
     "HSU_MNIST_INPUT",
+    "ICaRLState",
     "InputFormat",
     "InputWindow",
     "IntUniform",
     "LogUniform",
     "Loss",
+    "LwFHparams",
+    "LwFState",
     "MLP",
     "MNIST_WINDOW",
+    "Memory",
     "MemoryStore",
+    "NearestMeanEvaluator",
     "PRNGKey",
     "Peer",
     "Phase",
@@ -136,6 +162,8 @@ __all__ = [
     "ROTATED_MNIST_ANGLES",
     "RunResult",
     "RunStore",
+    "SIHparams",
+    "SIState",
     "SPLIT_MNIST_CLASSES",
     "SRCHparams",
     "SRCPhaseHparams",
@@ -153,6 +181,7 @@ __all__ = [
     "Uniform",
     "WakeState",
     "accuracy_summary",
+    "agem",
     "average_accuracy",
     "average_incremental_accuracy",
     "backward_transfer",
@@ -161,7 +190,9 @@ __all__ = [
     "by_task",
     "continual_run",
     "cross_entropy_loss",
+    "der",
     "every_n_tasks",
+    "ewc",
     "fold_in_keys",
     "foraging",
     "forgetting_after_learning",
@@ -172,23 +203,28 @@ __all__ = [
     "grid",
     "held_out",
     "hparam_names",
+    "icarl",
     "interleave",
     "layer_factors",
     "lca",
     "load_mnist",
     "load_tfds",
+    "lwf",
     "max_activations",
     "mse_loss",
     "overall_accuracy",
     "permuted_pixels",
+    "published_defaults",
     "random_configs",
     "reference_hparams",
+    "replay",
     "rotated_images",
     "run_batch",
     "run_seeds",
     "save_src_vector",
     "sequence",
     "set_hparams",
+    "si",
     "spiking",
     "split_arrays",
     "split_by_class",

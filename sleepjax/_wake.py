@@ -7,9 +7,11 @@ part of the phase state, so momentum carries over from task to task as in the re
 Composed in a :func:`~sleepjax.sequence`, wake applies the :class:`~sleepjax.TrainingHooks` of its
 sibling phases (``task.peers``): a training set extended with a rehearsal memory, replayed examples in
 every minibatch, penalty terms on the loss, gradient projections, and per-step accumulators such as SI's
-path integral, which it keeps in its state (:class:`WakeState`) for the phase that asked for them.
-A task's ``classes`` (a task-incremental task's own outputs, or the classes seen so far) restrict the
-loss to those outputs.
+path integral, which it keeps in its state (:class:`WakeState`) for the phase that asked for them (in a
+sequence its init gets the siblings' hooks, so the state has them from the start). A task's ``classes``
+(a task-incremental task's own outputs, or the classes seen so far) restrict the loss to those outputs;
+a replayed example whose label is not among them is scored among the outputs of the task it was learned
+in (task-incremental rehearsal).
 
 The optimizer's own settings are apply-time hyperparameters when the optimizer is given as an optax
 factory with its settings, ``wake(optax.sgd, learning_rate=0.1, momentum=0.5, ...)``: it is wrapped in
@@ -112,6 +114,12 @@ class WakeState(NamedTuple):
     accumulators: dict
 
 
+def _accumulators(params, peers) -> dict:
+    """A fresh accumulator for every sibling whose hooks ask for one (``step_init``), by its name."""
+    hooks = {n: p.hooks for n, p in (peers or {}).items() if p.hooks is not None}
+    return {n: h.step_init(params) for n, h in hooks.items() if h.step_init is not None}
+
+
 def _with_settings(opt_state, hparams, defaults):
     """The optimizer state with the apply-time settings ``hparams`` in place of the injected ones."""
     if hparams is None:
@@ -161,36 +169,54 @@ def wake(
     loss_fn = _loss_of(loss, num_classes)
     transform, defaults = _optimizer(optimizer, settings)
 
-    def init(params, key):
+    def init(params, key, peers=None):
         del key
-        return WakeState(transform.init(eqx.filter(params, eqx.is_inexact_array)), {})
+        return WakeState(transform.init(eqx.filter(params, eqx.is_inexact_array)), _accumulators(params, peers))
 
     def apply(params, state, task, hparams, key):
         opt_state = _with_settings(state.optimizer, hparams, defaults)
         hooks = {n: p for n, p in (getattr(task, "peers", None) or {}).items() if p.hooks is not None}
+        accumulators = _accumulators(params, hooks)
+        if set(accumulators) != set(state.accumulators):
+            raise ValueError(
+                f"wake's state keeps accumulators for {sorted(state.accumulators)} but its siblings' hooks ask for "
+                f"{sorted(accumulators)}: initialise the state with the init of the sequence that holds them"
+            )
+        classes = getattr(task, "classes", None)
+        extends = any(p.hooks.data is not None or p.hooks.batch is not None for p in hooks.values())
+        # With examples from elsewhere (a rehearsal memory), every example carries its own task's outputs.
+        own = None if classes is None or not extends else jnp.broadcast_to(classes, task.y.shape + classes.shape)
         x, y, valid = task.x, task.y, getattr(task, "valid", None)
         for peer in hooks.values():
             if peer.hooks.data is not None:
                 valid = jnp.ones(x.shape[0], bool) if valid is None else valid
-                x, y, valid = peer.hooks.data(peer.state, peer.hparams, x, y, valid)
+                x, y, own, valid = peer.hooks.data(peer.state, peer.hparams, x, y, own, valid)
         n = x.shape[0]
         num_batches = n // batch_size
         if num_batches == 0:
             raise ValueError(f"a task of {n} examples has no full batch of {batch_size}")
-        classes = getattr(task, "classes", None)
-        accumulators = {n: p.hooks.step_init(params) for n, p in hooks.items() if p.hooks.step_init is not None}
 
-        def total_loss(model, xb, yb, k):
+        def scored(yb, cb):
+            """The outputs each example is scored among: the task's where its label is one of them, else
+            its own task's."""
+            if classes is None or cb is None:
+                return classes
+            return jnp.where(classes[yb][:, None], classes, cb)
+
+        def train_loss(model, xb, yb, cb, k):
+            return loss_fn(model, xb, yb, k, scored(yb, cb))
+
+        def total_loss(model, xb, yb, cb, k):
+            if not hooks:
+                return train_loss(model, xb, yb, cb, k)
             keys = jax.random.split(k, len(hooks) + 1)
-            value = loss_fn(model, xb, yb, keys[0], classes)
+            value = train_loss(model, xb, yb, cb, keys[0])
             for peer, kh in zip(hooks.values(), keys[1:]):
                 if peer.hooks.loss is not None:
-                    value = value + peer.hooks.loss(model, peer.state, peer.hparams, xb, yb, kh)
+                    value = value + peer.hooks.loss(model, peer.state, peer.hparams, xb, yb, kh, train_loss)
             return value
 
-        grad_fn = eqx.filter_value_and_grad(
-            total_loss if hooks else lambda m, xb, yb, k: loss_fn(m, xb, yb, k, classes)
-        )
+        grad_fn = eqx.filter_value_and_grad(total_loss)
 
         # The scans carry only the model's arrays; the rest (e.g. an equinox.nn.MLP's activation) is static.
         carry, static = eqx.partition((params, opt_state, accumulators), eqx.is_array)
@@ -198,17 +224,17 @@ def wake(
         def train_step(carry, batch):
             model, opt, acc = eqx.combine(carry, static)
             idx, k = batch
-            xb, yb = x[idx], y[idx]
+            xb, yb, cb = x[idx], y[idx], None if own is None else own[idx]
             k_batch, k_loss, k_grads = jax.random.split(k, 3) if hooks else (None, k, None)
             for peer in hooks.values():
                 if peer.hooks.batch is not None:
                     k_batch, k_hook = jax.random.split(k_batch)
-                    xb, yb = peer.hooks.batch(peer.state, peer.hparams, xb, yb, k_hook)
-            value, grads = grad_fn(model, xb, yb, k_loss)
+                    xb, yb, cb = peer.hooks.batch(peer.state, peer.hparams, xb, yb, cb, k_hook)
+            value, grads = grad_fn(model, xb, yb, cb, k_loss)
             for peer in hooks.values():
                 if peer.hooks.grads is not None:
                     k_grads, k_hook = jax.random.split(k_grads)
-                    grads = peer.hooks.grads(model, grads, peer.state, peer.hparams, k_hook)
+                    grads = peer.hooks.grads(model, grads, peer.state, peer.hparams, k_hook, train_loss)
             updates, new_opt = transform.update(grads, opt, eqx.filter(model, eqx.is_inexact_array))
             new_model = eqx.apply_updates(model, updates)
             new_acc = {n: hooks[n].hooks.step(a, model, new_model, grads) for n, a in acc.items()}
