@@ -9,6 +9,9 @@ optimiser, batch, schedule and data; a method is the wake phase plus its own pha
 * ``finetune``: the wake phase alone; ``joint``: the same on the joint stream (one task, all data);
 * the baselines of :mod:`sleepjax.methods` (EWC, online EWC, SI, LwF, replay, A-GEM, iCaRL, DER++) after
   the wake phase, with their published default strengths (:func:`sleepjax.published_defaults`);
+* ``replay+agem``: rehearsal merged into the training set and A-GEM's projection (each with its own memory
+  of the budget): Hsu et al.'s "GEM", whose agent inherits their naive rehearsal's merging, with A-GEM's
+  projection in place of GEM's quadratic programme;
 * ``src`` and ``src-tuned``: an SRC sleep after the wake phase (the reference vector ``mnist`` and the
   released ``mnist-tuned``); ``src+replay`` and ``src+icarl``: rehearsal (same memory budget), then sleep.
 
@@ -146,6 +149,29 @@ def _window(benchmark: str, protocol: Protocol) -> InputWindow | None:
     return InputWindow(side, side, 11)
 
 
+def _method_phases(method: str, scenario: str, memory: int) -> tuple[dict, dict]:
+    """The phases a method runs after the wake phase (before any sleep), and their hyperparameters (the
+    published defaults of :func:`sleepjax.published_defaults`)."""
+    phases, hparams = {}, {}
+    if method in ("replay", "replay+agem", "src+replay"):
+        phases["replay"] = replay(memory)
+    if method in ("icarl", "src+icarl"):
+        phases["icarl"] = icarl(memory)
+    if method in ("agem", "replay+agem"):
+        phases["agem"] = agem(memory)
+    strengths = {
+        "ewc": ("ewc", ewc),
+        "online-ewc": ("ewc", lambda: ewc(online=True)),
+        "si": ("si", si),
+        "lwf": ("lwf", lwf),
+        "der++": ("der", lambda: der(memory)),
+    }
+    if method in strengths:
+        name, factory = strengths[method]
+        phases[name], hparams[name] = factory(), published_defaults(method, scenario)
+    return phases, hparams
+
+
 def build_method(method: str, benchmark: str, scenario: str, protocol: Protocol, num_tasks: int) -> MethodSetup:
     """The :class:`MethodSetup` of ``method`` (one of :data:`METHODS`) in ``scenario`` of ``benchmark``."""
     if method not in METHODS:
@@ -153,21 +179,8 @@ def build_method(method: str, benchmark: str, scenario: str, protocol: Protocol,
     uses_src = method.startswith("src") or method == "finetune-bias-free"
     own = protocol.for_src() if uses_src else protocol
     train, train_hparams = own.wake_phase(num_tasks if method == "joint" else None)
-    phases, hparams = {"wake": train}, {"wake": train_hparams}
-    rehearsal = {"replay": "replay", "icarl": "icarl", "src+replay": "replay", "src+icarl": "icarl"}.get(method)
-    if rehearsal is not None:
-        phases[rehearsal] = replay(own.memory) if rehearsal == "replay" else icarl(own.memory)
-    elif method in ("ewc", "online-ewc"):
-        phases["ewc"] = ewc(online=method == "online-ewc")
-        hparams["ewc"] = published_defaults(method, scenario)
-    elif method in ("si", "lwf"):
-        phases[method] = {"si": si, "lwf": lwf}[method]()
-        hparams[method] = published_defaults(method, scenario)
-    elif method == "agem":
-        phases["agem"] = agem(own.memory)
-    elif method == "der++":
-        phases["der"] = der(own.memory)
-        hparams["der"] = published_defaults("der++", scenario)
+    extra, extra_hparams = _method_phases(method, scenario, own.memory)
+    phases, hparams = {"wake": train, **extra}, {"wake": train_hparams, **extra_hparams}
     if method.startswith("src"):
         phases["sleep"] = src_phase(_window(benchmark, own))
         hparams["sleep"] = load_vector("mnist-tuned" if method == "src-tuned" else "mnist")[1]
@@ -184,6 +197,7 @@ METHODS = (
     "lwf",
     "replay",
     "agem",
+    "replay+agem",
     "icarl",
     "der++",
     "src",
@@ -193,7 +207,7 @@ METHODS = (
     "finetune-bias-free",
 )
 #: Methods that keep a rehearsal memory of the protocol's budget.
-MEMORY_METHODS = ("replay", "agem", "icarl", "der++", "src+replay", "src+icarl")
+MEMORY_METHODS = ("replay", "agem", "replay+agem", "icarl", "der++", "src+replay", "src+icarl")
 
 
 def evaluator_for(setup: MethodSetup, scenario: Scenario):

@@ -162,7 +162,8 @@ def icarl(
         present = jnp.any(jax.nn.one_hot(task.y, num_classes, dtype=bool), axis=0)
         per_class = budget // jnp.maximum(jnp.sum(present | state.memory.seen, dtype=jnp.int32), 1)
         phi = normalized(jax.vmap(lambda x: features(params, x))(task.x))
-        rank = exemplar_ranks(phi, task.y, present, per_class, budget)
+        real = getattr(task, "valid", None)  # padding copies are never exemplars (label -1 matches no class)
+        rank = exemplar_ranks(phi, task.y if real is None else jnp.where(real, task.y, -1), present, per_class, budget)
         picked = rank >= 0
         classes = mem.offered_classes(common.task_classes(task, num_classes), task.y.shape[0])
         priority = jnp.where(picked, budget - rank, 0).astype(jnp.float32)

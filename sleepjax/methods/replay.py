@@ -68,7 +68,8 @@ def memory_phase(
         classes = mem.offered_classes(common.task_classes(task, state.seen.shape[0]), n)
         outputs = common.outputs(params, task.x) if logits else None
         priority = jax.random.uniform(key, (n,))
-        state = mem.offer(state, task.x, task.y, classes, priority, jnp.ones(n, bool), strategy, outputs)
+        real = jnp.ones(n, bool) if getattr(task, "valid", None) is None else task.valid  # never a padding copy
+        state = mem.offer(state, task.x, task.y, classes, priority, real, strategy, outputs)
         return params, state, {"stored": jnp.sum(state.filled, dtype=jnp.int32)}
 
     return Phase(init, apply, hooks)
