@@ -117,12 +117,17 @@ def check_settings(settings: Settings) -> Protocol:
         raise ValueError(f"--validation-fraction must lie strictly between 0 and 1, got {settings.validation_fraction}")
     if settings.memory is not None and settings.memory < 1:
         raise ValueError(f"--memory must be a positive number of examples, got {settings.memory}")
+    protocol = settings.effective_protocol()
+    if protocol.examples_per_task is not None and protocol.examples_per_task < protocol.batch_size:
+        raise ValueError(
+            f"--examples-per-task {protocol.examples_per_task} is less than one batch of {protocol.batch_size}"
+        )
     if settings.benchmark == "split-mnist":
         try:
             _checked_tasks(settings.task_classes, 10, settings.scenario)
         except ValueError as err:
             raise ValueError(f"--task-classes: {err}") from None
-    return settings.effective_protocol()
+    return protocol
 
 
 def method_hparams(method: str, setup: MethodSetup, overrides: Sequence[tuple[str, str, float]]) -> dict:
@@ -133,12 +138,12 @@ def method_hparams(method: str, setup: MethodSetup, overrides: Sequence[tuple[st
     for target, name, _ in overrides:
         if target == method and name not in names:
             raise ValueError(
-                f"--hparam {method}:{name}: {method} has no hyperparameter {name}; it has {', '.join(names)}"
+                f"--hparam {method}:{name}: {method} has no such hyperparameter; it has {', '.join(names)}"
             )
     try:
         return build_configs(setup.hparams, [values])[0]
-    except ValueError as err:
-        raise ValueError(f"--hparam for {method}: {str(err).split(': ', 1)[1]}") from None
+    except ValueError as err:  # the sweep's checks, without its "configuration 0 {...}: "
+        raise ValueError(f"--hparam for {method}: {str(err).removeprefix(f'configuration 0 {values}: ')}") from None
 
 
 def plan(methods: Sequence[str], settings: Settings, num_tasks: int) -> dict[str, MethodSetup]:
