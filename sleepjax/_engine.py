@@ -264,11 +264,30 @@ def batch_program(
     ``None``; see :func:`run_batch`'s ``constant_hparams``).
     Exposed so that tests can lower it and compare, e.g., a sweep's program with a run's.
     """
-    return _program(phase, make_params, mesh, hparams_batched, int(num), key_schedule, keep_final, constants)
+    frozen = None if constants is None else Frozen(constants)
+    return _program(phase, make_params, mesh, hparams_batched, int(num), key_schedule, keep_final, frozen)
+
+
+class Frozen:
+    """A pytree of numbers as a hashable value (equal when its structure and every value are), so that
+    hyperparameters baked into a program can key the program cache."""
+
+    def __init__(self, tree: PyTree):
+        self.tree = tree
+        leaves, treedef = jax.tree.flatten(tree)
+        arrays = [np.asarray(leaf) for leaf in leaves]
+        self._key = (treedef, tuple((a.dtype.str, a.shape, a.tobytes()) for a in arrays))
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Frozen) and self._key == other._key
 
 
 @functools.lru_cache(maxsize=64)
-def _program(phase, make_params, mesh, hparams_batched, num, key_schedule, keep_final, constants):
+def _program(phase, make_params, mesh, hparams_batched, num, key_schedule, keep_final, frozen):
+    constants = None if frozen is None else frozen.tree
     spec = jax.sharding.PartitionSpec("batch")
     replicated = jax.sharding.PartitionSpec()
 
@@ -278,6 +297,8 @@ def _program(phase, make_params, mesh, hparams_batched, num, key_schedule, keep_
         # program; non-array parts (functions, static fields) are static.
         shared, shared_static = eqx.partition((tasks, evaluate), eqx.is_array)
         start, start_static = eqx.partition((start_params, start_state), eqx.is_array)
+
+        static_final = {}  # the non-array part of the final carry, known when tracing
 
         def one(keys, hp, start, shared, first_task):
             hp = constants if constants is not None else hp
@@ -290,7 +311,9 @@ def _program(phase, make_params, mesh, hparams_batched, num, key_schedule, keep_
                 phase, params, tasks, evaluate, hp, k_run,
                 state=state, first_task=first_task, num=num, key_schedule=key_schedule,
             )  # fmt: skip
-            final = eqx.filter(result.final, eqx.is_array) if keep_final else None
+            final = None
+            if keep_final:
+                final, static_final["carry"] = eqx.partition(result.final, eqx.is_array)
             return RunResult(result.evaluation, result.metrics, final)
 
         def local(keys, hparams, start, shared, first_task):
@@ -306,7 +329,10 @@ def _program(phase, make_params, mesh, hparams_batched, num, key_schedule, keep_
             replicated,
         )
         shard = jax.shard_map(local, mesh=mesh, in_specs=specs, out_specs=spec, check_vma=False)
-        return shard(keys, hparams, start, shared, first_task)
+        out = shard(keys, hparams, start, shared, first_task)
+        if keep_final:  # whole models again (e.g. an MLP's activation), so a next segment can start from them
+            out = out._replace(final=Carry(*eqx.combine(out.final, static_final["carry"])))
+        return out
 
     return program
 
@@ -318,10 +344,12 @@ def member_key_data(seeds: np.ndarray, member_keys: MemberKeys = split_seed) -> 
 
 
 def _take(tree, rows, placed):
-    """``tree``'s rows ``rows`` (NumPy), placed on ``placed``'s sharding; ``None`` stays ``None``."""
+    """``tree``'s rows ``rows`` of every array (NumPy), placed on ``placed``'s sharding; the non-array
+    parts (an MLP's activation function) stay as they are; ``None`` stays ``None``."""
     if tree is None:
         return None
-    return jax.device_put(jax.tree.map(lambda a: np.asarray(a)[rows], tree), placed)
+    arrays, static = eqx.partition(tree, eqx.is_array)
+    return eqx.combine(jax.device_put(jax.tree.map(lambda a: np.asarray(a)[rows], arrays), placed), static)
 
 
 def run_batch(
@@ -383,8 +411,8 @@ def run_batch(
         keep_final: also return every member's final :class:`Carry` (as NumPy arrays).
         constant_hparams: bake the shared (unbatched) ``hparams`` into the program as constants rather
             than pass them as an input: XLA may then fold them, one program is compiled per setting, and
-            ``hparams`` must be hashable (e.g. a NamedTuple of Python numbers). The foraging experiment's
-            records were made so; in chaotic dynamics the rounding of folded constants shows.
+            the compiled program is kept for equal values. The foraging experiment's records were made so;
+            in chaotic dynamics the rounding of folded constants shows.
         progress: show a progress bar over chunks and segments (a string: its label).
         on_segment_end: ``on_segment_end(member_indices, next_task, result_so_far)`` after every segment
             of a chunk but its last; ``result_so_far`` holds the chunk's tasks run so far and its carry.
@@ -401,7 +429,7 @@ def run_batch(
         raise ValueError("constant_hparams needs hparams shared by every member (hparams_batched=False)")
     first = 0 if start is None else int(start.task)
     if start is not None:
-        _check_members("start", (start.params, start.state), n, True)
+        _check_members("start", eqx.filter((start.params, start.state), eqx.is_array), n, True)
     elif make_params is None:
         raise ValueError("run_batch needs make_params, or a start with every member's parameters")
     total = num_tasks(tasks)
@@ -461,11 +489,10 @@ def run_batch(
     finally:
         bar.close()
     evaluation, metrics = jax.tree.map(lambda *chunks: np.concatenate(chunks), *[r[:2] for r in results])
-    final = (
-        Carry(*jax.tree.map(lambda *chunks: np.concatenate(chunks), *[r.final for r in results]))
-        if keep_final
-        else None
-    )
+    final = None
+    if keep_final:  # every member's arrays, concatenated; the static parts (functions) are the same for all
+        finals = [tuple(r.final) for r in results]
+        final = Carry(*jax.tree.map(lambda *xs: np.concatenate(xs) if eqx.is_array(xs[0]) else xs[0], *finals))
     return RunResult(evaluation, metrics, final)
 
 
@@ -498,7 +525,7 @@ def _joined(parts, final, size) -> RunResult:
     """One chunk's result from its segments' (evaluation, metrics), with ``final`` (or ``None``) as NumPy."""
     evaluation, metrics = jax.tree.map(lambda *xs: np.concatenate(xs, axis=1), *parts)
     if final is not None:
-        final = Carry(*jax.tree.map(lambda x: to_host(x)[:size], tuple(final)))
+        final = Carry(*jax.tree.map(lambda x: to_host(x)[:size] if eqx.is_array(x) else x, tuple(final)))
     return RunResult(evaluation, metrics, final)
 
 

@@ -198,7 +198,7 @@ def run_tune(args) -> int:
         confirm_seeds=tuple(args.confirm_seeds),
     )
     space = search.load_space(args.space)
-    base = search.base_and_check(config, [{}])
+    base = search.base_and_check(config, [{}], names=list(space))
     sweep.check_space(space, base)
     check_plot_dir(args.plot)
     if args.out is not None:

@@ -19,10 +19,13 @@ import functools
 import time
 from collections.abc import Sequence
 
+import equinox as eqx
+import jax
 import numpy as np
 from tqdm.auto import tqdm
 
-from sleepjax._engine import Start, check_seeds, run_batch
+from sleepjax._engine import Carry, Start, check_seeds, run_batch
+from sleepjax.app.checkpoints import Checkpoint, checkpoint_path
 from sleepjax.foraging import trials
 from sleepjax.foraging.network import NEURON_MODELS, Hparams, NetConfig, check_hparams, init_agent
 from sleepjax.foraging.schedules import CONDITIONS, Durations, block_phase, schedule
@@ -189,15 +192,42 @@ def _model(config: Config):
     return block_phase(config.durations, net), lambda key: init_agent(key, net, hp)
 
 
+#: Blocks per compiled call of a stage run with a record: the run is checkpointed after each (5,000 movement
+#: cycles at the default block of 100), so an interruption loses at most that much.
+SEGMENT_BLOCKS = 50
+
+
 def _run_chunk(chunk, missing, config: Config, record: Record, keep_weights: int, bar) -> None:
     """Run the stages of one chunk of trials, each stage one :func:`~sleepjax.run_batch` over the chunk
-    (vmapped, sharded), storing every condition as it finishes."""
+    (vmapped, sharded), storing every condition as it finishes.
+
+    With a record on disk, the chunk keeps a checkpoint beside it (:mod:`sleepjax.app.checkpoints`): the
+    naive and the Task-1-trained networks once computed, and the stage in progress every
+    :data:`SEGMENT_BLOCKS` blocks (network, phase state, what was eaten so far). A rerun after an
+    interruption continues from it with the numbers of an uninterrupted run; the checkpoint is deleted
+    when the chunk is done.
+    """
     durations, hp = config.durations, config.hp()
     phase, make_agent = _model(config)
     weights_at = chunk.index(keep_weights) if keep_weights in chunk else None
+    owner = {"identity": config.identity(), "chunk": list(chunk)}
+    saved = Checkpoint(checkpoint_path(record.path), owner) if record.path is not None else None
+    template = eqx.filter_eval_shape(lambda key: _carry_of(phase, make_agent(key), key), jax.random.key(0))
 
     def run_stage(stage, start):
         blocks = schedule(stage, durations)
+        total = blocks.index.shape[0]
+        begin, eaten_before = None, None
+        if saved is not None and "current" in saved and saved.meta["current"]["stage"] == stage:
+            carry, eaten_before = saved.get("current", (template, np.zeros((), np.int32)))
+            begin = Start(carry.params, carry.state, saved.meta["current"]["task"])
+
+        def keep(members, next_task, so_far):
+            eaten = so_far.metrics["eaten"]
+            if eaten_before is not None:
+                eaten = np.concatenate([eaten_before, eaten], axis=1)
+            saved.put("current", (so_far.final, eaten), stage=stage, task=next_task)
+
         result = run_batch(
             phase,
             make_agent,
@@ -207,13 +237,28 @@ def _run_chunk(chunk, missing, config: Config, record: Record, keep_weights: int
             chunk,
             hparams_batched=False,
             chunk_size=len(chunk),
-            start=None if start is None else Start(start),
+            start=begin if begin is not None else (None if start is None else Start(start)),
+            segment=SEGMENT_BLOCKS if saved is not None else None,
+            on_segment_end=keep if saved is not None else None,
             member_keys=trials.member_keys(stage),
-            key_schedule=trials.split_keys(blocks.index.shape[0]),
+            key_schedule=trials.split_keys(total),
             keep_final=True,
             constant_hparams=True,
         )
-        return trials.StageResult(result.final.params, result.metrics["eaten"]), blocks
+        eaten = result.metrics["eaten"]
+        if eaten_before is not None:
+            eaten = np.concatenate([eaten_before, eaten], axis=1)
+        return trials.StageResult(result.final.params, eaten), blocks
+
+    def prefix(stage, start):
+        """The naive or trained network of the chunk: from the checkpoint, or computed and kept there."""
+        if saved is not None and stage in saved:
+            return saved.get(stage, (template.params, np.zeros((), np.int32)))
+        result, _ = run_stage(stage, start)
+        if saved is not None:
+            saved.put(stage, (result.agent, result.eaten))
+            saved.drop("current")
+        return result.agent, result.eaten
 
     def store(name, stage, result, blocks, seconds):
         broken = ~np.isfinite(np.asarray(result.agent.w_out)).all(axis=(1, 2))
@@ -228,20 +273,30 @@ def _run_chunk(chunk, missing, config: Config, record: Record, keep_weights: int
             keep = i == weights_at and name in WEIGHT_CONDITIONS
             runs[str(seed)] = _unit(stage, result, blocks, i, config, seconds, keep)
         record.save()
+        if saved is not None:
+            saved.drop("current")
         bar.update(1)
         check_stop()
 
     clock = time.perf_counter()
-    naive, _ = run_stage("unsupervised", None)
-    trained, blocks = run_stage("task1", naive.agent)
+    naive, _ = prefix("unsupervised", None)
+    trained, trained_eaten = prefix("task1", naive)
     if "after_task1" in missing:
-        store("after_task1", "task1", trained, blocks, (time.perf_counter() - clock) / len(chunk))
+        seconds = (time.perf_counter() - clock) / len(chunk)
+        store("after_task1", "task1", trials.StageResult(trained, trained_eaten), schedule("task1", durations), seconds)
     for name in missing:
         if name == "after_task1":
             continue
         clock = time.perf_counter()
-        result, blocks = run_stage(name, naive.agent if name == "sleep_only" else trained.agent)
+        result, blocks = run_stage(name, naive if name == "sleep_only" else trained)
         store(name, name, result, blocks, (time.perf_counter() - clock) / len(chunk))
+    if saved is not None:
+        saved.remove()
+
+
+def _carry_of(phase, agent, key):
+    """A stage's carry (network and block-phase state) for ``agent``: the structure checkpoints refill."""
+    return Carry(agent, phase.init(agent, key))
 
 
 def format_results(record: dict) -> str:

@@ -30,7 +30,7 @@ from sleepjax._scenarios import SPLIT_MNIST_CLASSES, Scenario, held_out, split_a
 from sleepjax._sleep.hparams import MNIST_WINDOW, check_hparams
 from sleepjax._sleep.mlp import SRCPhaseHparams, src_phase
 from sleepjax._sleep.vectors import load_vector, vector_to_json
-from sleepjax._wake import wake
+from sleepjax._wake import wake, wake_defaults
 from sleepjax.app.records import Record, check_matrix, is_number, require
 from sleepjax.app.report import cell, format_table, mean_sd
 from sleepjax.app.stored_runs import run_and_store
@@ -220,15 +220,26 @@ def make_model_fn(config: Config):
     return make_model
 
 
-def sweep_setup(dataset: Dataset, config: Config, split: str = "test", validation_per_task: int = 1000):
-    """``(SweepSetup, base_hparams, identity)`` of the SRC arm for :func:`sleepjax._sweep.sweep` and
-    :mod:`sleepjax._tune`: the protocol of ``config`` evaluated on ``split`` (see :func:`make_scenario`),
-    the base hyperparameters ``{"sleep": <the config's SRC vector>}``, and what identifies the setup in a
-    record (config, data fingerprint, split)."""
+def base_hparams(config: Config, names=()) -> dict:
+    """The SRC arm's base hyperparameters for a sweep or search of ``names``: ``{"sleep": <the config's SRC
+    vector>}``, and wake's optimizer settings (``wake.learning_rate``, ``wake.momentum``) when some name
+    is one of them (left out otherwise, so the records of sweeps of the sleep alone keep their identity)."""
+    base = {"sleep": config.src_vector()[1]}
+    if any(str(name).startswith("wake.") for name in names):
+        base["wake"] = wake_defaults(learning_rate=config.learning_rate, momentum=config.momentum)
+    return base
+
+
+def sweep_setup(dataset: Dataset, config: Config, split: str = "test", validation_per_task: int = 1000, names=()):
+    """``(SweepSetup, base_hparams, identity)`` of the SRC arm for :func:`sleepjax.sweep` and
+    :func:`sleepjax.tune`: the protocol of ``config`` evaluated on ``split`` (see :func:`make_scenario`),
+    the base hyperparameters of a sweep of ``names`` (:func:`base_hparams`), and what identifies the setup
+    in a record (config, data fingerprint, split)."""
     from sleepjax._sweep import SweepSetup
 
     scenario = make_scenario(dataset, config, split, validation_per_task)
-    phase, hparams, stream = make_arm("src", scenario, config)
+    phase, _, stream = make_arm("src", scenario, config)
+    hparams = base_hparams(config, names)
     identity = {
         "protocol": EXPERIMENT,
         "config": dataclasses.asdict(config),

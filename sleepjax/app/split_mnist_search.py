@@ -31,9 +31,10 @@ from sleepjax.app.sweeps import resumable_sweep, resumable_tune
 DIMENSIONS = {"log": sw.LogUniform, "linear": sw.Uniform, "int": sw.IntUniform}
 
 
-def base_and_check(config: split_mnist.Config, configs: Sequence[Mapping]) -> dict:
-    """The base hyperparameters, with every configuration checked against them (no data needed)."""
-    base = {"sleep": config.src_vector()[1]}
+def base_and_check(config: split_mnist.Config, configs: Sequence[Mapping], names: Sequence[str] = ()) -> dict:
+    """The base hyperparameters of a sweep of ``configs`` (or a search of ``names``), with every
+    configuration checked against them (no data needed)."""
+    base = split_mnist.base_hparams(config, [*names, *(n for c in configs for n in c)])
     sw.build_configs(base, configs)
     return base
 
@@ -78,7 +79,7 @@ def sweep(
 ) -> sw.SweepResult:
     """Every configuration x seed of the SRC arm, evaluated on ``split``, kept in the record ``out``; see
     :func:`sleepjax.sweep`."""
-    setup, base, identity = split_mnist.sweep_setup(dataset, config, split)
+    setup, base, identity = split_mnist.sweep_setup(dataset, config, split, names=[n for c in configs for n in c])
     num_tasks = len(config.task_classes)
 
     def check_evaluation(field, value):
@@ -109,7 +110,7 @@ def tune(
 ) -> tuple[tn.TuneResult, dict]:
     """Search the SRC vector on the validation split, starting from the config's vector, kept in the
     record ``out``; returns the result and the record's JSON."""
-    setup, base, identity = split_mnist.sweep_setup(dataset, config, "validation")
+    setup, base, identity = split_mnist.sweep_setup(dataset, config, "validation", names=list(space))
     return resumable_tune(
         setup, base, space, search, out=out, identity=identity, chunk_size=chunk_size, progress=progress
     )

@@ -57,11 +57,11 @@ METRICS_TESTS = ("tests/test_metrics.py",)
 
 
 def data(name: str, old: str, new: str, mistake: str, tests: tuple[str, ...] = DATA_TESTS) -> Mutant:
-    return Mutant(name, "sleepjax/data.py", old, new, mistake, tests)
+    return Mutant(name, "sleepjax/_datasets.py", old, new, mistake, tests)
 
 
 def metrics(name: str, old: str, new: str, mistake: str) -> Mutant:
-    return Mutant(name, "sleepjax/metrics.py", old, new, mistake, METRICS_TESTS)
+    return Mutant(name, "sleepjax/_metrics.py", old, new, mistake, METRICS_TESTS)
 
 
 PHASE = "tests/test_src_phase.py::"
@@ -82,27 +82,27 @@ RESUME_TESTS = (CLI + "test_rerun_resumes_finished_seeds",)
 
 
 def src_phase(name: str, old: str, new: str, mistake: str, tests: tuple[str, ...]) -> Mutant:
-    return Mutant(name, "sleepjax/sleep/mlp.py", old, new, mistake, tests)
+    return Mutant(name, "sleepjax/_sleep/mlp.py", old, new, mistake, tests)
 
 
 def normalize(name: str, old: str, new: str, mistake: str) -> Mutant:
-    return Mutant(name, "sleepjax/sleep/normalize.py", old, new, mistake, NORMALIZE_TESTS)
+    return Mutant(name, "sleepjax/_sleep/normalize.py", old, new, mistake, NORMALIZE_TESTS)
 
 
 def record(name: str, old: str, new: str, mistake: str) -> Mutant:
-    return Mutant(name, "sleepjax/record.py", old, new, mistake, RECORD_TESTS)
+    return Mutant(name, "sleepjax/app/records.py", old, new, mistake, RECORD_TESTS)
 
 
 def interrupt(name: str, old: str, new: str, mistake: str) -> Mutant:
-    return Mutant(name, "sleepjax/interrupt.py", old, new, mistake, INTERRUPT_TESTS)
+    return Mutant(name, "sleepjax/app/interrupt.py", old, new, mistake, INTERRUPT_TESTS)
 
 
 def cli(name: str, old: str, new: str, mistake: str, tests: tuple[str, ...]) -> Mutant:
-    return Mutant(name, "sleepjax/cli.py", old, new, mistake, tests)
+    return Mutant(name, "sleepjax/app/cli.py", old, new, mistake, tests)
 
 
 def split_mnist(name: str, old: str, new: str, mistake: str, tests: tuple[str, ...]) -> Mutant:
-    return Mutant(name, "sleepjax/protocols/split_mnist.py", old, new, mistake, tests)
+    return Mutant(name, "sleepjax/app/split_mnist.py", old, new, mistake, tests)
 
 
 MUTANTS = (
@@ -540,7 +540,7 @@ MUTANTS = (
     ),
     Mutant(
         "foraging-pairing-not-in-identity",
-        "sleepjax/protocols/foraging.py",
+        "sleepjax/app/foraging.py",
         '            "pairing": self.pairing,\n',
         "",
         "the STDP pairing is left out of the record's identity, so a record made with the other pairing resumes",
@@ -645,7 +645,7 @@ MUTANTS = (
     ),
     Mutant(
         "foraging-nan-weights-stored",
-        "sleepjax/protocols/foraging.py",
+        "sleepjax/app/foraging.py",
         "        if broken.any():\n",
         "        if False:\n",
         "a trial whose weights became NaN is stored as if it were a result",
@@ -712,7 +712,7 @@ MUTANTS = (
     # --- sleepjax/ranges.py: user-given constants ---------------------------------------------------
     Mutant(
         "ranges-open-bound-closed",
-        "sleepjax/ranges.py",
+        "sleepjax/_ranges.py",
         "(value == self.low and not self.open_low)",
         "(value == self.low)",
         "an open low bound accepts the bound itself (a zero rate where a positive one is needed)",
@@ -720,7 +720,7 @@ MUTANTS = (
     ),
     Mutant(
         "ranges-high-bound-excluded",
-        "sleepjax/ranges.py",
+        "sleepjax/_ranges.py",
         "(self.high is None or value <= self.high)",
         "(self.high is None or value < self.high)",
         "the high bound refused (a release variability of exactly 1)",
@@ -728,7 +728,7 @@ MUTANTS = (
     ),
     Mutant(
         "ranges-nan-not-named",
-        "sleepjax/ranges.py",
+        "sleepjax/_ranges.py",
         "if not math.isfinite(value):",
         "if math.isinf(value):",
         "a NaN reported as out of range instead of as not finite",
@@ -858,15 +858,15 @@ MUTANTS = (
     ),
     record(
         "record-write-in-place",
-        '        with os.fdopen(fd, "w", newline="") as f:\n'
-        "            f.write(text)\n"
+        '        with os.fdopen(fd, "wb") as f:\n'
+        "            f.write(data)\n"
         "            f.flush()\n"
         "            os.fsync(f.fileno())\n"
         "        os.replace(tmp, path)",
         "        os.close(fd)\n"
         "        Path(tmp).unlink()\n"
-        '        with open(path, "w") as f:\n'
-        "            f.write(text)\n"
+        '        with open(path, "wb") as f:\n'
+        "            f.write(data)\n"
         "            f.flush()\n"
         "            os.fsync(f.fileno())",
         "the record is rewritten in place: a write that fails half way destroys the finished runs",
@@ -963,29 +963,33 @@ MUTANTS = (
         "the stop message cannot say what was saved",
     ),
     # --- sleepjax/cli.py ------------------------------------------------------------------------------
-    cli(
+    Mutant(
         "cli-seeds-negative-wrap",
-        "bad = [s for s in seeds if not 0 <= s < 2**32]",
-        "bad = [s for s in seeds if not s < 2**32]",
+        "sleepjax/_engine.py",
+        "if not 0 <= int(s) < 2**32:",
+        "if not int(s) < 2**32:",
         "negative seeds accepted (they wrap around to large unsigned seeds)",
         SYNTAX_TESTS,
     ),
-    cli(
+    Mutant(
         "cli-seeds-2-32-accepted",
-        "bad = [s for s in seeds if not 0 <= s < 2**32]",
-        "bad = [s for s in seeds if not 0 <= s <= 2**32]",
+        "sleepjax/_engine.py",
+        "if not 0 <= int(s) < 2**32:",
+        "if not 0 <= int(s) <= 2**32:",
         "seed 2**32 accepted (the same key as seed 0)",
         SYNTAX_TESTS,
     ),
-    cli(
+    Mutant(
         "cli-seeds-duplicates",
-        "if len(set(seeds)) != len(seeds):",
+        "sleepjax/_engine.py",
+        "if distinct and len(set(int(s) for s in values)) != len(values):",
         "if False:",
         "a seed listed twice runs twice and halves the SD",
         SYNTAX_TESTS,
     ),
-    cli(
+    Mutant(
         "cli-seeds-count-unbounded",
+        "sleepjax/app/arguments.py",
         "if not 1 <= n <= MAX_RUNS:",
         "if not 1 <= n:",
         "an absurd seed count is accepted",
@@ -1005,8 +1009,9 @@ MUTANTS = (
         "an interrupted run exits with 1, not 130",
         (CLI + "test_second_ctrl_c_exits_130_with_one_line",),
     ),
-    cli(
+    Mutant(
         "cli-plot-not-probed",
+        "sleepjax/app/commands.py",
         'return writable_directory(path, f"--plot {directory}")',
         "path.mkdir(parents=True, exist_ok=True)\n    return path",
         "--plot under a file gives a bare OS error",
@@ -1043,7 +1048,7 @@ MUTANTS = (
     ),
     Mutant(
         "stored-saved-after-check-stop",
-        "sleepjax/protocols/stored_runs.py",
+        "sleepjax/app/stored_runs.py",
         "record.save()\n        clock[0] = time.perf_counter()\n        check_stop(record.describe())",
         "check_stop(record.describe())\n        record.save()\n        clock[0] = time.perf_counter()",
         "Ctrl-C throws away the seed that was running (saved only after the stop check)",
@@ -1070,8 +1075,9 @@ MUTANTS = (
         "sleep lengths overflowing the 32-bit step counter accepted",
         SETTINGS_TESTS,
     ),
-    cli(
+    Mutant(
         "cli-trials-unbounded",
+        "sleepjax/app/arguments.py",
         'run_count = int_at_least(1, f"positive (at most {MAX_RUNS})", MAX_RUNS)',
         'run_count = int_at_least(1, f"positive (at most {MAX_RUNS})")',
         "an absurd foraging trial count is accepted",
@@ -1079,7 +1085,7 @@ MUTANTS = (
     ),
     Mutant(
         "foraging-constants-unchecked",
-        "sleepjax/protocols/foraging.py",
+        "sleepjax/app/foraging.py",
         "        check_hparams(self.hp())\n",
         "",
         "a NaN or out-of-range foraging constant runs the whole table",
@@ -1087,7 +1093,7 @@ MUTANTS = (
     ),
     Mutant(
         "lca-positive-settings-unchecked",
-        "sleepjax/protocols/lca.py",
+        "sleepjax/app/lca.py",
         "names = (*POSITIVE_SETTINGS, *NON_NEGATIVE_SETTINGS)",
         "names = NON_NEGATIVE_SETTINGS",
         "an infinite or zero threshold accepted (inf reaches the record as a JSON error)",
@@ -1103,7 +1109,7 @@ MUTANTS = (
     # --- sleep lengths under vmap (sleepjax/sleep/src.py, sleepjax/sleep/batching.py) -------------
     Mutant(
         "sleep-loop-bound-batched",
-        "sleepjax/sleep/src.py",
+        "sleepjax/_sleep/src.py",
         "    bound = shared_bound(num_steps)\n",
         "    bound = num_steps\n",
         "the sleep's loops run to each member's own length: swept lengths make their predicates batched and "
@@ -1112,7 +1118,7 @@ MUTANTS = (
     ),
     Mutant(
         "sleep-padded-steps-spike",
-        "sleepjax/sleep/src.py",
+        "sleepjax/_sleep/src.py",
         "s = (v >= thresholds[layer]) & live[t]",
         "s = v >= thresholds[layer]",
         "a member whose sleep is shorter than the batch's longest goes on spiking (threshold 0) and learning",
@@ -1120,7 +1126,7 @@ MUTANTS = (
     ),
     Mutant(
         "sleep-padded-steps-take-input",
-        "sleepjax/sleep/src.py",
+        "sleepjax/_sleep/src.py",
         "        fires = fires & live[:, None]\n",
         "",
         "a member whose sleep is shorter than the batch's longest goes on receiving input spikes",
@@ -1128,16 +1134,33 @@ MUTANTS = (
     ),
     Mutant(
         "sleep-bound-over-inner-axis-only",
-        "sleepjax/sleep/batching.py",
+        "sleepjax/_sleep/batching.py",
         "return shared_bound(jnp.max(n, axis=0) if batched else n), False",
         "return (jnp.max(n, axis=0) if batched else n), False",
         "nested vmaps (configurations x seeds) share a bound over the inner axis only",
         ("tests/test_src.py::test_shared_bound_is_the_largest_member_under_nested_vmaps",),
     ),
+    # --- foraging checkpoints (sleepjax/app/foraging.py) ------------------------------------------
+    Mutant(
+        "foraging-resume-restarts-the-stage",
+        "sleepjax/app/foraging.py",
+        '            begin = Start(carry.params, carry.state, saved.meta["current"]["task"])',
+        "            begin = None",
+        "a resumed run starts the interrupted stage again from its first block",
+        ("tests/test_foraging_checkpoint.py",),
+    ),
+    Mutant(
+        "foraging-resume-forgets-what-was-eaten",
+        "sleepjax/app/foraging.py",
+        "        eaten = result.metrics[\"eaten\"]\n        if eaten_before is not None:",
+        "        eaten = result.metrics[\"eaten\"]\n        if False:",
+        "a resumed stage scores only the blocks run after the interruption",
+        ("tests/test_foraging_checkpoint.py",),
+    ),
     # --- sleepjax/sweep.py ------------------------------------------------------------------------
     Mutant(
         "sweep-rows-only-own-names",
-        "sleepjax/sweep.py",
+        "sleepjax/_sweep.py",
         "names = list(dict.fromkeys(name for config in configs for name in config))",
         "names = []",
         "rows carry only the names their own configuration sets ({} beside a tuned one cannot be tabulated)",
@@ -1145,7 +1168,7 @@ MUTANTS = (
     ),
     Mutant(
         "record-text-fixed-temp-name",
-        "sleepjax/record.py",
+        "sleepjax/app/records.py",
         'fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")',
         'tmp = str(path.parent / f".{path.name}.tmp")\n    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)',
         "tables and records written through a predictable temporary name (a planted link is followed)",
