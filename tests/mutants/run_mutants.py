@@ -105,6 +105,15 @@ def split_mnist(name: str, old: str, new: str, mistake: str, tests: tuple[str, .
     return Mutant(name, "sleepjax/protocols/split_mnist.py", old, new, mistake, tests)
 
 
+REG = "tests/test_methods_regularizers.py::"
+MEM = "tests/test_methods_memory.py::"
+RUNS = "tests/test_methods_runs.py::"
+
+
+def method(name: str, module: str, old: str, new: str, mistake: str, tests: tuple[str, ...]) -> Mutant:
+    return Mutant(name, f"sleepjax/methods/{module}.py", old, new, mistake, tests)
+
+
 MUTANTS = (
     # --- sleepjax/data.py: idx files -------------------------------------------------------------
     data(
@@ -1150,6 +1159,175 @@ MUTANTS = (
         'tmp = str(path.parent / f".{path.name}.tmp")\n    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)',
         "tables and records written through a predictable temporary name (a planted link is followed)",
         ("tests/test_sweep.py::test_the_table_is_written_atomically_without_following_a_planted_link",),
+    ),
+    # --- sleepjax/methods: EWC, SI, LwF -----------------------------------------------------------
+    method(
+        "methods-ewc-fisher-unweighted-labels",
+        "ewc",
+        "jnp.tensordot(wi * prob, g**2, axes=1)",
+        "jnp.tensordot(wi * jnp.ones_like(prob), g**2, axes=1)",
+        "the exact Fisher sums every label's squared gradient without the model's probabilities",
+        (REG + "test_fisher_is_the_mean_of_per_example_squared_gradients",),
+    ),
+    method(
+        "methods-ewc-fisher-empirical-is-predicted",
+        "ewc",
+        "            label = yi\n",
+        "            label = jnp.argmax(logp)\n",
+        "the empirical Fisher takes the model's most probable label instead of the true one",
+        (REG + "test_fisher_is_the_mean_of_per_example_squared_gradients",),
+    ),
+    method(
+        "methods-ewc-fisher-summed",
+        "ewc",
+        "jnp.zeros(pad)]).reshape(num_chunks, chunk) / n",
+        "jnp.zeros(pad)]).reshape(num_chunks, chunk)",
+        "the Fisher summed over the task's examples instead of averaged (its scale then grows with the task)",
+        (REG + "test_fisher_is_the_mean_of_per_example_squared_gradients",),
+    ),
+    method(
+        "methods-ewc-fisher-all-outputs",
+        "ewc",
+        "jax.nn.log_softmax(z if classes is None else jnp.where(classes, z, -jnp.inf))",
+        "jax.nn.log_softmax(z)",
+        "the Fisher over every output when the task trains only some",
+        (REG + "test_fisher_is_taken_over_the_outputs_the_task_trains",),
+    ),
+    method(
+        "methods-ewc-no-half",
+        "ewc",
+        "return 0.5 * hparams.lambda_ * weight",
+        "return hparams.lambda_ * weight",
+        "the penalty without Kirkpatrick's 1/2 (every published lambda then means twice the strength)",
+        (REG + "test_ewc_penalty_is_the_sum_of_each_tasks_fisher_quadratic",),
+    ),
+    method(
+        "methods-ewc-offline-last-anchor",
+        "ewc",
+        "jnp.where(total > 0, (a * m + f * s) / d, s)",
+        "s",
+        "offline EWC anchors every earlier task's penalty at the latest weights",
+        (REG + "test_ewc_penalty_is_the_sum_of_each_tasks_fisher_quadratic",),
+    ),
+    method(
+        "methods-ewc-offline-no-remainder",
+        "ewc",
+        "new = EWCState(importance, anchor, state.offset + common.tree_sum(remainder))",
+        "new = EWCState(importance, anchor, state.offset)",
+        "the merged quadratic drops the constant, so the penalty's value is not the sum of the tasks' penalties",
+        (REG + "test_ewc_penalty_is_the_sum_of_each_tasks_fisher_quadratic",),
+    ),
+    method(
+        "methods-online-ewc-no-decay",
+        "ewc",
+        "lambda a, f: hparams.gamma * a + f",
+        "lambda a, f: a + f",
+        "online EWC's running Fisher is not decayed by gamma",
+        (REG + "test_online_ewc_decays_the_running_fisher_and_keeps_the_last_anchor",),
+    ),
+    method(
+        "methods-online-ewc-penalty-without-gamma",
+        "ewc",
+        "weight = hparams.gamma if online else 1.0",
+        "weight = 1.0",
+        "online EWC's penalty without Schwarz et al.'s gamma on the running Fisher",
+        (REG + "test_online_ewc_decays_the_running_fisher_and_keeps_the_last_anchor",),
+    ),
+    method(
+        "methods-online-ewc-first-anchor",
+        "ewc",
+        "new = EWCState(importance, theta, state.offset)",
+        "new = EWCState(importance, state.anchor, state.offset)",
+        "online EWC keeps the anchor it had instead of the weights after the latest task",
+        (REG + "test_online_ewc_decays_the_running_fisher_and_keeps_the_last_anchor",),
+    ),
+    method(
+        "methods-si-start-of-step-is-a-view",
+        "si",
+        "common.inexact(after), common.inexact(before))",
+        "common.inexact(after), common.inexact(after))",
+        "Avalanche 0.6's SI on the CPU: the weights before a step read after it, every change and importance is 0",
+        (REG + "test_si_importance_is_its_path_integral_over_the_tasks_updates",),
+    ),
+    method(
+        "methods-si-delta-against-current",
+        "si",
+        "big + w / ((t - s) ** 2 + hparams.xi)",
+        "big + w / ((t - t) ** 2 + hparams.xi)",
+        "SI's total change Delta taken against the weights after training instead of those it started from",
+        (REG + "test_si_importance_is_its_path_integral_over_the_tasks_updates",),
+    ),
+    method(
+        "methods-si-path-integral-sign",
+        "si",
+        "lambda w, g, d: w - g * d",
+        "lambda w, g, d: w + g * d",
+        "SI's path integral with the wrong sign (importances negative where the loss fell)",
+        (REG + "test_si_importance_is_its_path_integral_over_the_tasks_updates",),
+    ),
+    method(
+        "methods-si-anchor-not-moved",
+        "si",
+        "return params, SIState(importance, theta), ",
+        "return params, SIState(importance, state.anchor), ",
+        "SI's penalty stays anchored at the initial weights",
+        (REG + "test_si_importance_is_its_path_integral_over_the_tasks_updates",),
+    ),
+    method(
+        "methods-lwf-unsoftened",
+        "lwf",
+        "        z = z / temperature\n",
+        "",
+        "LwF's distributions not softened by the temperature",
+        (REG + "test_lwf_distils_the_teachers_softened_outputs_over_the_earlier_outputs",),
+    ),
+    method(
+        "methods-lwf-untrained-outputs",
+        "lwf",
+        "jnp.where(head >= 0, target * log_softmax(student), 0.0)",
+        "target * log_softmax(student)",
+        "LwF distils outputs no earlier task trained",
+        (REG + "test_lwf_distils_the_teachers_softened_outputs_over_the_earlier_outputs",),
+    ),
+    method(
+        "methods-lwf-one-softmax-over-heads",
+        "lwf",
+        "same = head[:, None] == head[None, :]",
+        "same = (head[:, None] >= 0) == (head[None, :] >= 0)",
+        "task-incremental heads distilled as one softmax over every earlier output",
+        (REG + "test_lwf_distils_each_earlier_head_on_its_own",),
+    ),
+    method(
+        "methods-lwf-heads-ignore-classes",
+        "lwf",
+        "trained = jnp.asarray(task.classes, bool)",
+        "trained = jnp.any(jax.nn.one_hot(task.y, state.head.shape[0], dtype=bool), axis=0)",
+        "LwF's heads from the labels even where the task says which outputs it trains",
+        (REG + "test_lwf_heads_follow_the_outputs_each_task_trained",),
+    ),
+    method(
+        "methods-lwf-stale-teacher",
+        "lwf",
+        "return params, LwFState(params, head), {}",
+        "return params, LwFState(state.teacher, head), {}",
+        "LwF's teacher is not refreshed after a task",
+        (REG + "test_lwf_term_is_alpha_times_the_mean_distillation_against_the_stored_teacher",),
+    ),
+    method(
+        "methods-lwf-no-alpha",
+        "lwf",
+        "return hparams.alpha * per_example.mean()",
+        "return per_example.mean()",
+        "LwF's term not weighted by alpha (a swept lwf.alpha changes nothing)",
+        (REG + "test_lwf_term_is_alpha_times_the_mean_distillation_against_the_stored_teacher",),
+    ),
+    method(
+        "methods-strength-open-bound",
+        "_common",
+        "((v > low) if low_open else (v >= low))",
+        "(v >= low)",
+        "a zero SI xi or LwF temperature (a division by zero) is accepted",
+        (REG + "test_a_bad_strength_is_named",),
     ),
 )
 
