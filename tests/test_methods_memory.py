@@ -247,8 +247,8 @@ def test_agem_projects_on_the_training_loss_of_the_memory_and_leaves_the_gradien
     hooks = sj.agem(2, batch_size=4).hooks
     model = sj.with_weights(sj.MLP((1, 1), key=jax.random.key(0), head="linear"), (jnp.asarray([[1.0]]),))
 
-    def train_loss(m, x, y, classes, key):  # d/dw of -w * mean(x) is -mean(x)
-        return -sj.weights_of(m)[0][0, 0] * jnp.mean(x)
+    def train_loss(m, x, y, classes, key):  # d/dw of -w * (mean(x) + 1) is -(mean(x) + 1)
+        return -sj.weights_of(m)[0][0, 0] * (jnp.mean(x) + 1.0)
 
     grads = sj.with_weights(model, (jnp.asarray([[1.0]]),))
     memory = mem.offer(
@@ -261,7 +261,7 @@ def test_agem_projects_on_the_training_loss_of_the_memory_and_leaves_the_gradien
         "reservoir",
     )
     out = hooks.grads(model, grads, memory, None, jax.random.key(0), train_loss)
-    assert float(sj.weights_of(out)[0][0, 0]) == pytest.approx(0.0)  # g = 1 against g_ref = -1: removed
+    assert float(sj.weights_of(out)[0][0, 0]) == pytest.approx(0.0)  # g = 1 against g_ref = -2: removed
     empty = hooks.grads(model, grads, mem.empty_memory(2, (1,), 1), None, jax.random.key(0), train_loss)
     assert float(sj.weights_of(empty)[0][0, 0]) == 1.0
 
@@ -348,7 +348,7 @@ def test_der_terms_match_the_stored_logits_and_replay_the_stored_labels():
     # One stored example (input 2, label 1, logits (0.5, -1)) and the network z = (w0 x, w1 x) with
     # w = (1, 2): outputs (2, 4); the logit term is mean((2 - 0.5)^2, (4 + 1)^2) = 13.625, the label term
     # the training loss on (2, 1). Catches the logit term against the labels' outputs or averaged over
-    # the batch only, and the label term taken on the current batch instead of the memory.
+    # the batch only, the two terms' weights swapped, and a term while the memory is empty.
     model = sj.with_weights(sj.MLP((1, 2), key=jax.random.key(0), head="linear"), (jnp.asarray([[1.0], [2.0]]),))
     memory = mem.offer(
         mem.empty_memory(3, (1,), 2, logits=True),

@@ -156,9 +156,9 @@ def softmax(z):
 def test_lwf_distils_the_teachers_softened_outputs_over_the_earlier_outputs():
     # Catches an unsoftened teacher (or student), distillation over outputs no earlier task trained, and
     # a missing minus sign: -sum p log q over the first two outputs at T = 2.
-    student, teacher = np.asarray([1.0, 0.0, 5.0]), np.asarray([0.0, 2.0, -1.0])
+    student, teacher = np.asarray([1.0, 0.0, 5.0, 2.0]), np.asarray([0.0, 2.0, -1.0, 3.0])
     p, q = softmax(teacher[:2] / 2), softmax(student[:2] / 2)
-    value = distillation(jnp.asarray(student), jnp.asarray(teacher), jnp.asarray([0, 0, -1]), 2.0)
+    value = distillation(jnp.asarray(student), jnp.asarray(teacher), jnp.asarray([0, 0, -1, -1]), 2.0)
     assert float(value) == pytest.approx(-np.sum(p * np.log(q)), rel=1e-6)
 
 
