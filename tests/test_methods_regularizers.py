@@ -68,9 +68,10 @@ def test_fisher_is_taken_over_the_outputs_the_task_trains():
 # --- the penalty --------------------------------------------------------------------------------------
 
 
-def fisher_at(w0: float) -> float:
-    """The exact Fisher of either weight of ``linear([[w0], [0]])`` on inputs 1 and 2 (see EXACT)."""
-    p = [1 / (1 + math.exp(-w0 * x)) for x in (1.0, 2.0)]
+def fisher_at(d: float) -> float:
+    """The exact Fisher of either weight of ``linear([[w0], [w1]])``, ``w0 - w1 = d``, on inputs 1 and 2
+    (see EXACT): ``mean_x x^2 p (1 - p)`` with ``p = sigmoid(d x)``."""
+    p = [1 / (1 + math.exp(-d * x)) for x in (1.0, 2.0)]
     return (1 * p[0] * (1 - p[0]) + 4 * p[1] * (1 - p[1])) / 2
 
 
@@ -83,9 +84,7 @@ def test_ewc_penalty_is_the_sum_of_each_tasks_fisher_quadratic():
     state = phase.init(linear(w1), jax.random.key(0))
     for weights in (w1, w2):
         _, state, _ = phase.apply(linear(weights), state, after_training(X, Y), hp, jax.random.key(1))
-    f1 = np.asarray([fisher_at(LN3)] * 2)
-    p2 = [[1 / (1 + math.exp(-(0.5 + 0.2) * x))] for x in (1.0, 2.0)]
-    f2 = np.asarray([(p2[0][0] * (1 - p2[0][0]) + 4 * p2[1][0] * (1 - p2[1][0])) / 2] * 2)
+    f1, f2 = np.asarray([fisher_at(LN3)] * 2), np.asarray([fisher_at(0.7)] * 2)
     w1, w2, w = (np.asarray(a).ravel() for a in (w1, w2, w))
     expected = 1.5 * np.sum(f1 * (w - w1) ** 2 + f2 * (w - w2) ** 2)
     assert float(ewc_penalty(phase, state, hp, linear(w[:, None]))) == pytest.approx(expected, rel=1e-5)
@@ -98,11 +97,11 @@ def test_online_ewc_decays_the_running_fisher_and_keeps_the_last_anchor():
     # penalty (Schwarz et al.: lambda/2 * gamma * F~ (W - W_2)^2) or anchored at the first task.
     phase, hp = sj.ewc(online=True), sj.EWCHparams(lambda_=2.0, gamma=0.5)
     state = phase.init(linear([[0.0], [0.0]]), jax.random.key(0))
-    for weights in ([[LN3], [0.0]], [[0.0], [0.0]]):
+    for weights in ([[LN3], [0.0]], [[0.5], [-0.2]]):
         _, state, _ = phase.apply(linear(weights), state, after_training(X, Y), hp, jax.random.key(1))
-    running = 0.5 * fisher_at(LN3) + fisher_at(0.0)
+    running = 0.5 * fisher_at(LN3) + fisher_at(0.7)
     w = np.asarray([1.0, 0.3])
-    expected = 0.5 * 2.0 * 0.5 * running * np.sum(w**2)
+    expected = 0.5 * 2.0 * 0.5 * running * np.sum((w - [0.5, -0.2]) ** 2)
     assert float(ewc_penalty(phase, state, hp, linear(w[:, None]))) == pytest.approx(expected, rel=1e-5)
 
 
@@ -157,9 +156,9 @@ def softmax(z):
 def test_lwf_distils_the_teachers_softened_outputs_over_the_earlier_outputs():
     # Catches an unsoftened teacher (or student), distillation over outputs no earlier task trained, and
     # a missing minus sign: -sum p log q over the first two outputs at T = 2.
-    student, teacher = np.asarray([1.0, 0.0, 5.0]), np.asarray([0.0, 2.0, -1.0])
+    student, teacher = np.asarray([1.0, 0.0, 5.0, 2.0]), np.asarray([0.0, 2.0, -1.0, 3.0])
     p, q = softmax(teacher[:2] / 2), softmax(student[:2] / 2)
-    value = distillation(jnp.asarray(student), jnp.asarray(teacher), jnp.asarray([0, 0, -1]), 2.0)
+    value = distillation(jnp.asarray(student), jnp.asarray(teacher), jnp.asarray([0, 0, -1, -1]), 2.0)
     assert float(value) == pytest.approx(-np.sum(p * np.log(q)), rel=1e-6)
 
 

@@ -143,7 +143,9 @@ def icarl(
     def init(params, key):
         del key
         shape = common.example_shape(params, input_shape)
-        return ICaRLState(mem.empty_memory(budget, shape, common.num_outputs(params, shape)), params)
+        num_classes = common.num_outputs(params, shape)
+        mem.check_balanced("icarl", budget, num_classes)
+        return ICaRLState(mem.empty_memory(budget, shape, num_classes), params)
 
     def data(state: ICaRLState, hparams, x, y, classes, valid):
         return mem.merged(state.memory, x, y, classes, valid, 1)

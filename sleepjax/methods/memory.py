@@ -62,6 +62,16 @@ def check_strategy(method: str, strategy: str) -> str:
     return strategy
 
 
+def check_balanced(method: str, budget: int, num_classes: int) -> None:
+    """``ValueError`` when a class-balanced memory of ``budget`` cannot keep one example of each of
+    ``num_classes`` classes (its per-class share would fall to 0 once they are all seen)."""
+    if budget < num_classes:
+        raise ValueError(
+            f"{method}: a class-balanced memory of {budget} examples cannot keep one example of each of the "
+            f"network's {num_classes} classes"
+        )
+
+
 def empty_memory(budget: int, shape: tuple[int, ...], num_classes: int, logits: bool = False) -> Memory:
     """A memory of ``budget`` empty slots for inputs of ``shape`` and ``num_classes`` outputs."""
     return Memory(

@@ -58,7 +58,10 @@ def memory_phase(
     def init(params, key):
         del key
         shape = common.example_shape(params, input_shape)
-        return mem.empty_memory(budget, shape, common.num_outputs(params, shape), logits)
+        num_classes = common.num_outputs(params, shape)
+        if strategy == "class_balanced":
+            mem.check_balanced(method, budget, num_classes)
+        return mem.empty_memory(budget, shape, num_classes, logits)
 
     def apply(params, state: mem.Memory, task: SupervisedTask, hparams, key):
         check_no_hparams(method, hparams)
