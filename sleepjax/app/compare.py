@@ -17,6 +17,7 @@ import dataclasses
 import time
 from collections.abc import Sequence
 
+import equinox as eqx
 import jax
 import numpy as np
 
@@ -308,11 +309,12 @@ def _run_method(record, method, setup, scenario, seeds, chunk_size, progress) ->
     """Run one method for ``seeds`` (all in one vmapped call unless ``chunk_size``), storing each seed's
     accuracy matrix and the untrained network's accuracy as soon as its call returns."""
     make_params = setup.protocol.make_params(scenario.input_size, scenario.num_outputs)
-    untrained = jax.jit(jax.vmap(lambda k: AccuracyEvaluator(scenario.test)(make_params(k), None)))
+    # The test set is an argument (not a constant folded into the program).
+    untrained = eqx.filter_jit(lambda evaluate, keys: jax.vmap(lambda k: evaluate(make_params(k), None))(keys))
 
     def entries(chunk_seeds, result):
         keys = jax.vmap(lambda s: split_seed(s)[0])(np.asarray(chunk_seeds, np.uint32))
-        initial = np.asarray(untrained(keys))
+        initial = np.asarray(untrained(AccuracyEvaluator(scenario.test), keys))
         return [
             {"accuracy": result.evaluation[i].tolist(), "initial": initial[i].tolist()} for i in range(len(chunk_seeds))
         ]
