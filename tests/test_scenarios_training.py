@@ -136,3 +136,22 @@ def test_interleave_splits_the_padding_mask_with_the_data():
     task = padded_task()
     eqx.filter_jit(phase.apply)(None, phase.init(None, jax.random.key(0)), task, None, jax.random.key(0))
     assert seen[0].shape == (4,)  # traced inside the scan: one chunk's slice
+
+
+@pytest.mark.parametrize("method", ["replay", "icarl"])
+def test_a_memory_never_keeps_a_padding_slot(method):
+    """Padding slots (here x = 1000, label 1, unlike every real example) are never stored or picked as
+    exemplars, even with room for every example of the task."""
+    x = jnp.concatenate([jax.random.uniform(jax.random.key(0), (6, 3)), jnp.full((4, 3), 1000.0)])
+    y = jnp.array([0, 0, 0, 1, 1, 1, 1, 1, 1, 1])
+    task = sj.SupervisedTask(x, y, jnp.int32(0), x[None], valid=jnp.arange(10) < 6)
+    phase = sj.sequence(
+        wake=sj.wake(optax.sgd, learning_rate=0.0, batch_size=2, epochs=1, loss="ce"),
+        **{method: sj.replay(8) if method == "replay" else sj.icarl(8)},
+    )
+    model = sj.MLP((3, 4, 2), key=jax.random.key(1), head="linear", init_scale=None)
+    state = phase.init(model, jax.random.key(2))
+    _, state, _ = eqx.filter_jit(phase.apply)(model, state, task, None, jax.random.key(3))
+    memory = state[method] if method == "replay" else state[method].memory
+    assert int(memory.filled.sum()) == 6  # the six real examples, and nothing else
+    assert float(memory.x[memory.filled].max()) < 1.0
