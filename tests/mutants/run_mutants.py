@@ -1655,8 +1655,8 @@ SCENARIO_MUTANTS = (
     Mutant(
         "shifted-first-task-permuted",
         "sleepjax/_images.py",
-        "        perms[0] = np.arange(size)\n",
-        "",
+        "perms[0] = np.arange(size)",
+        "pass",
         "permuted MNIST's first task is permuted too (Hsu et al. keep the original images)",
         (SHIFT + "test_permuted_tasks_shuffle_the_same_pixels_of_the_same_images",),
     ),
