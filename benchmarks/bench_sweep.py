@@ -28,7 +28,8 @@ import numpy as np
 from bench_src import time_call, time_protocol_arm, trained_network
 from common import load_data, write_result
 
-from sleepjax._engine import AccuracyEvaluator, continual_run
+from sleepjax._continual import continual_run
+from sleepjax._evaluate import AccuracyEvaluator
 from sleepjax._sleep import MNIST_WINDOW, reference_hparams, src_sleep
 from sleepjax.app.split_mnist import Config, arm_epochs, make_arm, make_model_fn, make_scenario
 

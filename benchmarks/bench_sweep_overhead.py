@@ -21,16 +21,15 @@ from pathlib import Path
 import numpy as np
 from common import load_data, write_result
 
-from sleepjax import _hparams as hp
-from sleepjax import _sweep as sw
-from sleepjax._engine import run_seeds
+import sleepjax as sj
+from sleepjax._hparams import to_json
+from sleepjax._sweep import run_configs
 from sleepjax.app import split_mnist as sm
-from sleepjax.app.records import Record
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Four configurations around the reference vector (the sleep length among the swept names, as in a
 #: search of the faithful space).
-FOUR = sw.grid({"sleep.src.inc": [0.032064, 0.02], "sleep.base_steps": [15000, 10000]})
+FOUR = sj.grid({"sleep.src.inc": [0.032064, 0.02], "sleep.base_steps": [15000, 10000]})
 
 
 def timed(fn):
@@ -51,27 +50,26 @@ def main(argv=None) -> None:
     seeds = [args.seed]
 
     def run(tree):
-        return run_seeds(setup.phase, setup.make_params, setup.tasks, setup.evaluate, tree, seeds)
+        return sj.run_seeds(setup.phase, setup.make_params, setup.tasks, setup.evaluate, tree, seeds)
 
     def overall(evaluation) -> float:
         return float(np.asarray(evaluation)[-1].mean())
 
     run_s, alone = timed(lambda: run(base))
-    sweep_s, swept = timed(lambda: sw.sweep(setup, base, [{}], seeds, progress=False))
-    record = Record.open(None, "tune", {}, "configs", sw.unit_checker(), None)
-    record.group("g0.0")
-    tune_s, _ = timed(lambda: sw.run_configs(setup, [base], seeds, record, ["g0.0"], progress=False))
+    sweep_s, swept = timed(lambda: sj.sweep(setup, base, [{}], seeds, progress=False))
+    store = sj.MemoryStore()
+    tune_s, _ = timed(lambda: run_configs(setup, [base], seeds, store, ["g0.0"], progress=False))
     same = {
         "run": overall(alone.evaluation[0]),
-        "sweep": overall(swept.record["configs"]["0"]["runs"][str(args.seed)]["evaluation"]),
-        "tune_path": overall(record.data["configs"]["g0.0"]["runs"][str(args.seed)]["evaluation"]),
+        "sweep": overall(swept.store.group("0")["runs"][str(args.seed)]["evaluation"]),
+        "tune_path": overall(store.group("g0.0")["runs"][str(args.seed)]["evaluation"]),
     }
     print(f"one configuration, seed {args.seed}: run {run_s:.1f} s, sweep {sweep_s:.1f} s, tune path {tune_s:.1f} s")
     print(f"  sweep / run {sweep_s / run_s:.2f}, tune path / run {tune_s / run_s:.2f}; mean final accuracy {same}")
 
-    trees = sw.build_configs(base, FOUR, setup.make_params)
+    trees = [sj.set_hparams(base, config) for config in FOUR]
     runs_s, _ = timed(lambda: [run(tree) for tree in trees])
-    four_s, _ = timed(lambda: sw.sweep(setup, base, FOUR, seeds, progress=False))
+    four_s, _ = timed(lambda: sj.sweep(setup, base, FOUR, seeds, progress=False))
     print(f"four configurations: four runs one after another {runs_s:.1f} s, one sweep {four_s:.1f} s")
     print(f"  sweep / runs {four_s / runs_s:.2f}")
 
@@ -90,7 +88,7 @@ def main(argv=None) -> None:
                 "mean_final_accuracy": same,
             },
             "four_configs": {
-                "configs": [{k: hp.to_json(v) for k, v in c.items()} for c in FOUR],
+                "configs": [{k: to_json(v) for k, v in c.items()} for c in FOUR],
                 "runs_s": runs_s,
                 "sweep_s": four_s,
                 "sweep_over_runs": four_s / runs_s,

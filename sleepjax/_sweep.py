@@ -35,7 +35,8 @@ import jax
 import numpy as np
 
 from sleepjax import _hparams as hp
-from sleepjax._engine import Evaluate, batch_mesh, check_seeds, chunk_members, member_bytes, run_batch
+from sleepjax._continual import Evaluate
+from sleepjax._engine import batch_mesh, check_seeds, chunk_members, member_bytes, run_batch
 from sleepjax._evaluate import summary_of
 from sleepjax._store import MemoryStore, RunStore, finished
 

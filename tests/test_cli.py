@@ -265,3 +265,34 @@ def test_identity_is_the_data_not_where_it_was_read(tmp_path, monkeypatch, capsy
     capsys.readouterr()
     assert main([*args, "--data-dir", str(other)]) == 2
     assert "differing: data_sha256" in capsys.readouterr().err
+
+
+def test_the_compilation_cache_is_on_by_default_and_can_be_turned_off(tmp_path, monkeypatch):
+    # Catches a command line that never enables JAX's persistent cache (every invocation compiles afresh)
+    # or that ignores --no-compilation-cache / SLEEPJAX_CACHE_DIR=off.
+    from sleepjax.app import cache, cli
+
+    enabled = []
+    monkeypatch.setattr(cache, "enable", lambda directory: enabled.append(directory))
+    monkeypatch.setattr(cli.commands, "run_split_mnist", lambda args: 0)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv(cache.CACHE_ENV, raising=False)
+    assert cli.main(["run", "split-mnist"]) == 0
+    assert enabled == [tmp_path / "xdg" / "sleepjax" / "jax"]
+    assert cli.main(["run", "split-mnist", "--no-compilation-cache"]) == 0
+    assert len(enabled) == 1
+    monkeypatch.setenv(cache.CACHE_ENV, "off")
+    assert cache.cache_dir() is None
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "mine"))
+    assert cache.cache_dir() == tmp_path / "mine"
+
+
+def test_library_errors_name_the_flag():
+    # Catches a library parameter name reaching the user instead of the flag they typed.
+    from sleepjax.app.cli import in_flags
+
+    message = "SearchConfig.population must be at least 4 for CMA-ES, got 2; chunk_size must be positive"
+    assert in_flags(message) == "--population must be at least 4 for CMA-ES, got 2; --chunk-size must be positive"
+    assert in_flags("SearchConfig.confirm_seeds must differ from SearchConfig.seeds") == (
+        "--confirm-seeds must differ from --search-seeds"
+    )

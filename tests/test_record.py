@@ -255,3 +255,22 @@ def test_describe_lists_finished_seeds(tmp_path):
     r.group("src")["runs"].update({str(s): good_unit() for s in range(10)})
     r.group("finetune")["runs"]["3"] = good_unit()
     assert r.describe() == "src: seeds 0, 1, 2, 3, 4, 5, 6, 7, ... (10 in all); finetune: seed 3"
+
+
+def test_the_committed_search_record_still_resumes(tmp_path):
+    # Catches a change of the sweep/search store (its groups, its run fields or their check) that would
+    # refuse, or silently recompute, a search written before it: opened with its own identity, the
+    # record is accepted as it is and every stored run counts as finished.
+    import shutil
+    from pathlib import Path
+
+    from sleepjax.app.sweeps import unit_checker
+
+    source = Path(__file__).resolve().parents[1] / "experiments" / "results" / "tune_split_mnist.json"
+    path = tmp_path / source.name
+    shutil.copy(source, path)
+    stored = json.loads(path.read_text())
+    record = rec.Record.open(path, "tune", stored["identity"], "configs", unit_checker(), None)
+    for group, entry in stored["configs"].items():
+        assert record.finished(group) == {int(s) for s in entry["runs"]}
+    assert record.num_finished() == sum(len(e["runs"]) for e in stored["configs"].values()) > 0

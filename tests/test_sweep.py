@@ -327,8 +327,14 @@ TUNE = ["tune", "split-mnist", "--no-progress"]
         ([*SWEEP, "--grid", "sleep.src.inc=0.1", "--save-best", "best.txt"], "a vector file name must end in .json"),
         ([*SWEEP, "--configs", "missing.json"], "missing.json: cannot read the sweep file"),
         ([*TUNE, "--save-vector", "v.json", "--space", "nope"], "--space must be one of faithful, extended"),
-        ([*TUNE, "--save-vector", "v.json", "--method", "cmaes", "--population", "2"], "at least 4 for CMA-ES"),
-        ([*TUNE, "--save-vector", "v.json", "--search-seeds", "3,4", "--confirm-seeds", "4,5"], "must differ"),
+        (
+            [*TUNE, "--save-vector", "v.json", "--method", "cmaes", "--population", "2"],
+            "--population must be at least 4 for CMA-ES",
+        ),
+        (
+            [*TUNE, "--save-vector", "v.json", "--search-seeds", "3,4", "--confirm-seeds", "4,5"],
+            "--confirm-seeds must differ from --search-seeds",
+        ),
     ],
 )
 def test_cli_refuses_bad_sweeps_before_loading_data(args, message, tmp_path, monkeypatch, capsys):

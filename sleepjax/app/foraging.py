@@ -24,7 +24,8 @@ import jax
 import numpy as np
 from tqdm.auto import tqdm
 
-from sleepjax._engine import Carry, Start, check_seeds, run_batch
+from sleepjax._continual import Carry, Start
+from sleepjax._engine import check_seeds, run_batch
 from sleepjax.app.checkpoints import Checkpoint, checkpoint_path
 from sleepjax.foraging import trials
 from sleepjax.foraging.network import NEURON_MODELS, Hparams, NetConfig, check_hparams, init_agent

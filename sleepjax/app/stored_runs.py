@@ -16,7 +16,8 @@ from typing import Any
 import jax
 import numpy as np
 
-from sleepjax._engine import Evaluate, RunResult, chunk_members, member_bytes, run_seeds
+from sleepjax._continual import Evaluate, RunResult
+from sleepjax._engine import chunk_members, member_bytes, run_seeds
 from sleepjax.app.interrupt import check_stop
 from sleepjax.app.records import Record
 

@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sleepjax._engine import continual_run
+from sleepjax._continual import continual_run
 from sleepjax.foraging.agent import TASK1, TASK2, ForagingTask, discriminability, make_task
 from sleepjax.foraging.network import Agent, Hparams, NetConfig, init_agent
 from sleepjax.foraging.schedules import STAGES, TEST, TRAIN, Durations, block_phase

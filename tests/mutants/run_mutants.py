@@ -1149,6 +1149,23 @@ MUTANTS = (
         "nested vmaps (configurations x seeds) share a bound over the inner axis only",
         ("tests/test_src.py::test_shared_bound_is_the_largest_member_under_nested_vmaps",),
     ),
+    # --- the command line's cache and flags (sleepjax/app/cli.py) -------------------------------
+    Mutant(
+        "cli-cache-never-enabled",
+        "sleepjax/app/cli.py",
+        "        cache.enable(cache.cache_dir())\n",
+        "        pass\n",
+        "every invocation compiles afresh: JAX's persistent compilation cache is never switched on",
+        ("tests/test_cli.py::test_the_compilation_cache_is_on_by_default_and_can_be_turned_off",),
+    ),
+    Mutant(
+        "cli-library-names-reach-the-user",
+        "sleepjax/app/cli.py",
+        'print(f"sleepjax: error: {in_flags(str(err))}", file=sys.stderr)',
+        'print(f"sleepjax: error: {err}", file=sys.stderr)',
+        "a library parameter name (SearchConfig.population) reaches the user instead of the flag",
+        ("tests/test_sweep.py::test_cli_refuses_bad_sweeps_before_loading_data",),
+    ),
     # --- foraging checkpoints (sleepjax/app/foraging.py) ------------------------------------------
     Mutant(
         "foraging-resume-restarts-the-stage",

@@ -1,0 +1,70 @@
+"""What JAX's persistent compilation cache saves the command line: one seed of the SRC arm, cold (an empty
+cache) and warm (the same command again, its programs read from the cache), in one run; and the time of
+``import sleepjax``.
+
+Each figure is the wall time of a fresh process, as a user starting the command sees it. The goal: the
+warm invocation at most 0.6 of the cold one.
+
+    python benchmarks/bench_cold_warm.py --data-dir ../shared/data/mnist
+
+Results are printed and written as JSON to ``benchmarks/results/cold_warm_cpu.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import write_result
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def timed(argv: list[str], env: dict) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(argv, capture_output=True, text=True, env=env)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"bench_cold_warm: {' '.join(argv)} failed:\n{done.stderr[-2000:]}")
+    return seconds
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", default=None, help="MNIST idx files (default: the bundled subset)")
+    parser.add_argument("--smoke", action="store_true", help="the smoke version of the command (seconds)")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "cold_warm_cpu.json"))
+    args = parser.parse_args(argv)
+
+    command = [sys.executable, "-m", "sleepjax.app.cli", "run", "split-mnist", "--arms", "src", "--seeds", "1"]
+    command += ["--no-progress"] + (["--data-dir", args.data_dir] if args.data_dir else []) + ["--smoke"] * args.smoke
+    imports = [timed([sys.executable, "-c", "import sleepjax"], dict(os.environ)) for _ in range(3)]
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, SLEEPJAX_CACHE_DIR=cache)
+        cold = timed(command, env)
+        entries = len(list(Path(cache).rglob("*")))
+        warm = timed(command, env)
+    print(f"import sleepjax: {min(imports):.2f} s (best of 3)")
+    print(f"{' '.join(command[3:])}: cold {cold:.1f} s, warm {warm:.1f} s -> warm / cold {warm / cold:.2f}")
+    print(f"the cold run left {entries} files in the cache")
+    write_result(
+        args.out,
+        {
+            "command": " ".join(["sleepjax", *command[3:]]),
+            "import_s": min(imports),
+            "cold_s": cold,
+            "warm_s": warm,
+            "warm_over_cold": warm / cold,
+            "cache_files": entries,
+            "load_average_start": os.getloadavg(),
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
