@@ -73,11 +73,12 @@ def computed_examples(method: str, setup, scenario) -> tuple[int, list[int]]:
 def sleepjax_side(methods: list[str], seeds: list[int], data_dir: str | None, smoke: bool = False) -> dict:
     """Run ``methods`` (names of :data:`METHODS`) for all ``seeds`` at once (vmapped) on the MNIST idx files in
     ``data_dir``; return the record ``bench_vs_avalanche.py`` reads (see its ``summarize_sleepjax``).
-    ``smoke``: the bundled subset, 128 examples per task, one epoch (seconds; for the documentation tests)."""
+    ``smoke``: the bundled subset, 128 examples per task, one epoch, a memory of 64 (seconds; for the
+    documentation tests)."""
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise ValueError(f"unknown method {unknown[0]!r}; the sleepjax side runs {', '.join(METHODS)}")
-    shrink = {"examples_per_task": 128, "epochs": 1} if smoke else {}
+    shrink = {"examples_per_task": 128, "epochs": 1, "memory": 64} if smoke else {}
     settings = compare.Settings(benchmark="split-mnist", scenario="class", **shrink)
     setups = compare.plan([METHODS[m] for m in methods], settings, 5)
     dataset = load_bundled() if smoke else load_idx_dir(data_dir)
