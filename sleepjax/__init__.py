@@ -24,6 +24,7 @@ from sleepjax._continual import split_seed as split_seed
 from sleepjax._datasets import DataError as DataError
 from sleepjax._datasets import Dataset as Dataset
 from sleepjax._datasets import load_mnist as load_mnist
+from sleepjax._datasets import load_tfds as load_tfds
 from sleepjax._engine import batch_mesh as batch_mesh
 from sleepjax._engine import batch_program as batch_program
 from sleepjax._engine import run_batch as run_batch
@@ -34,8 +35,12 @@ from sleepjax._hparams import get_hparam as get_hparam
 from sleepjax._hparams import hparam_names as hparam_names
 from sleepjax._hparams import set_hparams as set_hparams
 from sleepjax._hparams import stack_hparams as stack_hparams
+from sleepjax._images import HSU_MNIST_INPUT as HSU_MNIST_INPUT
+from sleepjax._images import InputFormat as InputFormat
 from sleepjax._metrics import average_accuracy as average_accuracy
+from sleepjax._metrics import average_incremental_accuracy as average_incremental_accuracy
 from sleepjax._metrics import backward_transfer as backward_transfer
+from sleepjax._metrics import forgetting_after_learning as forgetting_after_learning
 from sleepjax._metrics import forgetting_chaudhry as forgetting_chaudhry
 from sleepjax._metrics import forgetting_since_learned as forgetting_since_learned
 from sleepjax._metrics import forward_transfer as forward_transfer
@@ -58,6 +63,10 @@ from sleepjax._scenarios import TaskStream as TaskStream
 from sleepjax._scenarios import held_out as held_out
 from sleepjax._scenarios import split_arrays as split_arrays
 from sleepjax._scenarios import split_by_class as split_by_class
+from sleepjax._scenarios import validation_split as validation_split
+from sleepjax._shifted import ROTATED_MNIST_ANGLES as ROTATED_MNIST_ANGLES
+from sleepjax._shifted import permuted_pixels as permuted_pixels
+from sleepjax._shifted import rotated_images as rotated_images
 from sleepjax._sleep import MNIST_WINDOW as MNIST_WINDOW
 from sleepjax._sleep import REFERENCE_HPARAMS as REFERENCE_HPARAMS
 from sleepjax._sleep import InputWindow as InputWindow
@@ -99,22 +108,50 @@ from sleepjax._wake import cross_entropy_loss as cross_entropy_loss
 from sleepjax._wake import mse_loss as mse_loss
 from sleepjax._wake import wake as wake
 from sleepjax._wake import wake_defaults as wake_defaults
+from sleepjax.methods import published_defaults as published_defaults
+from sleepjax.methods.agem import agem as agem
+from sleepjax.methods.der import DERHparams as DERHparams
+from sleepjax.methods.der import der as der
+from sleepjax.methods.ewc import EWCHparams as EWCHparams
+from sleepjax.methods.ewc import EWCState as EWCState
+from sleepjax.methods.ewc import ewc as ewc
+from sleepjax.methods.icarl import ICaRLState as ICaRLState
+from sleepjax.methods.icarl import NearestMeanEvaluator as NearestMeanEvaluator
+from sleepjax.methods.icarl import icarl as icarl
+from sleepjax.methods.lwf import LwFHparams as LwFHparams
+from sleepjax.methods.lwf import LwFState as LwFState
+from sleepjax.methods.lwf import lwf as lwf
+from sleepjax.methods.memory import Memory as Memory
+from sleepjax.methods.replay import replay as replay
+from sleepjax.methods.si import SIHparams as SIHparams
+from sleepjax.methods.si import SIState as SIState
+from sleepjax.methods.si import si as si
 
 __version__ = "0.2.0"
 
 __all__ = [
     "AccuracyEvaluator",
     "Carry",
+    "DERHparams",
     "DataError",
     "Dataset",
+    "EWCHparams",
+    "EWCState",
     "EvalSet",
+    "HSU_MNIST_INPUT",
+    "ICaRLState",
+    "InputFormat",
     "InputWindow",
     "IntUniform",
     "LogUniform",
     "Loss",
+    "LwFHparams",
+    "LwFState",
     "MLP",
     "MNIST_WINDOW",
+    "Memory",
     "MemoryStore",
+    "NearestMeanEvaluator",
     "PRNGKey",
     "Peer",
     "Phase",
@@ -122,8 +159,11 @@ __all__ = [
     "PhaseInit",
     "PyTree",
     "REFERENCE_HPARAMS",
+    "ROTATED_MNIST_ANGLES",
     "RunResult",
     "RunStore",
+    "SIHparams",
+    "SIState",
     "SPLIT_MNIST_CLASSES",
     "SRCHparams",
     "SRCPhaseHparams",
@@ -141,16 +181,21 @@ __all__ = [
     "Uniform",
     "WakeState",
     "accuracy_summary",
+    "agem",
     "average_accuracy",
+    "average_incremental_accuracy",
     "backward_transfer",
     "batch_mesh",
     "batch_program",
     "by_task",
     "continual_run",
     "cross_entropy_loss",
+    "der",
     "every_n_tasks",
+    "ewc",
     "fold_in_keys",
     "foraging",
+    "forgetting_after_learning",
     "forgetting_chaudhry",
     "forgetting_since_learned",
     "forward_transfer",
@@ -158,20 +203,28 @@ __all__ = [
     "grid",
     "held_out",
     "hparam_names",
+    "icarl",
     "interleave",
     "layer_factors",
     "lca",
     "load_mnist",
+    "load_tfds",
+    "lwf",
     "max_activations",
     "mse_loss",
     "overall_accuracy",
+    "permuted_pixels",
+    "published_defaults",
     "random_configs",
     "reference_hparams",
+    "replay",
+    "rotated_images",
     "run_batch",
     "run_seeds",
     "save_src_vector",
     "sequence",
     "set_hparams",
+    "si",
     "spiking",
     "split_arrays",
     "split_by_class",
@@ -185,6 +238,7 @@ __all__ = [
     "summary_rows",
     "sweep",
     "tune",
+    "validation_split",
     "wake",
     "wake_defaults",
     "weight_dependence",

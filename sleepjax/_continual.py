@@ -23,7 +23,9 @@ from sleepjax._phases import Phase
 from sleepjax._typing import PRNGKey, PyTree
 
 Evaluate = Callable[[PyTree, PRNGKey], PyTree]
-"""``evaluate(params, key) -> pytree``: what the experiment measures after every task."""
+"""``evaluate(params, key) -> pytree``: what the experiment measures after every task. An evaluator
+whose attribute ``reads_state`` is true is called ``evaluate(params, key, state)`` with the phase state
+(e.g. a classifier over a rehearsal memory's exemplars, :class:`~sleepjax.NearestMeanEvaluator`)."""
 
 KeySchedule = Callable[[PRNGKey, jax.Array], tuple[jax.Array, jax.Array]]
 """``schedule(run_key, task_indices) -> (apply_keys, eval_keys)``: the keys of the given (absolute) task
@@ -106,7 +108,8 @@ def continual_run(
         phase: the (composed) phase applied to each task.
         params: initial parameters (e.g. an equinox model).
         tasks: pytree whose leaves share a leading task axis ``T``; see :func:`task_at`.
-        evaluate: ``evaluate(params, key) -> pytree``, stacked over tasks in the result.
+        evaluate: ``evaluate(params, key) -> pytree`` (or ``(params, key, state)``, see :data:`Evaluate`),
+            stacked over tasks in the result.
         hparams: the phase's hyperparameters (a pytree of arrays; may be traced, e.g. vmapped).
         key: PRNG key of the run; ``split(key)`` gives the phase's init key and the key every task's keys
             come from (:data:`KeySchedule`), so a run continued from ``first_task`` draws what it would have.
@@ -130,12 +133,13 @@ def continual_run(
     # Only arrays are carried through the scan; the rest of the model (e.g. an equinox.nn.MLP's
     # activation function) is static.
     carry, static = eqx.partition((params, state), eqx.is_array)
+    reads_state = bool(getattr(evaluate, "reads_state", False))
 
     def step(carry, inputs):
         t, k_apply, k_eval = inputs
         params, state = eqx.combine(carry, static)
         params, state, metrics = phase.apply(params, state, task_at(tasks, t), hparams, k_apply)
-        evaluation = evaluate(params, k_eval)
+        evaluation = evaluate(params, k_eval, state) if reads_state else evaluate(params, k_eval)
         return eqx.filter((params, state), eqx.is_array), (evaluation, metrics)
 
     carry, (evaluation, metrics) = lax.scan(step, carry, (indices, apply_keys, eval_keys))

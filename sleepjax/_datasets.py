@@ -87,15 +87,19 @@ class DataError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class Dataset:
-    """MNIST train and test splits in the form the models consume.
+    """Image-classification train and test splits in the form the models consume (MNIST by default).
 
     Attributes:
-        x_train: ``(N, 784)`` float32 images with pixel values in [0, 1].
-        y_train: ``(N,)`` int32 labels in ``0..9``.
-        x_test: ``(M, 784)`` float32 images with pixel values in [0, 1].
-        y_test: ``(M,)`` int32 labels in ``0..9``.
+        x_train: ``(N, prod(image_shape))`` float32 images, flattened, with pixel values in [0, 1]
+            (MNIST: ``(N, 784)``).
+        y_train: ``(N,)`` int32 labels in ``0 .. num_classes - 1``.
+        x_test: ``(M, prod(image_shape))`` float32 images like ``x_train``.
+        y_test: ``(M,)`` int32 labels.
         source: human-readable description of where the data came from,
             for logs and result files.
+        image_shape: the shape of one image, ``(height, width)`` or ``(height, width, channels)``, which
+            the flattened rows unfold to (for padding and rotating them).
+        num_classes: number of classes.
     """
 
     x_train: np.ndarray
@@ -103,44 +107,52 @@ class Dataset:
     x_test: np.ndarray
     y_test: np.ndarray
     source: str
+    image_shape: tuple[int, ...] = (28, 28)
+    num_classes: int = NUM_CLASSES
 
     def __post_init__(self):
         """Reject arrays that would silently break training or evaluation."""
+        shape = self.image_shape
+        if not (isinstance(shape, tuple) and len(shape) in (2, 3) and all(isinstance(s, int) and s > 0 for s in shape)):
+            raise ValueError(f"image_shape must be (height, width) or (height, width, channels), got {shape!r}")
+        if isinstance(self.num_classes, bool) or not isinstance(self.num_classes, int) or self.num_classes < 2:
+            raise ValueError(f"num_classes must be an integer of at least 2, got {self.num_classes!r}")
         for split in ("train", "test"):
-            _check_images(f"x_{split}", getattr(self, f"x_{split}"))
-            _check_labels(f"y_{split}", getattr(self, f"y_{split}"))
+            _check_images(f"x_{split}", getattr(self, f"x_{split}"), math.prod(shape))
+            _check_labels(f"y_{split}", getattr(self, f"y_{split}"), self.num_classes)
             n_x, n_y = len(getattr(self, f"x_{split}")), len(getattr(self, f"y_{split}"))
             if n_x != n_y:
                 raise ValueError(f"x_{split} has {n_x} images but y_{split} has {n_y} labels")
 
 
-def _check_images(name: str, x: np.ndarray) -> None:
-    """Raise ValueError unless ``x`` is a non-empty (N, 784) float32 array in [0, 1]."""
+def _check_images(name: str, x: np.ndarray, pixels: int = IMAGE_PIXELS) -> None:
+    """Raise ValueError unless ``x`` is a non-empty (N, pixels) float32 array in [0, 1]."""
     if not isinstance(x, np.ndarray) or x.dtype != np.float32:
         raise ValueError(
             f"{name} must be a float32 numpy array, got {type(x).__name__} of dtype {getattr(x, 'dtype', None)}"
         )
-    if x.ndim != 2 or x.shape[1] != IMAGE_PIXELS or x.shape[0] == 0:
-        raise ValueError(f"{name} must have shape (N, {IMAGE_PIXELS}) with N > 0, got {x.shape}")
+    if x.ndim != 2 or x.shape[1] != pixels or x.shape[0] == 0:
+        raise ValueError(f"{name} must have shape (N, {pixels}) with N > 0, got {x.shape}")
     # Written so that NaN fails the check too.
     if not (x.min() >= 0.0 and x.max() <= 1.0):
         raise ValueError(f"{name} values must lie in [0, 1], got [{x.min()}, {x.max()}]")
 
 
-def _check_labels(name: str, y: np.ndarray) -> None:
-    """Raise ValueError unless ``y`` is a non-empty (N,) int32 array of digits 0..9."""
+def _check_labels(name: str, y: np.ndarray, num_classes: int = NUM_CLASSES) -> None:
+    """Raise ValueError unless ``y`` is a non-empty (N,) int32 array of labels in 0..num_classes-1."""
     if not isinstance(y, np.ndarray) or y.dtype != np.int32:
         raise ValueError(
             f"{name} must be an int32 numpy array, got {type(y).__name__} of dtype {getattr(y, 'dtype', None)}"
         )
     if y.ndim != 1 or y.shape[0] == 0:
         raise ValueError(f"{name} must have shape (N,) with N > 0, got {y.shape}")
-    if y.min() < 0 or y.max() >= NUM_CLASSES:
-        raise ValueError(f"{name} labels must lie in 0..{NUM_CLASSES - 1}, got [{y.min()}, {y.max()}]")
+    if y.min() < 0 or y.max() >= num_classes:
+        raise ValueError(f"{name} labels must lie in 0..{num_classes - 1}, got [{y.min()}, {y.max()}]")
 
 
-def _make_dataset(x_train, y_train, x_test, y_test, source: str) -> Dataset:
-    """Build a Dataset from uint8 images (any per-image shape) and integer labels."""
+def _make_dataset(x_train, y_train, x_test, y_test, source: str, num_classes: int = NUM_CLASSES) -> Dataset:
+    """Build a Dataset from uint8 images ``(N, height, width[, channels])`` and integer labels; a single
+    channel is dropped from ``image_shape``."""
 
     def images(x):
         return np.asarray(x, dtype=np.uint8).reshape(len(x), -1).astype(np.float32) / 255
@@ -148,7 +160,9 @@ def _make_dataset(x_train, y_train, x_test, y_test, source: str) -> Dataset:
     def labels(y):
         return np.asarray(y).astype(np.int32)
 
-    return Dataset(images(x_train), labels(y_train), images(x_test), labels(y_test), source)
+    shape = tuple(int(s) for s in np.shape(x_train)[1:])
+    shape = shape[:2] if len(shape) == 3 and shape[2] == 1 else shape
+    return Dataset(images(x_train), labels(y_train), images(x_test), labels(y_test), source, shape, num_classes)
 
 
 def read_idx(path: str | os.PathLike, shape: tuple[int | None, ...] | None = None) -> np.ndarray:
@@ -347,12 +361,13 @@ def load_idx_dir(data_dir: str | os.PathLike) -> Dataset:
 
 
 TFDS_MNIST_HOST = "storage.googleapis.com"
-"""Where TensorFlow Datasets downloads MNIST from when it is not prepared yet."""
+"""Where TensorFlow Datasets downloads MNIST (and most image sets) from when it is not prepared yet."""
 
 
-def _check_reachable(host: str, timeout: float) -> None:
+def _check_reachable(host: str, timeout: float, what: str = "MNIST") -> None:
     """Raise :class:`DataError` unless a TCP connection to ``host`` port 443 opens within ``timeout``
-    seconds (name lookup included: it runs in a daemon thread, as ``getaddrinfo`` takes no timeout)."""
+    seconds (name lookup included: it runs in a daemon thread, as ``getaddrinfo`` takes no timeout);
+    ``what`` names the data set in the message."""
     outcome: list[BaseException | None] = []
 
     def connect():
@@ -368,13 +383,35 @@ def _check_reachable(host: str, timeout: float) -> None:
     if not outcome or outcome[0] is not None:
         reason = f"{outcome[0]}" if outcome else f"no answer within {timeout:g} s"
         raise DataError(
-            f"--source tfds: MNIST is not prepared in the TensorFlow Datasets directory and {host} cannot be "
+            f"--source tfds: {what} is not prepared in the TensorFlow Datasets directory and {host} cannot be "
             f"reached to download it ({reason}); prepare it where there is a network, or use --source idx or bundled"
         )
 
 
-def load_tfds(data_dir: str | os.PathLike | None = None, connect_timeout: float = 10.0) -> Dataset:
-    """Load the full MNIST through TensorFlow Datasets' array-record data source (no TensorFlow needed).
+def _image_and_label(features, name: str) -> tuple[str, str, int]:
+    """The names of the one image feature and the one class-label feature of a TFDS data set, and its
+    number of classes; :class:`DataError` if it is not an image classification set."""
+    import tensorflow_datasets as tfds
+
+    images = [k for k, v in features.items() if isinstance(v, tfds.features.Image)]
+    labels = [k for k, v in features.items() if isinstance(v, tfds.features.ClassLabel)]
+    if len(images) != 1 or len(labels) != 1:
+        raise DataError(
+            f"--source tfds: {name!r} is not an image classification set (it needs one Image and one ClassLabel "
+            f"feature, has {', '.join(f'{k}: {type(v).__name__}' for k, v in features.items())})"
+        )
+    return images[0], labels[0], int(features[labels[0]].num_classes)
+
+
+def load_tfds(data_dir: str | os.PathLike | None = None, connect_timeout: float = 10.0, name: str = "mnist") -> Dataset:
+    """Load an image classification set of TensorFlow Datasets (default MNIST) through its array-record
+    data source (no TensorFlow needed): its ``train`` and ``test`` splits, every image flattened and
+    scaled to [0, 1].
+
+    Any TFDS set with one ``Image`` and one ``ClassLabel`` feature works (``fashion_mnist``, ``kmnist``,
+    ``emnist/digits``, ``cifar10``, ...); the :class:`Dataset` records its image shape and number of
+    classes, so the scenario builders (:func:`~sleepjax.split_by_class`,
+    :func:`~sleepjax.permuted_pixels`, :func:`~sleepjax.rotated_images`) take it as they take MNIST.
 
     TFDS downloads and prepares the dataset on first use if it is not already in ``data_dir``. Without
     a network that download retries for minutes and ends in a traceback, so reachability of the download
@@ -383,11 +420,14 @@ def load_tfds(data_dir: str | os.PathLike | None = None, connect_timeout: float 
     Args:
         data_dir: TFDS data directory; ``None`` uses TFDS's default
             (``~/tensorflow_datasets`` or ``$TFDS_DATA_DIR``).
+        connect_timeout: seconds to wait for the download host when the data are not prepared.
+        name: the TFDS name of the data set.
 
     Raises:
         ImportError: if tensorflow-datasets is not installed.
-        DataError: naming the source, if the data are not prepared and cannot be downloaded, or TFDS
-            fails in any other way (a broken installation, corrupt prepared files).
+        DataError: naming the source, if the data are not prepared and cannot be downloaded, the set is
+            not an image classification set, or TFDS fails in any other way (a broken installation,
+            corrupt prepared files).
     """
     try:
         import tensorflow_datasets as tfds
@@ -397,23 +437,24 @@ def load_tfds(data_dir: str | os.PathLike | None = None, connect_timeout: float 
         ) from e
 
     try:
-        builder = tfds.builder("mnist", data_dir=data_dir)
+        builder = tfds.builder(name, data_dir=data_dir)
+        image, label, num_classes = _image_and_label(builder.info.features, name)
         if not builder.is_prepared():
-            _check_reachable(TFDS_MNIST_HOST, connect_timeout)
+            _check_reachable(TFDS_MNIST_HOST, connect_timeout, "MNIST" if name == "mnist" else repr(name))
             builder.download_and_prepare()
         arrays = []
         for split in builder.as_data_source(split=["train", "test"]):
             records = list(split)
-            arrays.append(np.stack([r["image"] for r in records]))
-            arrays.append(np.array([r["label"] for r in records]))
+            arrays.append(np.stack([r[image] for r in records]))
+            arrays.append(np.array([r[label] for r in records]))
     except DataError:
         raise
     except Exception as e:  # TFDS fails in many ways (download, missing dependencies, corrupt files)
         first_line = (str(e).strip().splitlines() or [""])[0][:300]
         raise DataError(
-            f"--source tfds: TensorFlow Datasets could not load 'mnist' ({type(e).__name__}: {first_line})"
+            f"--source tfds: TensorFlow Datasets could not load {name!r} ({type(e).__name__}: {first_line})"
         ) from None
-    return _make_dataset(*arrays, source="TensorFlow Datasets 'mnist'")
+    return _make_dataset(*arrays, source=f"TensorFlow Datasets {name!r}", num_classes=num_classes)
 
 
 def load_bundled() -> Dataset:

@@ -9,19 +9,23 @@ Conventions (``T`` tasks; the averages over earlier tasks are 0 for a single tas
 * overall accuracy: final accuracy over all test examples pooled (tasks weighted by their size);
 * backward transfer, BWT (Lopez-Paz & Ranzato 2017): ``mean_{j<T-1} (R[T-1, j] - R[j, j])``,
   negative when tasks are forgotten;
-* forgetting, in two conventions that differ in which earlier rows the best accuracy is taken over:
+* average incremental accuracy (Rebuffi et al. 2017, iCaRL): the mean over steps ``i`` of the average
+  accuracy on the tasks seen so far, ``mean_i mean_{j<=i} R[i, j]``;
+* forgetting, from the accuracy just after learning or from the best earlier accuracy:
 
+  - :func:`forgetting_after_learning`: ``mean_{j<T-1} (R[j, j] - R[T-1, j])``, the drop from the
+    accuracy just after task ``j`` was learned (numerically ``-BWT``, named for the convention);
   - :func:`forgetting_chaudhry` (Chaudhry et al. 2018, eq. for ``f_j^k`` with ``k = T``):
     ``mean_{j<T-1} (max_{0<=l<=T-2} R[l, j] - R[T-1, j])``, the maximum over *all* earlier rows,
     including those before task ``j`` was trained;
   - :func:`forgetting_since_learned`: ``mean_{j<T-1} (max_{j<=l<=T-2} R[l, j] - R[T-1, j])``, the
     maximum only over the rows after task ``j`` was trained.
 
-  Neither is non-negative in general: a task's term is negative exactly when its final accuracy is above
-  every accuracy its maximum runs over (positive backward transfer). Since its maximum runs over more
-  rows, ``forgetting_chaudhry >= forgetting_since_learned`` always, and ``forgetting_since_learned >=
-  -BWT`` (its maximum includes ``R[j, j]``); so a run with ``BWT <= 0`` task by task
-  (``R[T-1, j] <= R[j, j]`` for every ``j``) has both non-negative.
+  None of the three is non-negative in general: a task's term is negative exactly when its final
+  accuracy is above every accuracy its maximum (or ``R[j, j]``) runs over (positive backward transfer).
+  Since their maxima run over more rows, ``forgetting_chaudhry >= forgetting_since_learned >=
+  forgetting_after_learning = -BWT`` always; so a run with ``R[T-1, j] <= R[j, j]`` for every ``j``
+  has all three non-negative.
 * forward transfer, FWT (Lopez-Paz & Ranzato 2017): ``mean_{j>0} (R[j-1, j] - b[j])`` with ``b`` the
   accuracy of the untrained network.
 """
@@ -32,7 +36,9 @@ import numpy as np
 
 __all__ = [
     "average_accuracy",
+    "average_incremental_accuracy",
     "backward_transfer",
+    "forgetting_after_learning",
     "forgetting_chaudhry",
     "forgetting_since_learned",
     "forward_transfer",
@@ -60,6 +66,17 @@ def _check(r) -> np.ndarray:
 def average_accuracy(r) -> np.ndarray:
     """Mean final accuracy over tasks, ``(...,)`` from ``r`` ``(..., T, T)``."""
     return _check(r)[..., -1, :].mean(axis=-1)
+
+
+def average_incremental_accuracy(r) -> np.ndarray:
+    """Average incremental accuracy (Rebuffi et al. 2017), ``(...,)`` from ``r`` ``(..., T, T)``:
+    ``mean_i (mean_{j<=i} R[i, j])``, the average accuracy on the tasks seen so far, averaged over the
+    ``T`` steps (Hsu et al.'s per-step "average accuracy", averaged)."""
+    r = _check(r)
+    t = r.shape[-1]
+    seen = np.tril(np.ones((t, t), bool))
+    per_step = np.where(seen, r, 0.0).sum(axis=-1) / np.arange(1, t + 1)
+    return per_step.mean(axis=-1)
 
 
 def overall_accuracy(final_row, sizes) -> np.ndarray:
@@ -98,6 +115,14 @@ def backward_transfer(r) -> np.ndarray:
         return np.zeros(r.shape[:-2])
     diag = np.diagonal(r, axis1=-2, axis2=-1)
     return (r[..., -1, : t - 1] - diag[..., : t - 1]).mean(axis=-1)
+
+
+def forgetting_after_learning(r) -> np.ndarray:
+    """Average forgetting from the accuracy just after learning, ``(...,)`` from ``r`` ``(..., T, T)``:
+    ``mean_{j<T-1} (R[j, j] - R[T-1, j])``; 0 for a single task. Equal to ``-BWT``
+    (:func:`backward_transfer`); papers that define forgetting this way (e.g. van de Ven et al.'s
+    "forgetting" as the drop since training) report this number."""
+    return -backward_transfer(r)
 
 
 def _forgetting(r, since_learned: bool) -> np.ndarray:

@@ -31,6 +31,7 @@ update its Fisher information, then sleeps, and each phase still owns only its o
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
@@ -54,6 +55,10 @@ class SupervisedTask(NamedTuple):
         classes: ``(C,)`` the outputs training may use for this task (a task-incremental scenario's own
             classes, or the classes seen so far), or ``None`` for all.
         peers: the sibling phases of a :func:`sequence` (name -> :class:`Peer`), set by the sequence.
+        valid: ``(n,)`` which of the ``n`` examples are real, for tasks padded to a common length
+            (:class:`~sleepjax.TaskStream`), or ``None`` if all are. Padding slots hold copies of the
+            task's own examples; a phase that reads ``x``/``y`` (training, a memory, a Fisher
+            estimate) should weigh them by ``valid``.
     """
 
     x: Float[Array, "n d"]
@@ -62,6 +67,7 @@ class SupervisedTask(NamedTuple):
     history: Float[Array, "T n d"]
     classes: Bool[Array, " C"] | None = None
     peers: Mapping[str, Peer] | None = None
+    valid: Bool[Array, " n"] | None = None
 
 
 class TrainingHooks(NamedTuple):
@@ -69,14 +75,23 @@ class TrainingHooks(NamedTuple):
     the phase's own ``state`` and ``hparams`` as they are when the task's training starts (read-only);
     a hook left ``None`` does nothing.
 
+    Examples carry the outputs of the task they were learned in (``classes``, ``(n, C)`` bools, or
+    ``None`` when the task restricts no output): a rehearsal memory keeps its examples' own, and the
+    training phase scores each example among the current task's outputs when its label is one of them
+    (class-incremental: the classes seen so far), else among its own task's (task-incremental rehearsal).
+
     Attributes:
-        data: ``data(state, hparams, x, y, valid) -> (x, y, valid)``: the task's training set, extended (a
-            rehearsal memory merged into it); ``valid (n,)`` marks the real examples of the fixed-size set.
-        batch: ``batch(state, hparams, x, y, key) -> (x, y)``: each minibatch, extended (replayed examples).
-        loss: ``loss(model, state, hparams, x, y, key) -> scalar``: a term added to the training loss
-            (a penalty, a distillation), with the minibatch the loss sees.
-        grads: ``grads(model, grads, state, hparams, key) -> grads``: the gradient, transformed before the
-            optimizer sees it (a projection).
+        data: ``data(state, hparams, x, y, classes, valid) -> (x, y, classes, valid)``: the task's training
+            set, extended (a rehearsal memory merged into it); ``valid (n,)`` marks the real examples of
+            the fixed-size set.
+        batch: ``batch(state, hparams, x, y, classes, key) -> (x, y, classes)``: each minibatch, extended
+            (replayed examples).
+        loss: ``loss(model, state, hparams, x, y, key, train_loss) -> scalar``: a term added to the training
+            loss (a penalty, a distillation), with the minibatch the loss sees. ``train_loss(model, x, y,
+            classes, key)`` is the training phase's own loss on any batch (``classes``: its examples' own
+            outputs, or ``None`` for the current task's), for terms that replay stored examples.
+        grads: ``grads(model, grads, state, hparams, key, train_loss) -> grads``: the gradient, transformed
+            before the optimizer sees it (a projection).
         step_init: ``step_init(params) -> accumulator``: a quantity the training phase accumulates over
             the task's steps on this phase's behalf, started afresh each task.
         step: ``step(accumulator, params_before, params_after, grads) -> accumulator`` after each update.
@@ -109,11 +124,13 @@ class Phase(NamedTuple):
 
 class Peer(NamedTuple):
     """A sibling phase as a phase of the same :func:`sequence` sees it: its hooks, its state at this
-    point of the task, its hyperparameters."""
+    point of the task, its hyperparameters, and whether it has already been applied to this task (it
+    comes earlier in the sequence), so that a phase whose work follows training can insist on it."""
 
     hooks: TrainingHooks | None
     state: PyTree
     hparams: Any
+    applied: bool = False
 
 
 def named_hparams(combinator: str, names: tuple[str, ...], hparams: Mapping | None) -> dict:
@@ -142,17 +159,35 @@ def _check_names(combinator: str, phases: Mapping[str, Phase]) -> None:
             raise TypeError(f"{combinator}: phase {name!r} must be a sleepjax Phase, got {type(phase).__name__}")
 
 
+def _takes_peers(init: Callable) -> bool:
+    """Whether ``init`` takes a keyword ``peers`` (a training phase that keeps accumulators for its siblings)."""
+    try:
+        return "peers" in inspect.signature(init).parameters
+    except (TypeError, ValueError):  # callables without a signature
+        return False
+
+
 def sequence(**phases: Phase) -> Phase:
     """Apply the named ``phases`` in the given order on each task.
 
-    State, hyperparameters and metrics are dicts keyed by the phase names.
+    State, hyperparameters and metrics are dicts keyed by the phase names. A phase whose ``init`` takes a
+    keyword ``peers`` gets its siblings (name -> :class:`Peer`, hooks only: no state or hyperparameters
+    exist yet), so that a training phase can give its state the accumulators their hooks ask for from the
+    start (a run's state must keep one structure from task to task).
     """
     _check_names("sequence", phases)
     names = tuple(phases)
 
     def init(params, key):
         keys = jax.random.split(key, len(names))
-        return {name: phases[name].init(params, k) for name, k in zip(names, keys)}
+        states = {}
+        for name, k in zip(names, keys):
+            init = phases[name].init
+            if _takes_peers(init):
+                states[name] = init(params, k, peers={n: Peer(phases[n].hooks, None, None) for n in names if n != name})
+            else:
+                states[name] = init(params, k)
+        return states
 
     def apply(params, state, task, hparams, key):
         hparams = named_hparams("sequence", names, hparams)
@@ -163,7 +198,7 @@ def sequence(**phases: Phase) -> Phase:
             if "peers" in getattr(task, "_fields", ()):
                 current = {n: new_state.get(n, state[n]) for n in names}
                 own = task._replace(
-                    peers={n: Peer(phases[n].hooks, current[n], hparams[n]) for n in names if n != name}
+                    peers={n: Peer(phases[n].hooks, current[n], hparams[n], n in new_state) for n in names if n != name}
                 )
             params, new_state[name], metrics[name] = phases[name].apply(params, state[name], own, hparams[name], k)
         return params, new_state, metrics
@@ -185,16 +220,16 @@ def interleave(chunks: int, **phases: Phase) -> Phase:
         n = task.x.shape[0]
         if n % chunks:
             raise ValueError(f"a task of {n} examples cannot be split into {chunks} equal chunks")
-        xs = task.x.reshape((chunks, n // chunks) + task.x.shape[1:])
-        ys = task.y.reshape((chunks, n // chunks) + task.y.shape[1:])
+        parts = {"x": task.x, "y": task.y, "valid": getattr(task, "valid", None)}
+        parts = {k: v.reshape((chunks, n // chunks) + v.shape[1:]) for k, v in parts.items() if v is not None}
 
         def body(carry, chunk):
             params, state = carry
-            x, y, k = chunk
-            params, state, m = inner.apply(params, state, task._replace(x=x, y=y), hparams, k)
+            part, k = chunk
+            params, state, m = inner.apply(params, state, task._replace(**part), hparams, k)
             return (params, state), m
 
-        (params, state), metrics = lax.scan(body, (params, state), (xs, ys, jax.random.split(key, chunks)))
+        (params, state), metrics = lax.scan(body, (params, state), (parts, jax.random.split(key, chunks)))
         return params, state, metrics
 
     return Phase(inner.init, apply)

@@ -7,9 +7,11 @@ part of the phase state, so momentum carries over from task to task as in the re
 Composed in a :func:`~sleepjax.sequence`, wake applies the :class:`~sleepjax.TrainingHooks` of its
 sibling phases (``task.peers``): a training set extended with a rehearsal memory, replayed examples in
 every minibatch, penalty terms on the loss, gradient projections, and per-step accumulators such as SI's
-path integral, which it keeps in its state (:class:`WakeState`) for the phase that asked for them.
-A task's ``classes`` (a task-incremental task's own outputs, or the classes seen so far) restrict the
-loss to those outputs.
+path integral, which it keeps in its state (:class:`WakeState`) for the phase that asked for them (in a
+sequence its init gets the siblings' hooks, so the state has them from the start). A task's ``classes``
+(a task-incremental task's own outputs, or the classes seen so far) restrict the loss to those outputs;
+a replayed example whose label is not among them is scored among the outputs of the task it was learned
+in (task-incremental rehearsal).
 
 The optimizer's own settings are apply-time hyperparameters when the optimizer is given as an optax
 factory with its settings, ``wake(optax.sgd, learning_rate=0.1, momentum=0.5, ...)``: it is wrapped in
@@ -112,6 +114,12 @@ class WakeState(NamedTuple):
     accumulators: dict
 
 
+def _accumulators(params, peers) -> dict:
+    """A fresh accumulator for every sibling whose hooks ask for one (``step_init``), by its name."""
+    hooks = {n: p.hooks for n, p in (peers or {}).items() if p.hooks is not None}
+    return {n: h.step_init(params) for n, h in hooks.items() if h.step_init is not None}
+
+
 def _with_settings(opt_state, hparams, defaults):
     """The optimizer state with the apply-time settings ``hparams`` in place of the injected ones."""
     if hparams is None:
@@ -127,13 +135,15 @@ def _with_settings(opt_state, hparams, defaults):
 def wake(
     optimizer: optax.GradientTransformation | Callable[..., optax.GradientTransformation],
     *,
-    epochs: int,
+    epochs: int | None = None,
     batch_size: int,
     loss: Loss | Literal["mse", "ce"] = "mse",
     num_classes: int = 10,
+    steps: int | None = None,
     **settings: float,
 ) -> Phase:
-    """Train on each task for ``epochs`` epochs of ``batch_size`` minibatches.
+    """Train on each task for ``epochs`` epochs of ``batch_size`` minibatches, or for ``steps`` minibatch
+    updates.
 
     Args:
         optimizer: an optax factory (``optax.sgd``, ``optax.adam``, ...) with its ``settings`` as keywords,
@@ -142,46 +152,71 @@ def wake(
         batch_size: examples per update.
         loss: ``"mse"`` (:func:`mse_loss`), ``"ce"`` (:func:`cross_entropy_loss`) or any :data:`Loss`.
         num_classes: outputs of the network (for ``"mse"``'s one-hot targets).
+        steps: instead of ``epochs``, this many minibatch updates per task (permuted MNIST's 5,000
+            iterations): the batches of as many epochs as they need, drawn as ``epochs`` would draw
+            them, cut after ``steps`` (a batch skipped for holding padding counts as a step).
         settings: the factory's keyword arguments, e.g. ``learning_rate=0.1, momentum=0.5``.
 
     Hyperparameters: a dict of the factory's settings (``None``: the values given here). State:
-    :class:`WakeState`. Metrics: ``{"loss": (epochs,) mean training loss per epoch}``.
+    :class:`WakeState`. Metrics: ``{"loss": (epochs,) mean training loss per epoch}`` (with ``steps``:
+    per block of one epoch's number of batches, the last block possibly shorter).
     """
-    if epochs < 1 or batch_size < 1:
-        raise ValueError(f"epochs and batch_size must be positive, got {epochs} and {batch_size}")
+    if (epochs is None) == (steps is None):
+        raise ValueError(f"wake takes either epochs or steps, got epochs={epochs} and steps={steps}")
+    for name, value in (("epochs", epochs), ("steps", steps), ("batch_size", batch_size)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"wake {name} must be a positive integer, got {value!r}")
     loss_fn = _loss_of(loss, num_classes)
     transform, defaults = _optimizer(optimizer, settings)
 
-    def init(params, key):
+    def init(params, key, peers=None):
         del key
-        return WakeState(transform.init(eqx.filter(params, eqx.is_inexact_array)), {})
+        return WakeState(transform.init(eqx.filter(params, eqx.is_inexact_array)), _accumulators(params, peers))
 
     def apply(params, state, task, hparams, key):
         opt_state = _with_settings(state.optimizer, hparams, defaults)
         hooks = {n: p for n, p in (getattr(task, "peers", None) or {}).items() if p.hooks is not None}
-        x, y, valid = task.x, task.y, None
+        accumulators = _accumulators(params, hooks)
+        if set(accumulators) != set(state.accumulators):
+            raise ValueError(
+                f"wake's state keeps accumulators for {sorted(state.accumulators)} but its siblings' hooks ask for "
+                f"{sorted(accumulators)}: initialise the state with the init of the sequence that holds them"
+            )
+        classes = getattr(task, "classes", None)
+        extends = any(p.hooks.data is not None or p.hooks.batch is not None for p in hooks.values())
+        # With examples from elsewhere (a rehearsal memory), every example carries its own task's outputs.
+        own = None if classes is None or not extends else jnp.broadcast_to(classes, task.y.shape + classes.shape)
+        x, y, valid = task.x, task.y, getattr(task, "valid", None)
         for peer in hooks.values():
             if peer.hooks.data is not None:
                 valid = jnp.ones(x.shape[0], bool) if valid is None else valid
-                x, y, valid = peer.hooks.data(peer.state, peer.hparams, x, y, valid)
+                x, y, own, valid = peer.hooks.data(peer.state, peer.hparams, x, y, own, valid)
         n = x.shape[0]
         num_batches = n // batch_size
         if num_batches == 0:
             raise ValueError(f"a task of {n} examples has no full batch of {batch_size}")
-        classes = getattr(task, "classes", None)
-        accumulators = {n: p.hooks.step_init(params) for n, p in hooks.items() if p.hooks.step_init is not None}
 
-        def total_loss(model, xb, yb, k):
+        def scored(yb, cb):
+            """The outputs each example is scored among: the task's where its label is one of them, else
+            its own task's."""
+            if classes is None or cb is None:
+                return classes
+            return jnp.where(classes[yb][:, None], classes, cb)
+
+        def train_loss(model, xb, yb, cb, k):
+            return loss_fn(model, xb, yb, k, scored(yb, cb))
+
+        def total_loss(model, xb, yb, cb, k):
+            if not hooks:
+                return train_loss(model, xb, yb, cb, k)
             keys = jax.random.split(k, len(hooks) + 1)
-            value = loss_fn(model, xb, yb, keys[0], classes)
+            value = train_loss(model, xb, yb, cb, keys[0])
             for peer, kh in zip(hooks.values(), keys[1:]):
                 if peer.hooks.loss is not None:
-                    value = value + peer.hooks.loss(model, peer.state, peer.hparams, xb, yb, kh)
+                    value = value + peer.hooks.loss(model, peer.state, peer.hparams, xb, yb, kh, train_loss)
             return value
 
-        grad_fn = eqx.filter_value_and_grad(
-            total_loss if hooks else lambda m, xb, yb, k: loss_fn(m, xb, yb, k, classes)
-        )
+        grad_fn = eqx.filter_value_and_grad(total_loss)
 
         # The scans carry only the model's arrays; the rest (e.g. an equinox.nn.MLP's activation) is static.
         carry, static = eqx.partition((params, opt_state, accumulators), eqx.is_array)
@@ -189,17 +224,17 @@ def wake(
         def train_step(carry, batch):
             model, opt, acc = eqx.combine(carry, static)
             idx, k = batch
-            xb, yb = x[idx], y[idx]
+            xb, yb, cb = x[idx], y[idx], None if own is None else own[idx]
             k_batch, k_loss, k_grads = jax.random.split(k, 3) if hooks else (None, k, None)
             for peer in hooks.values():
                 if peer.hooks.batch is not None:
                     k_batch, k_hook = jax.random.split(k_batch)
-                    xb, yb = peer.hooks.batch(peer.state, peer.hparams, xb, yb, k_hook)
-            value, grads = grad_fn(model, xb, yb, k_loss)
+                    xb, yb, cb = peer.hooks.batch(peer.state, peer.hparams, xb, yb, cb, k_hook)
+            value, grads = grad_fn(model, xb, yb, cb, k_loss)
             for peer in hooks.values():
                 if peer.hooks.grads is not None:
                     k_grads, k_hook = jax.random.split(k_grads)
-                    grads = peer.hooks.grads(model, grads, peer.state, peer.hparams, k_hook)
+                    grads = peer.hooks.grads(model, grads, peer.state, peer.hparams, k_hook, train_loss)
             updates, new_opt = transform.update(grads, opt, eqx.filter(model, eqx.is_inexact_array))
             new_model = eqx.apply_updates(model, updates)
             new_acc = {n: hooks[n].hooks.step(a, model, new_model, grads) for n, a in acc.items()}
@@ -210,17 +245,34 @@ def wake(
                 value = jnp.where(keep, value, jnp.nan)
             return eqx.filter(new, eqx.is_array), value
 
-        def epoch(carry, k):
+        def epoch_batches(k):
+            """One epoch's minibatches (indices) and their step keys."""
             k_perm, k_steps = jax.random.split(k)
             if valid is None:
                 order = jax.random.permutation(k_perm, n)[: num_batches * batch_size]
             else:  # the real examples in random order first, the padding after them
                 order = jnp.argsort(jnp.where(valid, jax.random.uniform(k_perm, (n,)), 2.0))[: num_batches * batch_size]
-            batches = (order.reshape(num_batches, batch_size), jax.random.split(k_steps, num_batches))
-            carry, losses = lax.scan(train_step, carry, batches)
-            return carry, losses.mean() if valid is None else jnp.nanmean(losses)
+            return order.reshape(num_batches, batch_size), jax.random.split(k_steps, num_batches)
 
-        carry, losses = lax.scan(epoch, carry, jax.random.split(key, epochs))
+        def mean_loss(losses):
+            return losses.mean(axis=-1) if valid is None else jnp.nanmean(losses, axis=-1)
+
+        if steps is None:
+
+            def epoch(carry, k):
+                carry, losses = lax.scan(train_step, carry, epoch_batches(k))
+                return carry, mean_loss(losses)
+
+            carry, losses = lax.scan(epoch, carry, jax.random.split(key, epochs))
+        else:
+            blocks = -(-steps // num_batches)
+            batches = jax.tree.map(
+                lambda a: a.reshape((blocks * num_batches,) + a.shape[2:])[:steps],
+                jax.vmap(epoch_batches)(jax.random.split(key, blocks)),
+            )
+            carry, losses = lax.scan(train_step, carry, batches)
+            padded = jnp.full(blocks * num_batches, jnp.nan, losses.dtype).at[:steps].set(losses)
+            losses = jnp.nanmean(padded.reshape(blocks, num_batches), axis=-1)
         params, opt_state, accumulators = eqx.combine(carry, static)
         return params, WakeState(opt_state, accumulators), {"loss": losses}
 

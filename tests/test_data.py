@@ -382,7 +382,7 @@ def test_dataset_rejects_bad_arrays():
 def test_load_tfds_with_mock_data(monkeypatch):
     tfds = pytest.importorskip("tensorflow_datasets")
     probed = []
-    monkeypatch.setattr(data, "_check_reachable", lambda host, timeout: probed.append(host))
+    monkeypatch.setattr(data, "_check_reachable", lambda host, timeout, what: probed.append(host))
     with tfds.testing.mock_data(num_examples=12):
         ds = data.load_tfds()
     assert probed == [data.TFDS_MNIST_HOST]  # mock data count as not prepared: the download host is checked

@@ -48,6 +48,52 @@ def test_forgetting_since_learned_max_from_the_task_on():
     assert metrics.forgetting_since_learned(R) == pytest.approx(1.2 / 3)
 
 
+def test_forgetting_after_learning_from_the_diagonal():
+    # task 0: 0.5 - 0.2 = 0.3; task 1: 0.6 - 0.4 = 0.2; task 2: 0.8 - 0.3 = 0.5; mean 1.0 / 3 (= -BWT)
+    assert metrics.forgetting_after_learning(R) == pytest.approx(1.0 / 3)
+
+
+# The three forgetting conventions on one matrix that tells them apart: task 0 peaks after a later task
+# (0.9 in row 1), task 1 is best before it is trained (0.7 in row 0). Worked out per task:
+#   after learning   (R[j, j] - final):        task 0: 0.6 - 0.1 = 0.5;  task 1: 0.5 - 0.2 = 0.3  -> 0.4
+#   since learned    (max rows j..T-2 - final): task 0: 0.9 - 0.1 = 0.8;  task 1: 0.5 - 0.2 = 0.3  -> 0.55
+#   Chaudhry         (max rows 0..T-2 - final): task 0: 0.9 - 0.1 = 0.8;  task 1: 0.7 - 0.2 = 0.5  -> 0.65
+CONVENTIONS = np.array(
+    [
+        [0.6, 0.7, 0.0],
+        [0.9, 0.5, 0.1],
+        [0.1, 0.2, 0.9],
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("metric", "expected"),
+    [
+        (metrics.forgetting_after_learning, 0.4),
+        (metrics.forgetting_since_learned, 0.55),
+        (metrics.forgetting_chaudhry, 0.65),
+    ],
+)
+def test_forgetting_conventions_differ_as_defined(metric, expected):
+    assert metric(CONVENTIONS) == pytest.approx(expected)
+
+
+def test_forgetting_is_read_with_rows_as_training_steps():
+    # The transposed matrix (rows: evaluated task, as Hsu et al.'s acc_table[task][after]) is a different
+    # matrix: read as R it gives another number, so a metric that transposed R would fail the tests above.
+    assert metrics.forgetting_after_learning(CONVENTIONS.T) == pytest.approx(((0.6 - 0.0) + (0.5 - 0.1)) / 2)
+    assert metrics.forgetting_after_learning(CONVENTIONS.T) != pytest.approx(0.4)
+
+
+def test_average_incremental_accuracy():
+    # rows' averages over the tasks seen so far: 0.5; (0.4 + 0.6) / 2 = 0.5; (0.7 + 0.5 + 0.8) / 3 = 2 / 3;
+    # (0.2 + 0.4 + 0.3 + 0.9) / 4 = 0.45; mean over the four steps (0.5 + 0.5 + 2/3 + 0.45) / 4
+    assert metrics.average_incremental_accuracy(R) == pytest.approx((0.5 + 0.5 + 2 / 3 + 0.45) / 4)
+    # the entries above the diagonal (tasks not yet seen) play no part
+    assert metrics.average_incremental_accuracy(np.triu(np.ones((4, 4)), 1)) == 0.0
+
+
 @pytest.mark.parametrize("forgetting", [metrics.forgetting_chaudhry, metrics.forgetting_since_learned])
 def test_forgetting_excludes_the_final_row_and_can_be_negative(forgetting):
     # task 0: 0.5 - 0.9 = -0.4 (the final row's 0.9 is not part of the maximum)
@@ -79,12 +125,23 @@ def test_leading_axes_are_kept():
     np.testing.assert_allclose(metrics.forgetting_chaudhry(stacked), [1.25 / 3, 1.0])
     np.testing.assert_allclose(metrics.forgetting_since_learned(stacked), [1.2 / 3, 1.0])
     np.testing.assert_allclose(metrics.forward_transfer(stacked, np.zeros((2, 4))), [1.25 / 3, 0.0])
+    np.testing.assert_allclose(metrics.forgetting_after_learning(stacked), [1.0 / 3, 1.0])
+    # eye: step i sees i + 1 tasks with one accuracy 1 among them: mean(1, 1/2, 1/3, 1/4)
+    np.testing.assert_allclose(
+        metrics.average_incremental_accuracy(stacked), [(0.5 + 0.5 + 2 / 3 + 0.45) / 4, (1 + 1 / 2 + 1 / 3 + 1 / 4) / 4]
+    )
 
 
 def test_single_task_has_no_earlier_tasks():
     one = np.array([[0.5]])
-    for metric in (metrics.backward_transfer, metrics.forgetting_chaudhry, metrics.forgetting_since_learned):
+    for metric in (
+        metrics.backward_transfer,
+        metrics.forgetting_chaudhry,
+        metrics.forgetting_since_learned,
+        metrics.forgetting_after_learning,
+    ):
         assert metric(one) == 0.0
+    assert metrics.average_incremental_accuracy(one) == 0.5
     assert metrics.forward_transfer(one, [0.1]) == 0.0
 
 
@@ -93,6 +150,8 @@ MATRIX_METRICS = [
     metrics.backward_transfer,
     metrics.forgetting_chaudhry,
     metrics.forgetting_since_learned,
+    metrics.forgetting_after_learning,
+    metrics.average_incremental_accuracy,
     lambda r: metrics.forward_transfer(r, np.zeros(r.shape[-1])),
 ]
 

@@ -4,6 +4,7 @@
 seeds, prints a table of mean ± SD final accuracies and writes a resumable JSON record.
 ``sleepjax run foraging`` runs the spiking foraging agent's six conditions over several trials and prints
 their pattern discriminability next to the published table; ``sleepjax run lca`` the spiking sparse coding.
+``sleepjax compare BENCHMARK`` runs continual-learning methods side by side (:mod:`sleepjax.app.compare_cli`).
 
 Every user mistake ends in one line ``sleepjax: error: ...`` and exit code 2 (argument syntax errors:
 argparse's usage line and exit code 2); Ctrl-C stops after the run in progress is saved, with exit code
@@ -35,6 +36,7 @@ from sleepjax.app.arguments import (
     positive_int,
     run_count,
 )
+from sleepjax.app.compare_cli import add_compare, add_sweep_compare
 from sleepjax.app.interrupt import Interrupted, stop_at_safe_point
 from sleepjax.app.records import RecordError
 
@@ -174,6 +176,7 @@ def add_sweep(sub) -> None:
     add_protocol(p)
     add_common(p)
     p.set_defaults(handler=commands.run_sweep)
+    add_sweep_compare(experiments)
 
 
 def add_tune(sub) -> None:
@@ -240,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_lca(experiments)
     add_sweep(sub)
     add_tune(sub)
+    add_compare(sub)
     return parser
 
 

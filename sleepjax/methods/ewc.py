@@ -1,0 +1,209 @@
+"""Elastic weight consolidation (EWC) and online EWC, as a phase.
+
+EWC (Kirkpatrick et al. 2017, "Overcoming catastrophic forgetting in neural networks", PNAS 114(13))
+adds to the loss of each new task a quadratic penalty pulling every weight towards its value after each
+earlier task ``t``, weighted by the diagonal of the Fisher information ``F_t`` there:
+``lambda / 2 * sum_t sum_i F_t,i (theta_i - theta*_t,i)^2``. Online EWC (Schwarz et al. 2018, "Progress &
+compress", ICML; van de Ven et al.'s "online EWC") keeps one running Fisher ``F~ <- gamma F~ + F_t`` and
+the last anchor only: ``lambda / 2 * gamma * sum_i F~_i (theta_i - theta*_i)^2``.
+
+Offline EWC's penalties are summed into one quadratic, which is exact: ``A (theta - mu)^2 + c`` with
+``A = sum_t F_t``, ``mu`` the Fisher-weighted mean of the anchors and the constant ``c`` the remainder, so
+the state has one shape however many tasks have passed.
+
+The Fisher information is estimated after each task's training, on the task's training examples, one
+example at a time, over the outputs the task trains (``task.classes``), as van de Ven et al. do
+(``continual-learning``, ``models/cl/continual_learner.py``): the mean over examples of
+``sum_y p(y|x) (d log p(y|x) / d theta)^2`` (``"exact"``, their default), or of the squared gradient for
+one label per example: drawn from the model (``"sampled"``), the most probable (``"predicted"``, Hsu et
+al.'s choice) or the true one (``"empirical"``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal, NamedTuple
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from sleepjax._phases import Phase, SupervisedTask, TrainingHooks
+from sleepjax._typing import Array, PyTree
+from sleepjax.methods import _common as common
+
+FisherLabels = Literal["exact", "sampled", "predicted", "empirical"]
+FISHER_LABELS = ("exact", "sampled", "predicted", "empirical")
+_CHUNK_ENTRIES = 2**22  # per-example gradient entries held at once by the Fisher estimate (16 MiB in float32)
+
+# van de Ven, Tuytelaars & Tolias 2022, "Three types of incremental learning", Nature Machine Intelligence
+# 4: split MNIST (continual-learning, params/param_values.py).
+_PUBLISHED_LAMBDA = {"task": 1e5, "domain": 1e10, "class": 1e9}
+
+
+class EWCHparams(NamedTuple):
+    """EWC's strengths (addressed ``ewc.lambda``, ``ewc.gamma``).
+
+    Attributes:
+        lambda_: ``lambda``, the weight of the penalty (``ewc.lambda``).
+        gamma: online EWC's decay of the running Fisher, in ``[0, 1]`` (unused by offline EWC).
+    """
+
+    lambda_: float | Array
+    gamma: float | Array = 1.0
+
+    def check(self) -> None:
+        """``ValueError`` naming the field for a NaN, negative or out-of-range value."""
+        common.check_values(
+            "EWC", **{"lambda": (self.lambda_, 0.0, False, math.inf), "gamma": (self.gamma, 0.0, False, 1.0)}
+        )
+
+
+class EWCState(NamedTuple):
+    """The penalty's quadratic: ``importance * (theta - anchor)^2`` summed, plus ``offset`` (offline EWC's
+    constant remainder; 0 online). ``importance`` and ``anchor`` are shaped like the model's arrays."""
+
+    importance: PyTree
+    anchor: PyTree
+    offset: Array
+
+
+def published_defaults(scenario: str, online: bool = False) -> EWCHparams:
+    """van de Ven et al. 2022's EWC strength for split MNIST in ``scenario`` (``"class"``, ``"task"`` or
+    ``"domain"``): lambda 1e9 / 1e5 / 1e10, gamma 1. They publish no separate online-EWC values; the same
+    lambda with gamma = 1 (their default decay) is the starting point for it."""
+    del online
+    return EWCHparams(jnp.float32(_PUBLISHED_LAMBDA[common.check_scenario(scenario)]), jnp.float32(1.0))
+
+
+def fisher_information(
+    model,
+    x: Array,
+    y: Array,
+    classes: Array | None,
+    key: jax.Array,
+    labels: FisherLabels = "exact",
+    samples: int | None = None,
+) -> PyTree:
+    """The diagonal Fisher information of ``model`` on examples ``x`` (labels ``y``), over the outputs
+    ``classes`` (``(C,)`` bools, ``None``: all): the mean over examples of the squared gradient of
+    ``log p(label | x)``, weighted over every label by ``p`` (``"exact"``) or for one label (see the module
+    docstring). ``samples``: estimate it on that many examples drawn at random (``None``: all). Shaped like
+    the model's floating-point arrays."""
+    params, static = eqx.partition(model, eqx.is_inexact_array)
+    n = y.shape[0]
+    k_pick, k_labels = jax.random.split(key)
+    if samples is not None and samples < n:
+        pick = jax.random.permutation(k_pick, n)[:samples]
+        x, y, n = x[pick], y[pick], samples
+    size = sum(leaf.size for leaf in jax.tree.leaves(params))
+    per_example = size * (common.num_outputs(model, x.shape[1:]) if labels == "exact" else 1)
+    chunk = max(1, min(n, _CHUNK_ENTRIES // per_example))
+    num_chunks = -(-n // chunk)
+    pad = num_chunks * chunk - n
+    weight = jnp.concatenate([jnp.ones(n), jnp.zeros(pad)]).reshape(num_chunks, chunk) / n
+    xs = jnp.concatenate([x, jnp.zeros((pad, *x.shape[1:]), x.dtype)]).reshape(num_chunks, chunk, *x.shape[1:])
+    ys = jnp.concatenate([y, jnp.zeros(pad, y.dtype)]).reshape(num_chunks, chunk)
+    keys = jax.random.split(k_labels, num_chunks * chunk).reshape(num_chunks, chunk)
+
+    def log_probs(p, xi):
+        z = eqx.combine(p, static)(xi)
+        return jax.nn.log_softmax(z if classes is None else jnp.where(classes, z, -jnp.inf))
+
+    def squared(xi, yi, ki, wi):
+        logp, pullback = jax.vjp(lambda p: log_probs(p, xi), params)
+        prob = jnp.exp(logp)
+        if labels == "exact":
+            grads = jax.vmap(lambda e: pullback(e)[0])(jnp.eye(logp.shape[0], dtype=logp.dtype))
+            return jax.tree.map(lambda g: jnp.tensordot(wi * prob, g**2, axes=1), grads)
+        if labels == "sampled":
+            label = jax.random.categorical(ki, logp)
+        elif labels == "predicted":
+            label = jnp.argmax(logp)
+        else:
+            label = yi
+        (grad,) = pullback(jax.nn.one_hot(label, logp.shape[0], dtype=logp.dtype))
+        return jax.tree.map(lambda g: wi * g**2, grad)
+
+    def body(total, batch):
+        per_example = jax.vmap(squared)(*batch)
+        return jax.tree.map(lambda t, g: t + g.sum(axis=0), total, per_example), None
+
+    zeros = jax.tree.map(jnp.zeros_like, params)
+    total, _ = lax.scan(body, zeros, (xs, ys, keys, weight))
+    return total
+
+
+def ewc(
+    online: bool = False,
+    *,
+    fisher: FisherLabels = "exact",
+    fisher_samples: int | None = None,
+) -> Phase:
+    """Elastic weight consolidation (Kirkpatrick et al. 2017, PNAS), or online EWC (Schwarz et al. 2018).
+
+    After each task's training the phase estimates the diagonal Fisher information on the task's training
+    examples and adds ``lambda / 2 * F (theta - theta*)^2`` (summed over earlier tasks; online: one decayed
+    running Fisher and the latest anchor, times ``gamma``) to the training loss of every later task.
+
+    Published default strengths (van de Ven et al. 2022, split MNIST, :func:`published_defaults`):
+    lambda = 1e5 (task-incremental), 1e10 (domain-incremental), 1e9 (class-incremental); gamma = 1.
+
+    Args:
+        online: online EWC (one running Fisher decayed by ``gamma``, the latest anchor) instead of one
+            penalty per earlier task.
+        fisher: which labels the Fisher information is taken over: ``"exact"`` (every label, weighted by
+            the model's probabilities: van de Ven et al.'s default), ``"sampled"``, ``"predicted"`` (Hsu et
+            al. 2018) or ``"empirical"`` (the true labels).
+        fisher_samples: estimate the Fisher on this many of the task's examples, drawn at random (``None``:
+            all, as van de Ven et al.).
+
+    Hyperparameters: :class:`EWCHparams`. State: :class:`EWCState`. Metrics: ``{"fisher"}``, the sum of the
+    task's Fisher information. Compose after the training phase: ``sequence(wake=..., ewc=sj.ewc())``.
+    """
+    if fisher not in FISHER_LABELS:
+        raise ValueError(f"ewc fisher must be one of {', '.join(FISHER_LABELS)}, got {fisher!r}")
+    if fisher_samples is not None and (
+        isinstance(fisher_samples, bool) or not isinstance(fisher_samples, int) or fisher_samples < 1
+    ):
+        raise ValueError(f"ewc fisher_samples must be a positive integer or None, got {fisher_samples!r}")
+
+    def init(params, key):
+        del key
+        theta = common.inexact(params)
+        return EWCState(jax.tree.map(jnp.zeros_like, theta), theta, jnp.zeros((), jnp.float32))
+
+    def loss(model, state: EWCState, hparams, x, y, key, train_loss):
+        hparams = common.checked_hparams("ewc", hparams, EWCHparams)
+        theta = common.inexact(model)
+        quadratic = jax.tree.map(lambda a, m, t: a * (t - m) ** 2, state.importance, state.anchor, theta)
+        weight = hparams.gamma if online else 1.0
+        return 0.5 * hparams.lambda_ * weight * (common.tree_sum(quadratic) + state.offset)
+
+    def apply(params, state: EWCState, task: SupervisedTask, hparams, key):
+        hparams = common.checked_hparams("ewc", hparams, EWCHparams)
+        common.trainer(task, "ewc")
+        fisher_t = fisher_information(params, task.x, task.y, task.classes, key, fisher, fisher_samples)
+        theta = common.inexact(params)
+        if online:
+            importance = jax.tree.map(lambda a, f: hparams.gamma * a + f, state.importance, fisher_t)
+            new = EWCState(importance, theta, state.offset)
+        else:
+            # A (t - m)^2 + F (t - s)^2 = (A + F)(t - m')^2 + A F / (A + F) (m - s)^2, m' = (A m + F s) / (A + F)
+            importance = jax.tree.map(jnp.add, state.importance, fisher_t)
+            safe = jax.tree.map(lambda total: jnp.where(total > 0, total, 1.0), importance)
+            anchor = jax.tree.map(
+                lambda total, a, m, f, s, d: jnp.where(total > 0, (a * m + f * s) / d, s),
+                importance, state.importance, state.anchor, fisher_t, theta, safe,
+            )  # fmt: skip
+            remainder = jax.tree.map(
+                lambda a, m, f, s, d: a * f / d * (m - s) ** 2, state.importance, state.anchor, fisher_t, theta, safe
+            )
+            new = EWCState(importance, anchor, state.offset + common.tree_sum(remainder))
+        return params, new, {"fisher": common.tree_sum(fisher_t)}
+
+    return Phase(init, apply, TrainingHooks(loss=loss))
+
+
+__all__ = ["EWCHparams", "EWCState", "ewc", "fisher_information", "published_defaults"]

@@ -1,0 +1,119 @@
+"""Learning without forgetting (LwF), as a phase.
+
+LwF (Li & Hoiem 2017, "Learning without forgetting", IEEE TPAMI 40(12)) keeps a copy of the network
+after each task (the teacher) and, while a new task trains, distils the teacher's outputs for the earlier
+tasks on the new task's inputs: ``alpha * sum_heads CE(softmax(teacher / T), softmax(student / T))`` over
+the outputs of each earlier head, averaged over the minibatch (Li & Hoiem: ``lambda_o = 1``, ``T = 2``).
+
+A head is the set of outputs the same earlier task last trained: with task-incremental outputs
+(``task.classes``, disjoint per task) each earlier task is its own head, as in Li & Hoiem's multi-head
+network; with the classes seen so far (class-incremental) or no restriction, all earlier outputs form one
+head, as in van de Ven et al.'s class-incremental LwF. Without ``task.classes`` the outputs a task trained
+are those of the labels it held.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from sleepjax._phases import Phase, SupervisedTask, TrainingHooks
+from sleepjax._typing import Array, Int, PyTree
+from sleepjax.methods import _common as common
+
+
+class LwFHparams(NamedTuple):
+    """LwF's strengths (addressed ``lwf.alpha``, ``lwf.temperature``).
+
+    Attributes:
+        alpha: the weight of the distillation term (Li & Hoiem's ``lambda_o``).
+        temperature: the softening ``T`` of both distributions, positive.
+    """
+
+    alpha: float | Array = 1.0
+    temperature: float | Array = 2.0
+
+    def check(self) -> None:
+        """``ValueError`` naming the field for a NaN, negative or zero (``temperature``) value."""
+        common.check_values(
+            "LwF",
+            alpha=(self.alpha, 0.0, False, math.inf),
+            temperature=(self.temperature, 0.0, True, math.inf),
+        )
+
+
+class LwFState(NamedTuple):
+    """The ``teacher`` (the network after the last task) and each output's ``head``: the index of the last
+    task that trained it, ``-1`` for none yet."""
+
+    teacher: PyTree
+    head: Int[Array, " C"]
+
+
+def published_defaults(scenario: str) -> LwFHparams:
+    """Li & Hoiem 2017's settings, for every scenario: alpha (their ``lambda_o``) = 1, T = 2 (van de Ven
+    et al. 2022 also distil at T = 2)."""
+    common.check_scenario(scenario)
+    return LwFHparams(jnp.float32(1.0), jnp.float32(2.0))
+
+
+def distillation(student: Array, teacher: Array, head: Array, temperature) -> Array:
+    """Li & Hoiem's distillation loss of one example's outputs: for each head (outputs sharing a
+    non-negative ``head`` index), the cross-entropy of the student's softened distribution over the head
+    against the teacher's, summed over heads."""
+    same = head[:, None] == head[None, :]
+
+    def log_softmax(z):
+        z = z / temperature
+        return z - jax.nn.logsumexp(jnp.where(same, z[None, :], -jnp.inf), axis=1)
+
+    target = jnp.exp(log_softmax(jax.lax.stop_gradient(teacher)))
+    return -jnp.sum(jnp.where(head >= 0, target * log_softmax(student), 0.0))
+
+
+def lwf(*, input_shape: tuple[int, ...] | None = None) -> Phase:
+    """Learning without forgetting (Li & Hoiem 2017, IEEE TPAMI).
+
+    After each task the phase keeps the network as the teacher; every later task's loss gains
+    ``alpha * CE(softmax(teacher / T), softmax(student / T))`` over the outputs of each earlier head, on
+    the new task's inputs (see the module docstring for heads).
+
+    Published default strengths (Li & Hoiem 2017, :func:`published_defaults`): alpha = 1, T = 2, in every
+    scenario.
+
+    Args:
+        input_shape: the shape of one input, where the model does not tell it (to count its outputs).
+
+    Hyperparameters: :class:`LwFHparams`. State: :class:`LwFState`. Compose after the training phase:
+    ``sequence(wake=..., lwf=sj.lwf())``.
+    """
+
+    def init(params, key):
+        del key
+        outputs = common.num_outputs(params, common.example_shape(params, input_shape))
+        return LwFState(params, jnp.full(outputs, -1, jnp.int32))
+
+    def loss(model, state: LwFState, hparams, x, y, key, train_loss):
+        hparams = common.checked_hparams("lwf", hparams, LwFHparams)
+        student = common.outputs(model, x)
+        teacher = common.outputs(state.teacher, x)
+        per_example = jax.vmap(lambda s, t: distillation(s, t, state.head, hparams.temperature))(student, teacher)
+        return hparams.alpha * per_example.mean()
+
+    def apply(params, state: LwFState, task: SupervisedTask, hparams, key):
+        common.checked_hparams("lwf", hparams, LwFHparams)
+        common.trainer(task, "lwf")
+        if task.classes is None:
+            trained = jnp.any(jax.nn.one_hot(task.y, state.head.shape[0], dtype=bool), axis=0) | (state.head >= 0)
+        else:
+            trained = jnp.asarray(task.classes, bool)
+        head = jnp.where(trained, jnp.asarray(task.index, jnp.int32), state.head)
+        return params, LwFState(params, head), {}
+
+    return Phase(init, apply, TrainingHooks(loss=loss))
+
+
+__all__ = ["LwFHparams", "LwFState", "distillation", "lwf", "published_defaults"]

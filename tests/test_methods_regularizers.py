@@ -1,0 +1,246 @@
+"""EWC, online EWC, SI and LwF against hand-computed cases.
+
+Each test names the mistake it catches; ``tests/mutants/run_mutants.py`` (names ``methods-ewc-*``,
+``methods-si-*``, ``methods-lwf-*``) makes each mistake and checks that the test fails.
+"""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import sleepjax as sj
+from sleepjax.methods import ewc as ewc_module
+from sleepjax.methods.lwf import distillation
+
+LN3 = math.log(3.0)
+
+
+def linear(weights) -> sj.MLP:
+    """A one-layer network without bias, ``z = W x``, with the given ``(outputs, inputs)`` weights."""
+    weights = jnp.asarray(weights, jnp.float32)
+    model = sj.MLP(weights.shape[::-1], key=jax.random.key(0), head="linear")
+    return sj.with_weights(model, (weights,))
+
+
+def after_training(x, y, index=0, classes=None, accumulators=None) -> sj.SupervisedTask:
+    """A task as a method phase sees it right after its training phase ``wake`` ran on it."""
+    x, y = jnp.asarray(x, jnp.float32), jnp.asarray(y, jnp.int32)
+    peers = {"wake": sj.Peer(None, sj.WakeState((), accumulators or {}), None, True)}
+    return sj.SupervisedTask(x, y, jnp.asarray(index), x[None], classes, peers)
+
+
+def ewc_penalty(phase, state, hparams, model):
+    return phase.hooks.loss(model, state, hparams, None, None, None, None)
+
+
+# --- the Fisher information ---------------------------------------------------------------------------
+
+# z = (w0 x, w1 x), W = (ln 3, 0): at x = 1 p = (3/4, 1/4), at x = 2 p = (9/10, 1/10).
+# d log p_y / d w_k = x (delta_yk - p_k), so for every label weighting:
+EXACT = (1 * 0.75 * 0.25 + 4 * 0.9 * 0.1) / 2  # sum_y p_y (.)^2 = x^2 p_0 p_1, mean over examples
+EMPIRICAL = ((1 * 0.75) ** 2 + (2 * 0.1) ** 2) / 2  # labels (1, 0)
+PREDICTED = ((1 * 0.25) ** 2 + (2 * 0.1) ** 2) / 2  # argmax labels (0, 0)
+X, Y = [[1.0], [2.0]], [1, 0]
+
+
+@pytest.mark.parametrize(("labels", "expected"), [("exact", EXACT), ("empirical", EMPIRICAL), ("predicted", PREDICTED)])
+def test_fisher_is_the_mean_of_per_example_squared_gradients(labels, expected):
+    # Catches the minibatch Fisher (the square of the mean gradient, as Avalanche computes it: 0.0756 for
+    # the empirical case here) and a Fisher without the expectation over the model's labels.
+    model = linear([[LN3], [0.0]])
+    fisher = ewc_module.fisher_information(model, jnp.asarray(X), jnp.asarray(Y), None, jax.random.key(0), labels)
+    np.testing.assert_allclose(sj.weights_of(fisher)[0], [[expected], [expected]], rtol=1e-5)
+
+
+def test_fisher_is_taken_over_the_outputs_the_task_trains():
+    # Catches a Fisher over every output when the task restricts them: a third output masked out leaves
+    # the two-output Fisher unchanged and has none itself.
+    model = linear([[LN3], [0.0], [5.0]])
+    classes = jnp.asarray([True, True, False])
+    fisher = ewc_module.fisher_information(model, jnp.asarray(X), jnp.asarray(Y), classes, jax.random.key(0))
+    np.testing.assert_allclose(sj.weights_of(fisher)[0], [[EXACT], [EXACT], [0.0]], rtol=1e-5, atol=1e-7)
+
+
+# --- the penalty --------------------------------------------------------------------------------------
+
+
+def fisher_at(d: float) -> float:
+    """The exact Fisher of either weight of ``linear([[w0], [w1]])``, ``w0 - w1 = d``, on inputs 1 and 2
+    (see EXACT): ``mean_x x^2 p (1 - p)`` with ``p = sigmoid(d x)``."""
+    p = [1 / (1 + math.exp(-d * x)) for x in (1.0, 2.0)]
+    return (1 * p[0] * (1 - p[0]) + 4 * p[1] * (1 - p[1])) / 2
+
+
+def test_ewc_penalty_is_the_sum_of_each_tasks_fisher_quadratic():
+    # Catches a missing 1/2, penalties that keep only the last task's anchor, or a merged quadratic
+    # whose constant or anchor is wrong: after two tasks the penalty at W must be
+    # lambda/2 * sum_t F_t (W - W_t)^2, and its gradient lambda * sum_t F_t (W - W_t).
+    phase, hp = sj.ewc(), sj.EWCHparams(lambda_=3.0)
+    w1, w2, w = [[LN3], [0.0]], [[0.5], [-0.2]], [[1.0], [0.3]]
+    state = phase.init(linear(w1), jax.random.key(0))
+    for weights in (w1, w2):
+        _, state, _ = phase.apply(linear(weights), state, after_training(X, Y), hp, jax.random.key(1))
+    f1, f2 = np.asarray([fisher_at(LN3)] * 2), np.asarray([fisher_at(0.7)] * 2)
+    w1, w2, w = (np.asarray(a).ravel() for a in (w1, w2, w))
+    expected = 1.5 * np.sum(f1 * (w - w1) ** 2 + f2 * (w - w2) ** 2)
+    assert float(ewc_penalty(phase, state, hp, linear(w[:, None]))) == pytest.approx(expected, rel=1e-5)
+    grad = jax.grad(lambda m: ewc_penalty(phase, state, hp, m))(linear(w[:, None]))
+    np.testing.assert_allclose(sj.weights_of(grad)[0].ravel(), 3.0 * (f1 * (w - w1) + f2 * (w - w2)), rtol=1e-5)
+
+
+def test_online_ewc_decays_the_running_fisher_and_keeps_the_last_anchor():
+    # Catches online EWC without the decay (F~ = F1 + F2 instead of gamma F1 + F2), without gamma on the
+    # penalty (Schwarz et al.: lambda/2 * gamma * F~ (W - W_2)^2) or anchored at the first task.
+    phase, hp = sj.ewc(online=True), sj.EWCHparams(lambda_=2.0, gamma=0.5)
+    state = phase.init(linear([[0.0], [0.0]]), jax.random.key(0))
+    for weights in ([[LN3], [0.0]], [[0.5], [-0.2]]):
+        _, state, _ = phase.apply(linear(weights), state, after_training(X, Y), hp, jax.random.key(1))
+    running = 0.5 * fisher_at(LN3) + fisher_at(0.7)
+    w = np.asarray([1.0, 0.3])
+    expected = 0.5 * 2.0 * 0.5 * running * np.sum((w - [0.5, -0.2]) ** 2)
+    assert float(ewc_penalty(phase, state, hp, linear(w[:, None]))) == pytest.approx(expected, rel=1e-5)
+
+
+def test_ewc_penalty_is_zero_before_any_task_and_at_its_anchor():
+    phase, hp = sj.ewc(), sj.EWCHparams(lambda_=1e9)
+    model = linear([[LN3], [0.0]])
+    state = phase.init(model, jax.random.key(0))
+    assert float(ewc_penalty(phase, state, hp, linear([[9.0], [9.0]]))) == 0.0
+    _, state, _ = phase.apply(model, state, after_training(X, Y), hp, jax.random.key(1))
+    assert float(ewc_penalty(phase, state, hp, model)) == 0.0
+
+
+# --- SI -----------------------------------------------------------------------------------------------
+
+
+def to_three(model, x, y, key, classes):
+    """A loss that ignores the data: ``0.5 (w - 3)^2`` of the network's one weight."""
+    return 0.5 * (sj.weights_of(model)[0][0, 0] - 3.0) ** 2
+
+
+def test_si_importance_is_its_path_integral_over_the_tasks_updates():
+    # SGD (lr 0.5) from w = 1 on 0.5 (w - 3)^2, two steps: g = -2 takes w to 2, g = -1 takes it to 2.5.
+    # omega = -(g0 dw0 + g1 dw1) = -((-2)(1) + (-1)(0.5)) = 2.5; Delta = 2.5 - 1 = 1.5;
+    # Omega = omega / (Delta^2 + xi) = 2.5 / (2.25 + 0.1).
+    # Catches exactly Avalanche 0.6's mistake on the CPU (the weights before a step read after it, so every
+    # step's change, and every importance, is 0), Delta taken against the weights after training instead
+    # of those it started from (2.5 / 0.1), and a path integral of the wrong sign.
+    train = sj.wake(optax.sgd, learning_rate=0.5, epochs=1, batch_size=1, loss=to_three)
+    phase = sj.sequence(wake=train, si=sj.si())
+    model = linear([[1.0]])
+    state = phase.init(model, jax.random.key(0))
+    task = sj.SupervisedTask(jnp.ones((2, 1)), jnp.zeros(2, jnp.int32), jnp.asarray(0), jnp.ones((1, 2, 1)))
+    hparams = {"si": sj.SIHparams(c=1.0, xi=0.1)}
+    model, state, metrics = phase.apply(model, state, task, hparams, jax.random.key(1))
+    assert float(sj.weights_of(model)[0][0, 0]) == pytest.approx(2.5)
+    assert float(metrics["si"]["path_integral"]) == pytest.approx(2.5)
+    assert float(sj.weights_of(state["si"].importance)[0][0, 0]) == pytest.approx(2.5 / 2.35, rel=1e-6)
+    assert float(sj.weights_of(state["si"].anchor)[0][0, 0]) == pytest.approx(2.5)
+    # The surrogate penalty of the next task: c * Omega * (w - 2.5)^2.
+    value = sj.si().hooks.loss(linear([[3.5]]), state["si"], sj.SIHparams(c=2.0), None, None, None, None)
+    assert float(value) == pytest.approx(2.0 * 2.5 / 2.35 * 1.0, rel=1e-6)
+
+
+# --- LwF ----------------------------------------------------------------------------------------------
+
+
+def softmax(z):
+    e = np.exp(z - np.max(z))
+    return e / e.sum()
+
+
+def test_lwf_distils_the_teachers_softened_outputs_over_the_earlier_outputs():
+    # Catches an unsoftened teacher (or student), distillation over outputs no earlier task trained, and
+    # a missing minus sign: -sum p log q over the first two outputs at T = 2.
+    student, teacher = np.asarray([1.0, 0.0, 5.0, 2.0]), np.asarray([0.0, 2.0, -1.0, 3.0])
+    p, q = softmax(teacher[:2] / 2), softmax(student[:2] / 2)
+    value = distillation(jnp.asarray(student), jnp.asarray(teacher), jnp.asarray([0, 0, -1, -1]), 2.0)
+    assert float(value) == pytest.approx(-np.sum(p * np.log(q)), rel=1e-6)
+
+
+def test_lwf_distils_each_earlier_head_on_its_own():
+    # Task-incremental heads (outputs 0-1 of task 0, 2-3 of task 1) are distilled one softmax each, as
+    # Li & Hoiem's multi-head network; catches one softmax over all earlier outputs.
+    student, teacher = np.asarray([1.0, 0.0, -1.0, 0.5]), np.asarray([0.0, 2.0, 1.0, 1.5])
+    expected = sum(
+        -np.sum(softmax(teacher[h] / 2) * np.log(softmax(student[h] / 2))) for h in (slice(0, 2), slice(2, 4))
+    )
+    value = distillation(jnp.asarray(student), jnp.asarray(teacher), jnp.asarray([0, 0, 1, 1]), 2.0)
+    assert float(value) == pytest.approx(expected, rel=1e-6)
+
+
+def test_lwf_heads_follow_the_outputs_each_task_trained():
+    # Task-incremental classes: each task its own head; classes seen so far: one head; no classes: the
+    # labels a task held. Catches heads that ignore task.classes, or that forget earlier outputs.
+    phase = sj.lwf()
+    model = linear(np.zeros((4, 1)))
+
+    def heads(classes_per_task, labels_per_task):
+        state = phase.init(model, jax.random.key(0))
+        for t, (classes, labels) in enumerate(zip(classes_per_task, labels_per_task)):
+            cls = None if classes is None else jnp.isin(jnp.arange(4), jnp.asarray(classes))
+            task = after_training([[1.0], [1.0]], labels, index=t, classes=cls)
+            _, state, _ = phase.apply(model, state, task, sj.LwFHparams(), jax.random.key(t))
+        return state.head.tolist()
+
+    assert heads([(0, 1), (2, 3)], [(0, 1), (2, 3)]) == [0, 0, 1, 1]
+    assert heads([(0, 1), (0, 1, 2, 3)], [(0, 1), (2, 3)]) == [1, 1, 1, 1]
+    assert heads([None, None], [(0, 1), (2, 3)]) == [1, 1, 1, 1]
+    assert heads([None], [(1, 1)]) == [-1, 0, -1, -1]
+
+
+def test_lwf_term_is_alpha_times_the_mean_distillation_against_the_stored_teacher():
+    # Catches a teacher that is not the network after the last task, or a term not weighted by alpha.
+    phase = sj.lwf()
+    teacher = linear([[1.0], [0.0], [2.0]])
+    state = phase.init(linear(np.zeros((3, 1))), jax.random.key(0))
+    _, state, _ = phase.apply(teacher, state, after_training([[1.0], [1.0]], [0, 1]), sj.LwFHparams(), None)
+    student = linear([[0.0], [1.0], [0.0]])
+    value = phase.hooks.loss(
+        student, state, sj.LwFHparams(alpha=3.0, temperature=1.0), jnp.asarray([[1.0], [2.0]]), None, None, None
+    )
+    per_example = [-np.sum(softmax(np.asarray([x, 0.0])) * np.log(softmax(np.asarray([0.0, x])))) for x in (1.0, 2.0)]
+    assert float(value) == pytest.approx(3.0 * np.mean(per_example), rel=1e-6)
+
+
+# --- strengths ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("hparams", "message"),
+    [
+        (sj.EWCHparams(float("nan")), "EWC hyperparameter lambda must be a finite number >= 0, got nan"),
+        (sj.EWCHparams(-1.0), "EWC hyperparameter lambda"),
+        (sj.EWCHparams(1.0, gamma=1.5), "EWC hyperparameter gamma must be a finite number >= 0 and <= 1"),
+        (sj.SIHparams(-2.0), "SI hyperparameter c"),
+        (sj.SIHparams(1.0, xi=0.0), "SI hyperparameter xi must be a finite number > 0"),
+        (sj.LwFHparams(float("inf")), "LwF hyperparameter alpha"),
+        (sj.LwFHparams(1.0, temperature=0.0), "LwF hyperparameter temperature"),
+        (sj.DERHparams(1.0, -0.5), "DER\\+\\+ hyperparameter beta"),
+    ],
+)
+def test_a_bad_strength_is_named(hparams, message):
+    with pytest.raises(ValueError, match=message):
+        hparams.check()
+
+
+def test_published_defaults_are_van_de_vens_strengths():
+    lam = {s: float(sj.published_defaults("ewc", s).lambda_) for s in ("task", "domain", "class")}
+    c = {s: float(sj.published_defaults("si", s).c) for s in ("task", "domain", "class")}
+    assert lam == {"task": 1e5, "domain": 1e10, "class": 1e9}
+    assert c == {"task": 10.0, "domain": 50_000.0, "class": 5_000.0}
+    assert sj.published_defaults("replay", "class") is None
+    with pytest.raises(ValueError, match="unknown method 'ewk'"):
+        sj.published_defaults("ewk", "class")
+    with pytest.raises(ValueError, match="unknown scenario 'classes'"):
+        sj.published_defaults("si", "classes")
+
+
+def test_lambda_is_addressed_as_ewc_lambda():
+    base = {"ewc": sj.published_defaults("ewc", "class")}
+    assert list(sj.hparam_names(base)) == ["ewc.lambda", "ewc.gamma"]
+    assert float(sj.get_hparam(sj.set_hparams(base, {"ewc.lambda": 5.0}), "ewc.lambda")) == 5.0
