@@ -153,7 +153,7 @@ def test_stdp_pairings_differ_on_two_pre_spikes():
 
 def test_all_pairs_equals_every_pair_within_the_window_summed_by_hand():
     """Random trains of 3 pre and 2 post neurons over 400 steps (spikes repeat inside the window, and
-    the ring wraps round several times) against the double loop over every pair of spike times.
+    the bit history runs through its 32-bit words several times) against the double loop over every pair of spike times.
     Catches a spike that never leaves the window, leaves it a step early or late, or is counted twice."""
     rng = np.random.default_rng(0)
     pre, post = rng.random((400, 3)) < 0.05, rng.random((400, 2)) < 0.08

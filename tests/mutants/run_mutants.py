@@ -503,7 +503,7 @@ MUTANTS = (
     Mutant(
         "stdp-all-pairs-never-leave",
         "sleepjax/spiking/stdp.py",
-        "x = decay * (x + spikes.astype(x.dtype) - leaving * ring[slot].astype(x.dtype))",
+        "x = decay * (x + spikes.astype(x.dtype) - leaving * old.astype(x.dtype))",
         "x = decay * (x + spikes.astype(x.dtype))",
         "a spike never leaves the window: pairs further apart than 60 ms still count",
         (
@@ -522,8 +522,8 @@ MUTANTS = (
     Mutant(
         "stdp-all-pairs-last-spike-only",
         "sleepjax/spiking/stdp.py",
-        "x = decay * (x + spikes.astype(x.dtype) - leaving * ring[slot].astype(x.dtype))",
-        "x = decay * jnp.where(spikes, 1.0, x - leaving * ring[slot].astype(x.dtype))",
+        "x = decay * (x + spikes.astype(x.dtype) - leaving * old.astype(x.dtype))",
+        "x = decay * jnp.where(spikes, 1.0, x - leaving * old.astype(x.dtype))",
         "a new spike replaces the windowed sum instead of adding to it (nearest pairing again)",
         (
             "tests/test_spiking_primitives.py::test_stdp_pairings_differ_on_two_pre_spikes",
