@@ -74,7 +74,7 @@ for every hidden neuron), to see how much of what a condition does comes from th
 same unsupervised period and Task 1 as ``stages``). First the sleep drive: the Poisson spikes it brings
 to the whole hidden layer per cycle (the summed awake rates times ``sleep_gain``). Then, at ten evenly
 spaced points: the activity normalisation sleep divides by, the largest change one spike pair can make
-to a weight in log terms (``learn_gain * s_sleep * K * sum_k 1 / (k + c)`` over the eligibility store's
+to a weight in log terms (``learn_gain * s_sleep * K * sum_k 1 / (t - t_k + c)`` over the eligibility store's
 slots, divided by the normalisation, with ``W_i0 / W_i`` at 1), the outputs' first-half spikes per
 cycle, and each output's weight from the rewarded kind's detectors at its own move cell (relative to
 its mean; with wired detectors). It shows whether sleep keeps, sharpens or scrambles the mapping that
@@ -117,8 +117,7 @@ from sleepjax.foraging.network import Hparams, NetConfig, init_agent, particle_p
 from sleepjax.foraging.schedules import CONDITIONS, Durations, schedule
 from sleepjax.protocols import foraging
 from sleepjax.record import Record
-from sleepjax.spiking import PAIRINGS, connected, store_init
-from sleepjax.spiking.eligibility import discounted_sum_factor
+from sleepjax.spiking import PAIRINGS, connected, delays, store_init
 
 CALIBRATION_SEED = 1000
 
@@ -620,7 +619,7 @@ def nap(args, grid):
     for i, kw in enumerate(settings):
         hp = setting(kw)
         # a cycle's trace acts at the next `slots` updates with the rewarded update's 1 / (k + c)
-        reach = float(jnp.sum(discounted_sum_factor(jnp.ones((config.slots, 1, 1)), hp.delay_c)))
+        reach = float(jnp.sum(1.0 / delays(config.slots, hp.delay_c, config.steps, hp.discount_steps > 0)))
         agent = jax.tree.map(lambda x, i=i: np.asarray(x[i]), trained)
 
         def own_cell(w_out, agent=agent, wired=hp.wired > 0):

@@ -25,6 +25,9 @@ pytestmark = pytest.mark.usefixtures("strict_dtypes")
 
 SMALL = NetConfig(n_hidden=16, steps=40)
 HP = Hparams()
+#: The defaults before the paper-aligned ones, by name: the tests below that pin a mechanism's numbers
+#: computed by hand in that form (or recorded before) run on them.
+OLD = HP._replace(discount_steps=0.0)
 
 
 def test_choose_move_ties_silence_and_exploration():
@@ -68,23 +71,40 @@ def test_learn_output_rewarded_then_homeostasis():
     assert float(store[0, 0, 2]) == pytest.approx(0.04)
 
 
+def test_rewarded_update_counts_the_delay_in_timesteps():
+    """``discount_steps`` 1 (the default): the delay of the current cycle's trace is ``(0 + 1 + c)``
+    cycles of 40 steps = 80 timesteps, so a trace 0.04 on synapse (0, 2) with S 1, gain 10, ratio 1 and
+    the shared normalisation 1 + 0.01 (0.04 - 1) = 0.9904 grows the synapse against its column by
+    1 + 10 * 0.04 / (80 * 0.9904); counted in cycles (0), by 1 + 10 * 0.04 / (1 * 0.9904). Catches
+    the option ignored (either way) and the steps per cycle left out."""
+    agent = init_agent(jax.random.key(0), SMALL, HP)
+    trace = jnp.zeros((16, 8)).at[0, 2].set(0.04)
+
+    def growth(hp):
+        new, _ = learn_output(agent, store_init(6, 16, 8), trace, 1.0, jnp.zeros(8, jnp.int32), hp, SMALL)
+        return float((new.w_out[0, 2] / new.w_out[1, 2]) / (agent.w_out[0, 2] / agent.w_out[1, 2]))
+
+    assert growth(HP) == pytest.approx(1.0 + 0.4 / (80 * 0.9904), rel=1e-6)
+    assert growth(HP._replace(discount_steps=0.0)) == pytest.approx(1.0 + 0.4 / 0.9904, rel=1e-6)
+
+
 def test_weight_floor_keeps_a_drained_detector_learnable():
     """``w_floor``: a hidden neuron whose weights drained to 0 stays at 0 without the bound (a
     multiplicative update never revives it, and it counts as disconnected), but with the bound its
     weights sit at the floor (rescaled with the rest of each output's input) and a rewarded trace grows
     them. Catches the bound being ignored, or applied after the rescaling (the columns would then miss
     their targets)."""
-    agent = init_agent(jax.random.key(0), SMALL, HP)
+    agent = init_agent(jax.random.key(0), SMALL, OLD)
     drained = scale_inputs(agent.w_out.at[3].set(0.0), agent.target)
     agent = agent._replace(w_out=drained)
     trace = jnp.zeros((16, 8)).at[3, 5].set(0.04)
-    floor = HP._replace(w_floor=0.01)
+    floor = OLD._replace(w_floor=0.01)
     args = (store_init(6, 16, 8), trace, 1.0, jnp.zeros(8, jnp.int32))
-    plain, _ = learn_output(agent, *args, HP, SMALL)
+    plain, _ = learn_output(agent, *args, OLD, SMALL)
     assert np.all(np.asarray(plain.w_out[3]) == 0.0)
     bounded, store = learn_output(agent, *args, floor, SMALL)
     np.testing.assert_allclose(bounded.w_out.sum(axis=0), agent.target, rtol=1e-5)
-    bound = 0.01 * HP.out_total / 16
+    bound = 0.01 * OLD.out_total / 16
     others = np.delete(np.asarray(bounded.w_out[3]), 5)
     np.testing.assert_allclose(
         others, bound * np.delete(np.asarray(agent.target / (agent.target + bound)), 5), rtol=1e-4
@@ -100,12 +120,12 @@ def test_sleep_ratio_is_the_exponent_of_the_presynaptic_factor():
     at p 0.5 and 0 is 1/2 and 1/4 of that at p 1. Asleep the phase passes ``hp.sleep_ratio``: p 0
     and p 1 sleep differently. Catches the exponent ignored, the ratio inverted, or the sleep phase not
     passing it."""
-    agent = init_agent(jax.random.key(0), SMALL, HP)
+    agent = init_agent(jax.random.key(0), SMALL, OLD)
     agent = agent._replace(w_out=agent.w_out.at[0].multiply(0.25))  # W_0 = W_00 / 4
     trace = jnp.zeros((16, 8)).at[0, 2].set(0.04)
 
     def growth(p):
-        new, _ = learn_output(agent, store_init(6, 16, 8), trace, 1.0, jnp.zeros(8, jnp.int32), HP, SMALL, p)
+        new, _ = learn_output(agent, store_init(6, 16, 8), trace, 1.0, jnp.zeros(8, jnp.int32), OLD, SMALL, p)
         relative = (new.w_out[0, 2] / new.w_out[1, 2]) / (agent.w_out[0, 2] / agent.w_out[1, 2])
         return float(relative) - 1.0
 
@@ -115,12 +135,12 @@ def test_sleep_ratio_is_the_exponent_of_the_presynaptic_factor():
     assert growth(0.0) == pytest.approx(full / 4, rel=1e-4)
 
     config = NetConfig(n_hidden=32, steps=30)
-    sleeper = init_agent(jax.random.key(6), config, HP)
+    sleeper = init_agent(jax.random.key(6), config, OLD)
     sleeper = sleeper._replace(rate=jnp.full(32, 30.0), w_out0=2.0 * sleeper.w_out0)
     sleep = sleep_phase(3, config)
 
     def slept(p):
-        hp = HP._replace(sleep_ratio=p)
+        hp = OLD._replace(sleep_ratio=p)
         state = sleep.init(sleeper, jax.random.key(7))
         return sleep.apply(sleeper, state, make_task(*TASK1), hp, jax.random.key(8))[0].w_out
 
@@ -132,14 +152,14 @@ def test_sleep_gain_multiplies_the_drive_rates():
     exactly sleeping at g 1 from rates 2 r (same keys), for the replay and for the uniform-noise
     control, and g 2 differs from g 1. Catches the gain ignored, or applied to one branch only."""
     config = NetConfig(n_hidden=32, steps=30)
-    agent = init_agent(jax.random.key(6), config, HP)
+    agent = init_agent(jax.random.key(6), config, OLD)
     rates = jnp.linspace(0.0, 60.0, 32)
 
     def slept(gain, scale, uniform):
         sleeper = agent._replace(rate=scale * rates)
         sleep = sleep_phase(4, config, uniform=uniform)
         state = sleep.init(sleeper, jax.random.key(7))
-        hp = HP._replace(sleep_gain=gain)
+        hp = OLD._replace(sleep_gain=gain)
         return sleep.apply(sleeper, state, make_task(*TASK1), hp, jax.random.key(8))[0].w_out
 
     for uniform in (False, True):
@@ -156,8 +176,8 @@ def test_own_sleep_norm_keeps_a_separate_average_for_sleep():
     0.08 moves sleep's average to 0.04 + 0.01 (0.08 - 0.04) = 0.0404. The sleep phase must pass
     ``asleep``. Catches the option ignored, sleep's average starting from 0 (it would divide by 1e-6),
     sleep's average written into wake's, and wake updates touching sleep's."""
-    agent = init_agent(jax.random.key(0), SMALL, HP)
-    own = HP._replace(own_sleep_norm=1.0)
+    agent = init_agent(jax.random.key(0), SMALL, OLD)
+    own = OLD._replace(own_sleep_norm=1.0)
     trace = jnp.zeros((16, 8)).at[0, 2].set(0.04)
     silent = jnp.zeros(8, jnp.int32)
 
@@ -168,7 +188,7 @@ def test_own_sleep_norm_keeps_a_separate_average_for_sleep():
     assert growth(first) == pytest.approx(11.0, rel=1e-5)
     assert float(first.sleep_norm) == pytest.approx(0.04, rel=1e-6)
     assert float(first.trace_norm) == float(agent.trace_norm) == 1.0
-    shared, _ = learn_output(agent, store_init(6, 16, 8), trace, 1.0, silent, HP, SMALL, asleep=True)
+    shared, _ = learn_output(agent, store_init(6, 16, 8), trace, 1.0, silent, OLD, SMALL, asleep=True)
     assert growth(shared) == pytest.approx(1.0 + 0.4 / 0.9904, rel=1e-5)
     assert float(shared.trace_norm) == pytest.approx(0.9904, rel=1e-6) and float(shared.sleep_norm) == 0.0
     second, _ = learn_output(first, store, 2.0 * trace, 1.0, silent, own, SMALL, asleep=True)
@@ -178,7 +198,7 @@ def test_own_sleep_norm_keeps_a_separate_average_for_sleep():
     assert float(awake.trace_norm) == pytest.approx(0.9904, rel=1e-6)
 
     config = NetConfig(n_hidden=32, steps=30)
-    sleeper = init_agent(jax.random.key(6), config, HP)._replace(rate=jnp.full(32, 30.0))
+    sleeper = init_agent(jax.random.key(6), config, OLD)._replace(rate=jnp.full(32, 30.0))
     sleep = sleep_phase(3, config)
     slept = sleep.apply(sleeper, sleep.init(sleeper, jax.random.key(7)), make_task(*TASK1), own, jax.random.key(8))[0]
     assert float(slept.trace_norm) == 1.0 and float(slept.sleep_norm) > 0.0

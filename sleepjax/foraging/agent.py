@@ -45,6 +45,7 @@ from sleepjax.foraging.network import Agent, Hparams, NetConfig, Neurons, rest, 
 from sleepjax.phases import Phase
 from sleepjax.spiking import (
     adapt_target,
+    delays,
     rewarded_update,
     running_average,
     scale_inputs,
@@ -138,7 +139,8 @@ def learn_output(
     norm = jnp.maximum(running_average(previous, activity, hp.norm_rate), 1e-6)
     trace_norm = jnp.where(own, agent.trace_norm, norm)
     sleep_norm = jnp.where(own, norm, agent.sleep_norm)
-    w = rewarded_update(agent.w_out, store, hp.learn_gain * reward, agent.w_out0, norm, hp.delay_c, ratio_power)
+    delay = delays(config.slots, hp.delay_c, config.steps, jnp.asarray(hp.discount_steps) > 0)
+    w = rewarded_update(agent.w_out, store, hp.learn_gain * reward, agent.w_out0, norm, delay, ratio_power)
     w = jnp.maximum(w, hp.w_floor * hp.out_total / config.n_hidden)
     out_rate = out_counts.astype(w.dtype) / (config.cycle_seconds / 2)
     target = adapt_target(agent.target, out_rate, hp.goal_rate, hp.eta_target)

@@ -141,6 +141,11 @@ class Hparams(NamedTuple):
     s_empty: float = -0.0001
     s_sleep: float = 0.5
     delay_c: float = 1.0
+    # 1: the update's delay t - t_k + c in timesteps, as the paper's "t is the current timestep" (a
+    # cycle's trace dated at its first step, the reward at the end of the current cycle, c = delay_c
+    # cycles of steps: (k + 1 + c) x steps); 0: in cycles, k + c, the form used before (about 1200
+    # times the step at 600 steps per cycle; :func:`~sleepjax.spiking.eligibility.delays`)
+    discount_steps: float = 1.0
     learn_gain: float = 10.0
     norm_rate: float = 0.01
     # homeostasis (OPEN): output goal rate (Hz) and target adaptation speed; hidden-rate averaging (the
@@ -408,6 +413,7 @@ HPARAM_RANGES = {
     "g_exc": NON_NEGATIVE,
     "g_inh": NON_NEGATIVE,
     "delay_c": POSITIVE,
+    "discount_steps": UNIT,
     "learn_gain": NON_NEGATIVE,
     "norm_rate": Range(0.0, 1.0, open_low=True),
     "rate_avg": UNIT,  # 0: the mean over every learning cycle so far
