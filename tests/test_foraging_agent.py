@@ -15,6 +15,7 @@ from sleepjax.foraging.agent import (
     record_rate,
     reward_of,
     sleep_phase,
+    switch_store,
     wake_phase,
 )
 from sleepjax.foraging.environment import HORIZONTAL, NEGATIVE_DIAGONAL, NOTHING, OFFSETS, VERTICAL
@@ -27,7 +28,7 @@ SMALL = NetConfig(n_hidden=16, steps=40)
 HP = Hparams()
 #: The defaults before the paper-aligned ones, by name: the tests below that pin a mechanism's numbers
 #: computed by hand in that form (or recorded before) run on them.
-OLD = HP._replace(discount_steps=0.0)
+OLD = HP._replace(discount_steps=0.0, keep_store=1.0)
 
 
 def test_choose_move_ties_silence_and_exploration():
@@ -364,3 +365,29 @@ def test_wired_detectors_are_particles_and_never_learn():
     trace_in = jnp.ones_like(agent.w_in)
     np.testing.assert_array_equal(learn_input(agent, trace_in, HP._replace(wired=0.05)).w_in, agent.w_in)
     assert not np.array_equal(learn_input(plain, trace_in, HP).w_in, plain.w_in)
+
+
+def test_store_is_emptied_at_a_switch_between_wake_and_sleep():
+    """``keep_store`` 0 (the default): a phase that follows the other kind starts with an empty
+    eligibility store, one that follows its own kind keeps it (consecutive training blocks are one
+    phase); at 1 the store is always carried. Through the sleep phase: after one sleep cycle the slot
+    of one cycle ago holds the last wake trace only when it is carried. Catches the store never
+    emptied, emptied at every block, and the sleep phase not switching."""
+    config = NetConfig(n_hidden=8, steps=20)
+    wake_trace = jnp.full((6, 8, 8), 0.5)
+    awake = wake_phase(1, config, "output").init(None, jax.random.key(0))._replace(store=wake_trace)
+    assert not bool(awake.asleep)
+    np.testing.assert_array_equal(switch_store(awake, True, HP).store, 0.0)
+    assert bool(switch_store(awake, True, HP).asleep)
+    np.testing.assert_array_equal(switch_store(awake, False, HP).store, wake_trace)
+    np.testing.assert_array_equal(switch_store(awake, True, HP._replace(keep_store=1.0)).store, wake_trace)
+    dozing = awake._replace(asleep=jnp.asarray(True))
+    np.testing.assert_array_equal(switch_store(dozing, False, HP).store, 0.0)
+    np.testing.assert_array_equal(switch_store(dozing, True, HP).store, wake_trace)
+
+    agent = init_agent(jax.random.key(1), config, HP)._replace(rate=jnp.full(8, 30.0))
+    sleep = sleep_phase(1, config)
+    for hp, kept in ((HP, 0.0), (HP._replace(keep_store=1.0), 0.5)):
+        _, state, _ = sleep.apply(agent, awake, make_task(*TASK1), hp, jax.random.key(2))
+        np.testing.assert_array_equal(state.store[1], kept)
+        assert bool(state.asleep)

@@ -83,13 +83,14 @@ def unsupervised_task() -> ForagingTask:
 
 
 class WakeState(NamedTuple):
-    """Carried across the wake phase's applications: neurons, eligibility store, last move, cycles
-    since the last meal."""
+    """Carried across the phases' applications: neurons, eligibility store, last move, cycles since
+    the last meal, and whether the last phase was sleep (:func:`switch_store`)."""
 
     neurons: Neurons
     store: jax.Array
     last_move: jax.Array
     hungry: jax.Array
+    asleep: jax.Array
 
 
 def wake_state(config: NetConfig, key: jax.Array) -> WakeState:
@@ -98,7 +99,18 @@ def wake_state(config: NetConfig, key: jax.Array) -> WakeState:
         store_init(config.slots, config.n_hidden, config.n_out),
         jax.random.randint(key, (), 0, config.n_out),
         jnp.zeros((), jnp.int32),
+        jnp.zeros((), bool),
     )
+
+
+def switch_store(state: WakeState, asleep: bool, hp: Hparams) -> WakeState:
+    """Start a wake (``asleep`` False) or sleep phase: where it follows the other kind, the eligibility
+    store is emptied, so that no wake trace receives sleep's S and no sleep trace the next reward
+    (``hp.keep_store`` 1 carries it across instead, the form before)."""
+    switched = state.asleep != asleep
+    clear = switched & (jnp.asarray(hp.keep_store) <= 0)
+    store = jnp.where(clear, jnp.zeros_like(state.store), state.store)
+    return state._replace(store=store, asleep=jnp.asarray(asleep))
 
 
 def choose_move(counts, last_move, hungry, hp: Hparams, key):
@@ -182,7 +194,13 @@ def wake_cycle(agent: Agent, state: WakeState, world, task: ForagingTask, hp: Hp
     elif learn == "input":
         agent = learn_input(agent, out.trace_in, hp)
     hungry = jnp.where(eaten == NOTHING, state.hungry + 1, 0)
-    return agent, WakeState(neurons, store, move, hungry), world, eaten, jnp.sum(out.counts)
+    return (
+        agent,
+        state._replace(neurons=neurons, store=store, last_move=move, hungry=hungry),
+        world,
+        eaten,
+        jnp.sum(out.counts),
+    )
 
 
 def wake_phase(cycles: int, config: NetConfig, learn: str) -> Phase:
@@ -199,6 +217,7 @@ def wake_phase(cycles: int, config: NetConfig, learn: str) -> Phase:
     def apply(agent, state, task, hp, key):
         k_world, k_cycles = jax.random.split(key)
         world = reset(k_world, task.present, config.world)
+        state = switch_store(state, False, hp)
 
         def body(carry, k):
             agent, state, world = carry
@@ -241,6 +260,7 @@ def sleep_phase(cycles: int, config: NetConfig, uniform: bool = False) -> Phase:
             )
             return (agent, state._replace(neurons=neurons, store=store)), jnp.sum(out.counts)
 
+        state = switch_store(state, True, hp)
         (agent, state), out_spikes = lax.scan(body, (agent, state), jax.random.split(key, cycles))
         return agent, state, {"eaten": jnp.full((cycles,), NOTHING, jnp.int32), "out_spikes": out_spikes}
 

@@ -185,6 +185,10 @@ class Hparams(NamedTuple):
     # and the factor then pulls every detector's summed output towards its start, Task 1's rewarded
     # detectors down and the punished kinds' up (README, "What the factor W_i0 / W_i does asleep").
     sleep_ratio: float = 1.0
+    # 1: the eligibility store is carried across a switch between wake and sleep, so the last wake
+    # traces receive sleep's S and the last sleep traces the next reward (the form before); 0: emptied
+    # at every such switch, each phase crediting its own traces
+    keep_store: float = 0.0
     # factor on the sleep drive's Poisson rates (1: each hidden neuron at its mean awake rate, the
     # paper's drive; NOT the paper's otherwise). With wired detectors the awake rates are low: the drive
     # brings ~5 spikes per 100 ms cycle to the whole hidden layer, so a sleep cycle holds a few spike
@@ -426,6 +430,7 @@ HPARAM_RANGES = {
     "wired": NON_NEGATIVE,
     "w_floor": UNIT,
     "sleep_ratio": UNIT,
+    "keep_store": UNIT,
     "sleep_gain": POSITIVE,
     "own_sleep_norm": UNIT,
 }
