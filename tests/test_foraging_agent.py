@@ -19,7 +19,15 @@ from sleepjax.foraging.agent import (
     wake_phase,
 )
 from sleepjax.foraging.environment import HORIZONTAL, NEGATIVE_DIAGONAL, NOTHING, OFFSETS, VERTICAL
-from sleepjax.foraging.network import Hparams, NetConfig, init_agent, rest, simulate_cycle
+from sleepjax.foraging.network import (
+    Hparams,
+    NetConfig,
+    excitation,
+    init_agent,
+    release_draws,
+    rest,
+    simulate_cycle,
+)
 from sleepjax.spiking import scale_inputs, store_init
 
 pytestmark = pytest.mark.usefixtures("strict_dtypes")
@@ -28,7 +36,7 @@ SMALL = NetConfig(n_hidden=16, steps=40)
 HP = Hparams()
 #: The defaults before the paper-aligned ones, by name: the tests below that pin a mechanism's numbers
 #: computed by hand in that form (or recorded before) run on them.
-OLD = HP._replace(discount_steps=0.0, keep_store=1.0)
+OLD = HP._replace(discount_steps=0.0, keep_store=1.0, release_per_event=0.0)
 
 
 def test_choose_move_ties_silence_and_exploration():
@@ -321,16 +329,16 @@ def test_output_noise_off_is_unchanged_and_on_fires_outputs_without_input():
     """At ``noise_rate`` 0 (whatever ``w_noise``) the cycle is the same, bit for bit, as without the
     constants (the spike counts and trace recorded before they existed); at 2 kHz of supra-threshold
     events every output fires with no input at all, awake only."""
-    agent = init_agent(jax.random.key(13), SMALL, HP)
+    agent = init_agent(jax.random.key(13), SMALL, OLD)
     view = jnp.ones(49, bool)
-    base = simulate_cycle(agent, rest(SMALL), view, None, HP, jax.random.key(14), SMALL)
+    base = simulate_cycle(agent, rest(SMALL), view, None, OLD, jax.random.key(14), SMALL)
     assert np.asarray(base[1].counts).tolist() == [3, 2, 2, 1, 2, 3, 1, 2]
     assert np.asarray(base[1].hidden_spikes).tolist() == [1] * 16
     assert float(base[1].trace.sum()) == pytest.approx(8.54986, rel=1e-5)
-    off = simulate_cycle(agent, rest(SMALL), view, None, HP._replace(w_noise=5.0), jax.random.key(14), SMALL)
+    off = simulate_cycle(agent, rest(SMALL), view, None, OLD._replace(w_noise=5.0), jax.random.key(14), SMALL)
     for a, b in zip(jax.tree.leaves(base), jax.tree.leaves(off)):
         np.testing.assert_array_equal(a, b)
-    noisy = HP._replace(noise_rate=2000.0, w_noise=0.5)  # p = 1 per 0.5 ms step: an event every step
+    noisy = OLD._replace(noise_rate=2000.0, w_noise=0.5)  # p = 1 per 0.5 ms step: an event every step
     _, out = simulate_cycle(agent, rest(SMALL), jnp.zeros(49, bool), None, noisy, jax.random.key(15), SMALL)
     assert int(out.hidden_spikes.sum()) == 0  # nothing reached the hidden layer
     assert np.all(np.asarray(out.counts) > 0)  # yet every output fired in the decision window
@@ -391,3 +399,24 @@ def test_store_is_emptied_at_a_switch_between_wake_and_sleep():
         _, state, _ = sleep.apply(agent, awake, make_task(*TASK1), hp, jax.random.key(2))
         np.testing.assert_array_equal(state.store[1], kept)
         assert bool(state.asleep)
+
+
+def test_release_varies_per_event_or_per_cycle():
+    """Per event (the default): the efficacy arriving at an output from one step's spikes is
+    ``sum w + sqrt(R^2 / 3 sum w^2) z`` with a new ``z`` every step. By hand: hidden neurons 0 and 1
+    spike onto output 0 with weights 0.2 and 0.3, R 0.12, z = 1: 0.5 + sqrt(0.0048 * 0.13) = 0.5249800;
+    over 4000 steps of the same spikes the efficacy's SD is sqrt(0.0048 * 0.13) = 0.0249800. Per cycle
+    (0): one uniform draw per synapse, the same efficacy at every step of the cycle. Catches the
+    per-event spread ignored, the variance not divided by 3, and the per-cycle draw applied per event."""
+    w = jnp.array([[0.2, 0.1], [0.3, 0.1], [0.5, 0.1]])
+    spikes = jnp.array([1.0, 1.0, 0.0])
+    draws = release_draws(jax.random.key(0), w, HP, 4000)
+    draws = draws._replace(z=draws.z.at[0, 0].set(1.0))
+    assert float(excitation(spikes, draws, 0)[0]) == pytest.approx(0.5 + np.sqrt(0.0048 * 0.13), rel=1e-6)
+    per_step = jax.vmap(lambda t: excitation(spikes, draws, t))(jnp.arange(4000))[:, 0]
+    assert float(jnp.std(per_step)) == pytest.approx(np.sqrt(0.0048 * 0.13), rel=0.05)
+    assert float(jnp.mean(per_step)) == pytest.approx(0.5, abs=1e-3)
+    cycle = release_draws(jax.random.key(0), w, HP._replace(release_per_event=0.0), 4000)
+    per_step = jax.vmap(lambda t: excitation(spikes, cycle, t))(jnp.arange(4000))[:, 0]
+    assert float(per_step.max() - per_step.min()) == 0.0
+    assert 0.5 * 0.88 <= float(per_step[0]) <= 0.5 * 1.12 and float(per_step[0]) != 0.5

@@ -112,6 +112,9 @@ class Hparams(NamedTuple):
     e_exc: float = 0.0
     e_inh: float = -1.5
     release: float = 0.12
+    # 1: release variability drawn per synaptic event (:func:`release_draws`); 0: one draw per
+    # hidden->output synapse per cycle (the form before)
+    release_per_event: float = 1.0
     # weights (OPEN): summed input->hidden weight of a hidden neuron and the cap of one such weight
     # (below the one-pulse threshold, ~0.067 at gamma_exc 0.9, so a hidden neuron needs two coincident
     # inputs: it detects pairs of pixels, which is what tells orientations apart), summed
@@ -326,6 +329,37 @@ def _release(key, shape, hp: Hparams, dtype):
     return 1.0 + hp.release * jax.random.uniform(key, shape, dtype, -1.0, 1.0)
 
 
+class Release(NamedTuple):
+    """The hidden->output release of one cycle (:func:`release_draws`): ``w_cycle (H, M)`` the mean
+    efficacies, ``spread (H, M)`` each event's efficacy variance, ``z (steps, M)`` standard normals."""
+
+    w_cycle: jax.Array
+    spread: jax.Array
+    z: jax.Array
+
+
+def release_draws(key: jax.Array, w_out: jax.Array, hp: Hparams, steps: int) -> Release:
+    """Release variability of the hidden->output synapses for one cycle of ``steps`` steps.
+
+    Per synaptic event (``hp.release_per_event`` 1): every spike's efficacy is ``w (1 + R xi)`` with its
+    own ``xi``, Gaussian with the variance of a uniform on [-1, 1] (1/3), so that the summed efficacy of
+    one step's spikes at an output is exactly one Gaussian, ``sum w + sqrt(R^2 / 3 sum w^2) z``: eight
+    draws per step instead of one per synapse. Per cycle (0, the form before): one uniform ``xi`` per
+    synapse for the whole cycle, and no per-step spread."""
+    per_event = jnp.asarray(hp.release_per_event) > 0
+    w_cycle = w_out * jnp.where(per_event, 1.0, _release(key, w_out.shape, hp, w_out.dtype))
+    spread = jnp.where(per_event, hp.release**2 / 3.0 * w_out**2, 0.0)
+    # the events' draws from a stream of their own: per cycle, the draws are those made before
+    z = jax.random.normal(jax.random.fold_in(key, 4), (steps, w_out.shape[1]), w_out.dtype)
+    return Release(w_cycle, spread, z)
+
+
+def excitation(spikes: jax.Array, release: Release, step: jax.Array) -> jax.Array:
+    """``(M,)`` the excitatory efficacy arriving at the outputs from the hidden ``spikes (H,)`` (float)
+    of step ``step``: ``spikes @ w_cycle + sqrt(spikes @ spread) z[step]``."""
+    return spikes @ release.w_cycle + jnp.sqrt(spikes @ release.spread) * release.z[step]
+
+
 def simulate_cycle(
     agent: Agent,
     neurons: Neurons,
@@ -347,8 +381,7 @@ def simulate_cycle(
     k_noise = jax.random.fold_in(key, 3)  # a separate stream: without noise the other draws are unchanged
     pulse = jnp.sum(agent.w_in * view[agent.in_idx].astype(dtype), axis=1)  # (H,)
     pulse = pulse * _release(k_pulse, pulse.shape, hp, dtype)
-    # release variability of the hidden->output synapses, one draw per synapse per cycle
-    w_exc = agent.w_out * _release(k_release, agent.w_out.shape, hp, dtype)
+    draws = release_draws(k_release, agent.w_out, hp, config.steps)
     inhibition = -mirrored_inhibition(agent.w_out)  # (H,) positive inhibitory weights
     half = config.steps // 2
     # awake, only the pairings of the decision window (the spikes that chose the move) are credited
@@ -374,7 +407,7 @@ def simulate_cycle(
             hidden,
             out,
             conductance_step(n.g_hidden, arriving, hp.gamma_exc),
-            conductance_step(n.g_exc, release @ w_exc + hp.w_noise * spont.astype(dtype), hp.gamma_exc),
+            conductance_step(n.g_exc, excitation(release, draws, t) + hp.w_noise * spont.astype(dtype), hp.gamma_exc),
             conductance_step(n.g_inh, jnp.dot(release, inhibition), hp.gamma_inh),
             stdp,
         )
@@ -408,6 +441,7 @@ HPARAM_RANGES = {
     "gamma_exc": UNIT,  # a conductance kept per step
     "gamma_inh": UNIT,
     "release": UNIT,  # efficacy 1 + R xi must stay non-negative
+    "release_per_event": UNIT,
     "in_total": POSITIVE,
     "w_in_max": POSITIVE,
     "out_total": POSITIVE,
