@@ -114,7 +114,7 @@ from sleepjax.foraging.agent import (
 )
 from sleepjax.foraging.environment import MOVES, NOTHING, OFFSETS, observe, occupancy, reset, step
 from sleepjax.foraging.network import Hparams, NetConfig, init_agent, particle_pairs, rest, simulate_cycle
-from sleepjax.foraging.schedules import CONDITIONS, Durations, schedule
+from sleepjax.foraging.schedules import CONDITIONS, INTERLEAVINGS, Durations, schedule
 from sleepjax.protocols import foraging
 from sleepjax.record import Record
 from sleepjax.spiking import PAIRINGS, connected, delays, store_init
@@ -534,7 +534,7 @@ def keyed_trials(one, grid: list[dict], keys: int):
 def stages(args, grid):
     """The experiment's stages for every setting and calibration key (module docstring)."""
     config = NetConfig(steps=args.steps, pairing=args.pairing)
-    durations = Durations(unsupervised=args.unsupervised, task1=args.task1, task2=args.task2, test=args.test)
+    durations = Durations(args.unsupervised, args.task1, args.task2, test=args.test, interleave=args.interleave)
     conditions = args.conditions.split(",")
     # the probe-only condition runs sleep_only's schedule, with sleep_only's key
     stages_run = ("task1", *conditions)
@@ -596,7 +596,7 @@ def nap(args, grid):
     """Sleep alone from the Task-1-trained network, followed in ``NAP_POINTS`` equal steps (module
     docstring)."""
     config = NetConfig(steps=args.steps, pairing=args.pairing)
-    durations = Durations(unsupervised=args.unsupervised, task1=args.task1, task2=args.task2, test=args.test)
+    durations = Durations(args.unsupervised, args.task1, args.task2, test=args.test, interleave=args.interleave)
     phase = sleep_phase(args.sleep // NAP_POINTS, config)
     task = make_task(*TASK1)  # asleep the task is ignored
 
@@ -734,6 +734,12 @@ def main():
         "--keys", type=positive_int, default=2, help="stages: calibration trials per setting; chance: trials"
     )
     parser.add_argument("--conditions", default="sequential", help="stages: comma-separated conditions")
+    parser.add_argument(
+        "--interleave",
+        choices=INTERLEAVINGS,
+        default=Durations().interleave,
+        help="stages, nap: an interleaved phase split from --task2 (the paper's) or added to it (before)",
+    )
     parser.add_argument(
         "--anchor",
         action="store_true",

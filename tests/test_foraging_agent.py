@@ -28,6 +28,7 @@ from sleepjax.foraging.network import (
     rest,
     simulate_cycle,
 )
+from sleepjax.foraging.schedules import IDLE, SLEEP, TEST, TRAIN, Durations, schedule, schedule_blocks
 from sleepjax.spiking import scale_inputs, store_init
 
 pytestmark = pytest.mark.usefixtures("strict_dtypes")
@@ -420,3 +421,28 @@ def test_release_varies_per_event_or_per_cycle():
     per_step = jax.vmap(lambda t: excitation(spikes, cycle, t))(jnp.arange(4000))[:, 0]
     assert float(per_step.max() - per_step.min()) == 0.0
     assert 0.5 * 0.88 <= float(per_step[0]) <= 0.5 * 1.12 and float(per_step[0]) != 0.5
+
+
+def test_interleaved_phase_is_as_long_as_the_task2_phase_half_of_it_asleep():
+    """``interleave`` "split" (the default): with a 400-cycle Task 2 phase in blocks of 100, sequential
+    training is 4 Task 2 blocks, interleaved sleep 2 Task 2 blocks each followed by a sleep block (400
+    cycles, half asleep), and sleep alone sleeps as long as that (2 blocks); "added" doubles the
+    interleaved phase (4 + 4) and the sleep alone (4). Every stage ends with the tests and is padded
+    with idle blocks to the longest. Catches the phase not halved, sleep_only not following it, and a
+    Task 2 length that cannot be halved into whole blocks being accepted."""
+    d = Durations(unsupervised=100, task1=200, task2=400, block=100, test=100, curve_block=100)
+    modes = lambda stage, d=d: [b[3] for b in schedule_blocks(stage, d)]  # noqa: E731
+    tests = [TEST, TEST]
+    assert modes("sequential") == [TRAIN] * 4 + tests
+    assert modes("interleaved_sleep") == [TRAIN, SLEEP, TRAIN, SLEEP] + tests
+    assert [b[1] for b in schedule_blocks("interleaved_task1", d)][:4] == [VERTICAL, HORIZONTAL] * 2
+    assert modes("sleep_only") == [SLEEP] * 2 + tests
+    added = Durations(unsupervised=100, task1=200, task2=400, block=100, test=100, interleave="added")
+    assert modes("interleaved_sleep", added) == [TRAIN, SLEEP] * 4 + tests
+    assert modes("sleep_only", added) == [SLEEP] * 4 + tests
+    padded = np.asarray(schedule("sleep_only", d).index)
+    assert padded.tolist() == [SLEEP, SLEEP, TEST, TEST, IDLE, IDLE]
+    with pytest.raises(ValueError, match="multiple of 2 x block=200"):
+        Durations(task2=300, block=100)
+    with pytest.raises(ValueError, match="--interleave"):
+        Durations(interleave="halved")
