@@ -7,6 +7,7 @@ import pytest
 
 from sleepjax.foraging.agent import (
     TASK1,
+    TASK2,
     choose_move,
     discriminability,
     learn_input,
@@ -15,7 +16,10 @@ from sleepjax.foraging.agent import (
     record_rate,
     reward_of,
     sleep_phase,
+    sleep_rates,
     switch_store,
+    task_mean_rates,
+    unsupervised_task,
     wake_phase,
 )
 from sleepjax.foraging.environment import HORIZONTAL, NEGATIVE_DIAGONAL, NOTHING, OFFSETS, VERTICAL
@@ -37,7 +41,7 @@ SMALL = NetConfig(n_hidden=16, steps=40)
 HP = Hparams()
 #: The defaults before the paper-aligned ones, by name: the tests below that pin a mechanism's numbers
 #: computed by hand in that form (or recorded before) run on them.
-OLD = HP._replace(discount_steps=0.0, keep_store=1.0, release_per_event=0.0)
+OLD = HP._replace(discount_steps=0.0, keep_store=1.0, release_per_event=0.0, task_drive=0.0)
 
 
 def test_choose_move_ties_silence_and_exploration():
@@ -257,8 +261,8 @@ def test_sleep_drive_is_a_running_or_a_plain_mean_of_the_learning_rates():
     counts = [jnp.array([1, 0]), jnp.array([3, 0]), jnp.array([8, 6])]
     plain, running = agent, agent
     for c in counts:
-        plain = record_rate(plain, c, HP._replace(rate_avg=0.0), config)
-        running = record_rate(running, c, HP._replace(rate_avg=0.5), config)
+        plain = record_rate(plain, c, make_task(*TASK1), HP._replace(rate_avg=0.0), config)
+        running = record_rate(running, c, make_task(*TASK1), HP._replace(rate_avg=0.5), config)
     np.testing.assert_allclose(plain.rate, [40.0, 20.0], rtol=1e-6)  # (10 + 30 + 80) / 3, 60 / 3
     # 0 -> 5 -> 17.5 -> 48.75, and 0 -> 0 -> 0 -> 30
     np.testing.assert_allclose(running.rate, [48.75, 30.0], rtol=1e-6)
@@ -267,16 +271,16 @@ def test_sleep_drive_is_a_running_or_a_plain_mean_of_the_learning_rates():
 
 def test_phases_run_and_sleep_changes_weights_without_moving():
     config = NetConfig(n_hidden=32, steps=30)
-    agent = init_agent(jax.random.key(6), config, HP)
+    agent = init_agent(jax.random.key(6), config, OLD)
     agent = agent._replace(rate=jnp.full(32, 30.0))
     sleep = sleep_phase(3, config)
     slept, _, metrics = sleep.apply(
-        agent, sleep.init(agent, jax.random.key(7)), make_task(*TASK1), HP, jax.random.key(8)
+        agent, sleep.init(agent, jax.random.key(7)), make_task(*TASK1), OLD, jax.random.key(8)
     )
     assert metrics["out_spikes"].shape == (3,)
     np.testing.assert_allclose(slept.w_out.sum(axis=0), agent.target, rtol=1e-5)
     wake = wake_phase(4, config, "output")
-    _, _, metrics = wake.apply(agent, wake.init(agent, jax.random.key(9)), make_task(*TASK1), HP, jax.random.key(10))
+    _, _, metrics = wake.apply(agent, wake.init(agent, jax.random.key(9)), make_task(*TASK1), OLD, jax.random.key(10))
     assert metrics["eaten"].shape == (4,)
     with pytest.raises(ValueError, match="learn must be one of"):
         wake_phase(4, config, "both")
@@ -446,3 +450,25 @@ def test_interleaved_phase_is_as_long_as_the_task2_phase_half_of_it_asleep():
         Durations(task2=300, block=100)
     with pytest.raises(ValueError, match="--interleave"):
         Durations(interleave="halved")
+
+
+def test_sleep_drive_is_the_equal_weight_mean_of_the_tasks_mean_rates():
+    """``task_drive`` 1 (the default): the drive of each hidden neuron is the mean, with equal weights,
+    of its mean rates during each task trained so far. By hand, 0.1 s cycles (1 spike = 10 Hz): Task 1
+    cycles with counts (1, 0), (3, 0), (8, 2) -> means (40, 6.67); one Task 2 cycle (2, 4) -> (20, 40);
+    the drive is (30, 23.33), not the mean over the four cycles (35, 15). An unsupervised cycle (5, 5)
+    counts in no task, and is the drive before any task. Catches the tasks weighed by their cycles,
+    the unsupervised period counted, the mean off by one, and the option ignored."""
+    config = NetConfig(n_hidden=2, steps=200)
+    agent = init_agent(jax.random.key(0), config, HP)
+    learn = lambda a, counts, task: record_rate(a, jnp.array(counts), task, HP, config)  # noqa: E731
+    agent = learn(agent, [5, 5], unsupervised_task())
+    np.testing.assert_allclose(task_mean_rates(agent), [50.0, 50.0], rtol=1e-6)
+    for counts in ([1, 0], [3, 0], [8, 2]):
+        agent = learn(agent, counts, make_task(*TASK1))
+    np.testing.assert_allclose(task_mean_rates(agent), [40.0, 20.0 / 3], rtol=1e-6)
+    agent = learn(agent, [2, 4], make_task(*TASK2))
+    np.testing.assert_allclose(task_mean_rates(agent), [30.0, 70.0 / 3], rtol=1e-6)
+    np.testing.assert_allclose(sleep_rates(agent, HP._replace(sleep_gain=2.0)), [60.0, 140.0 / 3], rtol=1e-6)
+    np.testing.assert_allclose(sleep_rates(agent, HP, uniform=True), [(30.0 + 70.0 / 3) / 2] * 2, rtol=1e-6)
+    np.testing.assert_allclose(sleep_rates(agent, HP._replace(task_drive=0.0)), agent.rate, rtol=1e-6)

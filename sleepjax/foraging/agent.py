@@ -169,14 +169,33 @@ def learn_input(agent: Agent, trace_in, hp: Hparams) -> Agent:
     return agent._replace(w_in=w)
 
 
-def record_rate(agent: Agent, hidden_spikes, hp: Hparams, config: NetConfig) -> Agent:
-    """Fold one learning cycle's hidden rates into the sleep drive: an exponential running average at
-    ``rate_avg``, or at ``rate_avg`` 0 the plain mean over every learning cycle so far (weight
-    ``1 / n`` for the ``n``-th), in which each task counts by how long it was trained."""
+def record_rate(agent: Agent, hidden_spikes, task: ForagingTask, hp: Hparams, config: NetConfig) -> Agent:
+    """Fold one learning cycle's hidden rates into the sleep drives: the mean of ``task``'s slot
+    (``Agent.task_rate``, weight ``1 / n`` for its ``n``-th cycle), and ``Agent.rate``, an exponential
+    running average at ``rate_avg``, or at ``rate_avg`` 0 the plain mean over every learning cycle so far,
+    in which each task counts by how long it was trained."""
     rate = hidden_spikes.astype(agent.rate.dtype) / config.cycle_seconds
     learned = agent.learned + 1
     weight = jnp.where(jnp.asarray(hp.rate_avg) > 0, hp.rate_avg, 1.0 / learned.astype(rate.dtype))
-    return agent._replace(rate=running_average(agent.rate, rate, weight), learned=learned)
+    slot = task.rewarded + 1  # NOTHING (-1): the unsupervised period's slot 0
+    cycles = agent.task_cycles.at[slot].add(1)
+    mean = running_average(agent.task_rate[slot], rate, 1.0 / cycles[slot].astype(rate.dtype))
+    return agent._replace(
+        rate=running_average(agent.rate, rate, weight),
+        learned=learned,
+        task_rate=agent.task_rate.at[slot].set(mean),
+        task_cycles=cycles,
+    )
+
+
+def task_mean_rates(agent: Agent) -> jax.Array:
+    """``(H,)``: the mean over the tasks trained so far, with equal weights, of each hidden neuron's mean
+    awake rate during each of them; before any task, its mean rate in the unsupervised period."""
+    trained = agent.task_cycles[1:] > 0
+    count = jnp.sum(trained)
+    total = jnp.sum(jnp.where(trained[:, None], agent.task_rate[1:], 0.0), axis=0)
+    mean = total / jnp.maximum(count, 1).astype(total.dtype)
+    return jnp.where(count > 0, mean, agent.task_rate[0])
 
 
 def wake_cycle(agent: Agent, state: WakeState, world, task: ForagingTask, hp: Hparams, key, config, learn: str):
@@ -187,7 +206,7 @@ def wake_cycle(agent: Agent, state: WakeState, world, task: ForagingTask, hp: Hp
     move = choose_move(out.counts, state.last_move, state.hungry, hp, k_move)
     world, eaten = step(world, move, k_world, task.present, config.world)
     if learn != "none":  # the sleep drive is the rate measured while learning, not while testing
-        agent = record_rate(agent, out.hidden_spikes, hp, config)
+        agent = record_rate(agent, out.hidden_spikes, task, hp, config)
     store = state.store
     if learn == "output":
         agent, store = learn_output(agent, store, out.trace, reward_of(eaten, task, hp), out.counts, hp, config)
@@ -232,9 +251,11 @@ def wake_phase(cycles: int, config: NetConfig, learn: str) -> Phase:
 
 
 def sleep_rates(agent: Agent, hp: Hparams, uniform: bool = False) -> jax.Array:
-    """The sleep drive's Poisson rates (Hz), one per hidden neuron: its mean awake rate (``uniform``:
+    """The sleep drive's Poisson rates (Hz), one per hidden neuron: its mean awake rate
+    (:func:`task_mean_rates`, or at ``hp.task_drive`` 0 the running average ``Agent.rate``; ``uniform``:
     the mean over neurons, for all) times ``hp.sleep_gain``."""
-    awake = jnp.full_like(agent.rate, jnp.mean(agent.rate)) if uniform else agent.rate
+    awake = jnp.where(jnp.asarray(hp.task_drive) > 0, task_mean_rates(agent), agent.rate)
+    awake = jnp.full_like(awake, jnp.mean(awake)) if uniform else awake
     return hp.sleep_gain * awake
 
 

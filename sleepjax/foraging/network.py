@@ -46,6 +46,8 @@ from sleepjax.spiking import (
 )
 
 NEURON_MODELS = ("rulkov",)
+#: Slots of ``Agent.task_rate``: none rewarded (the unsupervised period), then one per particle kind.
+TASK_SLOTS = 5
 #: Which awake spike pairings make the hidden->output trace: those of the ``"decision"`` window (the
 #: first half of the cycle, whose spikes choose the move) or of the whole ``"cycle"``.
 CREDIT_WINDOWS = ("decision", "cycle")
@@ -158,6 +160,10 @@ class Hparams(NamedTuple):
     goal_rate: float = 10.0
     eta_target: float = 0.0
     rate_avg: float = 0.01
+    # 1: the sleep drive is each hidden neuron's mean awake rate during each task trained so far,
+    # averaged over those tasks with equal weights (the paper's; the unsupervised period's mean before
+    # any task); 0: the running average at rate_avg over every learning cycle (the form before)
+    task_drive: float = 1.0
     # exploration (paper)
     explore_base: float = 0.01
     explore_step: float = 0.01
@@ -212,8 +218,11 @@ class Agent(NamedTuple):
     hidden->output; ``w_out0 (H,)`` initial summed outputs ``W_i0``; ``target (8,)`` summed-input
     targets of the output neurons; ``trace_norm`` running average of the summed absolute trace per
     cycle (the activity normalisation); ``rate (H,)`` running mean awake firing rate (Hz) of each
-    hidden neuron, the sleep drive; ``learned (,)`` the number of learning cycles behind ``rate``;
-    ``sleep_norm`` sleep's own normalisation at ``Hparams.own_sleep_norm`` 1 (0 until the first sleep).
+    hidden neuron (the sleep drive at ``Hparams.task_drive`` 0); ``learned (,)`` the number of learning
+    cycles behind ``rate``; ``sleep_norm`` sleep's own normalisation at ``Hparams.own_sleep_norm`` 1 (0
+    until the first sleep); ``task_rate (K, H)`` each hidden neuron's mean awake rate while learning with
+    each rewarded kind (slot 0: none, the unsupervised period; slot ``1 + kind`` the task rewarding
+    ``kind``) over ``task_cycles (K,)`` learning cycles (the sleep drive at ``task_drive`` 1).
     """
 
     in_idx: jax.Array
@@ -225,6 +234,8 @@ class Agent(NamedTuple):
     rate: jax.Array
     learned: jax.Array
     sleep_norm: jax.Array
+    task_rate: jax.Array
+    task_cycles: jax.Array
 
 
 class Neurons(NamedTuple):
@@ -307,6 +318,8 @@ def init_agent(key: jax.Array, config: NetConfig, hp: Hparams) -> Agent:
         jnp.zeros((config.n_hidden,), dtype),
         jnp.zeros((), jnp.int32),
         jnp.zeros((), dtype),
+        jnp.zeros((TASK_SLOTS, config.n_hidden), dtype),
+        jnp.zeros((TASK_SLOTS,), jnp.int32),
     )
 
 
@@ -455,6 +468,7 @@ HPARAM_RANGES = {
     "learn_gain": NON_NEGATIVE,
     "norm_rate": Range(0.0, 1.0, open_low=True),
     "rate_avg": UNIT,  # 0: the mean over every learning cycle so far
+    "task_drive": UNIT,
     "goal_rate": NON_NEGATIVE,
     "eta_target": NON_NEGATIVE,
     "explore_base": UNIT,

@@ -581,8 +581,8 @@ MUTANTS = (
     Mutant(
         "foraging-sleep-gain-replay-only",
         "sleepjax/foraging/agent.py",
-        "jnp.mean(agent.rate)) if uniform",
-        "jnp.mean(agent.rate)) / hp.sleep_gain if uniform",
+        "jnp.mean(awake)) if uniform",
+        "jnp.mean(awake)) / hp.sleep_gain if uniform",
         "the uniform-noise control is not scaled by sleep_gain",
         ("tests/test_foraging_agent.py::test_sleep_gain_multiplies_the_drive_rates",),
     ),
