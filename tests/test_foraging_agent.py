@@ -41,7 +41,7 @@ SMALL = NetConfig(n_hidden=16, steps=40)
 HP = Hparams()
 #: The defaults before the paper-aligned ones, by name: the tests below that pin a mechanism's numbers
 #: computed by hand in that form (or recorded before) run on them.
-OLD = HP._replace(discount_steps=0.0, keep_store=1.0, release_per_event=0.0, task_drive=0.0)
+OLD = HP._replace(discount_steps=0.0, keep_store=1.0, release_per_event=0.0, task_drive=0.0, init_power=1.0)
 
 
 def test_choose_move_ties_silence_and_exploration():
@@ -472,3 +472,15 @@ def test_sleep_drive_is_the_equal_weight_mean_of_the_tasks_mean_rates():
     np.testing.assert_allclose(sleep_rates(agent, HP._replace(sleep_gain=2.0)), [60.0, 140.0 / 3], rtol=1e-6)
     np.testing.assert_allclose(sleep_rates(agent, HP, uniform=True), [(30.0 + 70.0 / 3) / 2] * 2, rtol=1e-6)
     np.testing.assert_allclose(sleep_rates(agent, HP._replace(task_drive=0.0)), agent.rate, rtol=1e-6)
+
+
+def test_initial_output_weights_are_equal_or_random():
+    """``init_power`` 0 (the default): every hidden->output weight starts at out_total / n_hidden
+    (20 / 16 = 1.25) and every W_i0 at 8 x 1.25 = 10; at 1 they are uniformly random, each output's
+    still summing to out_total. Catches the equal start left random and the power ignored."""
+    equal = init_agent(jax.random.key(0), SMALL, HP)
+    np.testing.assert_allclose(equal.w_out, 1.25, rtol=1e-6)
+    np.testing.assert_allclose(equal.w_out0, 10.0, rtol=1e-6)
+    random = init_agent(jax.random.key(0), SMALL, HP._replace(init_power=1.0))
+    np.testing.assert_allclose(random.w_out.sum(axis=0), 20.0, rtol=1e-5)
+    assert float(random.w_out.std()) > 0.3

@@ -128,9 +128,11 @@ class Hparams(NamedTuple):
     in_total: float = 0.3
     w_in_max: float = 0.055
     out_total: float = 20.0
-    # initial hidden->output weights are u ** init_power, u uniform in [0, 1] (OPEN: a heavy tail,
-    # power > 1, makes outputs answer a view unequally, so that a reward credits the move made)
-    init_power: float = 1.0
+    # initial hidden->output weights are u ** init_power, u uniform in [0, 1], scaled to out_total per
+    # output: 0 makes them all equal (the paper's uniform initial strengths; the outputs then differ
+    # only by the release variability and the ties' draws), 1 uniformly random (the form before), > 1
+    # heavy-tailed
+    init_power: float = 0.0
     # with wired detectors w_sleep 0.5 (sparser sleep) kept more of Task 1 through sleep (README, "Task 2
     # learning and sleep with wired detectors")
     w_sleep: float = 1.0
@@ -458,7 +460,7 @@ HPARAM_RANGES = {
     "in_total": POSITIVE,
     "w_in_max": POSITIVE,
     "out_total": POSITIVE,
-    "init_power": POSITIVE,
+    "init_power": NON_NEGATIVE,
     "w_sleep": NON_NEGATIVE,
     "g_in": NON_NEGATIVE,
     "g_exc": NON_NEGATIVE,
