@@ -90,7 +90,8 @@ def test_rewarded_update_counts_the_delay_in_timesteps():
     cycles of 40 steps = 80 timesteps, so a trace 0.04 on synapse (0, 2) with S 1, gain 10, ratio 1 and
     the shared normalisation 1 + 0.01 (0.04 - 1) = 0.9904 grows the synapse against its column by
     1 + 10 * 0.04 / (80 * 0.9904); counted in cycles (0), by 1 + 10 * 0.04 / (1 * 0.9904). Catches
-    the option ignored (either way) and the steps per cycle left out."""
+    the option ignored (either way), the steps per cycle left out, and the normalisation applied when
+    switched off (``activity_norm`` 0)."""
     agent = init_agent(jax.random.key(0), SMALL, HP)
     trace = jnp.zeros((16, 8)).at[0, 2].set(0.04)
 
@@ -100,6 +101,8 @@ def test_rewarded_update_counts_the_delay_in_timesteps():
 
     assert growth(HP) == pytest.approx(1.0 + 0.4 / (80 * 0.9904), rel=1e-6)
     assert growth(HP._replace(discount_steps=0.0)) == pytest.approx(1.0 + 0.4 / 0.9904, rel=1e-6)
+    # without the activity normalisation (activity_norm 0) the update is not divided: 1 + 10 * 0.04 / 80
+    assert growth(HP._replace(activity_norm=0.0)) == pytest.approx(1.0 + 0.4 / 80, rel=1e-6)
 
 
 def test_weight_floor_keeps_a_drained_detector_learnable():

@@ -138,11 +138,12 @@ def sleeps_with_own_norm(hp: Hparams) -> jax.Array:
 def learn_output(
     agent: Agent, store, trace, reward, out_counts, hp: Hparams, config: NetConfig, ratio_power=1.0, asleep=False
 ):
-    """Rewarded STDP with the eligibility store, the weights' lower bound (``w_floor``, 0 by default),
-    then homeostasis. ``ratio_power`` p turns the update's factor W_i0 / W_i into (W_i0 / W_i) ** p
-    (1: the rule as written; sleep passes ``hp.sleep_ratio``). ``asleep``: the update is sleep's, which
-    at ``hp.own_sleep_norm`` 1 is divided by sleep's own running average (``agent.sleep_norm``) instead
-    of the one wake uses. Returns ``(agent, store)``."""
+    """Rewarded STDP with the eligibility store (divided by the activity normalisation unless
+    ``hp.activity_norm`` is 0), the weights' lower bound (``w_floor``, 0 by default), then homeostasis.
+    ``ratio_power`` p turns the update's factor W_i0 / W_i into (W_i0 / W_i) ** p (1: the rule as
+    written; sleep passes ``hp.sleep_ratio``). ``asleep``: the update is sleep's, which at
+    ``hp.own_sleep_norm`` 1 is divided by sleep's own running average (``agent.sleep_norm``) instead of
+    the one wake uses. Returns ``(agent, store)``."""
     store = store_push(store, trace)
     own = asleep & sleeps_with_own_norm(hp)
     activity = jnp.sum(jnp.abs(trace))
@@ -152,7 +153,8 @@ def learn_output(
     trace_norm = jnp.where(own, agent.trace_norm, norm)
     sleep_norm = jnp.where(own, norm, agent.sleep_norm)
     delay = delays(config.slots, hp.delay_c, config.steps, jnp.asarray(hp.discount_steps) > 0)
-    w = rewarded_update(agent.w_out, store, hp.learn_gain * reward, agent.w_out0, norm, delay, ratio_power)
+    divisor = jnp.where(jnp.asarray(hp.activity_norm) > 0, norm, 1.0)
+    w = rewarded_update(agent.w_out, store, hp.learn_gain * reward, agent.w_out0, divisor, delay, ratio_power)
     w = jnp.maximum(w, hp.w_floor * hp.out_total / config.n_hidden)
     out_rate = out_counts.astype(w.dtype) / (config.cycle_seconds / 2)
     target = adapt_target(agent.target, out_rate, hp.goal_rate, hp.eta_target)

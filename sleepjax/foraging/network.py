@@ -155,6 +155,10 @@ class Hparams(NamedTuple):
     discount_steps: float = 1.0
     learn_gain: float = 10.0
     norm_rate: float = 0.01
+    # 1: the update is divided by the activity normalisation A (the published paper's; OPEN form: the
+    # running average at norm_rate of the summed absolute trace per cycle); 0: not divided (A = 1), as
+    # the preprint's update, which mentions no normalisation
+    activity_norm: float = 1.0
     # homeostasis (OPEN): output goal rate (Hz) and target adaptation speed; hidden-rate averaging (the
     # sleep drive; 0.01 averages ~100 learning cycles, one block; with wired detectors 1e-4, the mean over
     # Task 1 training, so that interleaved sleep still replays Task 1's detectors; 0 is the plain mean
@@ -469,6 +473,7 @@ HPARAM_RANGES = {
     "discount_steps": UNIT,
     "learn_gain": NON_NEGATIVE,
     "norm_rate": Range(0.0, 1.0, open_low=True),
+    "activity_norm": UNIT,
     "rate_avg": UNIT,  # 0: the mean over every learning cycle so far
     "task_drive": UNIT,
     "goal_rate": NON_NEGATIVE,
