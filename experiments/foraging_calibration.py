@@ -724,7 +724,9 @@ def main():
         help="a list of dicts of Hparams overrides (Python expression); default: the defaults",
     )
     parser.add_argument("--record", help="shares: a foraging record made with wired detectors")
-    parser.add_argument("--steps", type=positive_int, default=200)
+    parser.add_argument(
+        "--steps", type=positive_int, default=foraging.Config().steps_per_cycle, help="0.5 ms steps per cycle"
+    )
     parser.add_argument("--pairing", choices=PAIRINGS, default="nearest", help="STDP spike pairing (NetConfig.pairing)")
     parser.add_argument("--unsupervised", type=int, default=200)
     parser.add_argument("--task1", type=int, default=2000)

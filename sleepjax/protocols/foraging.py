@@ -52,13 +52,13 @@ WEIGHT_CONDITIONS = ("after_task1", "sequential", "interleaved_sleep", "noise_sl
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """Settings of a foraging run: phase lengths, steps per movement cycle (600 in the paper; 200, the
-    length the open constants were calibrated at, by default), the neuron model, overrides of
+    """Settings of a foraging run: phase lengths, steps per movement cycle (the paper's 600 by default;
+    the committed records before it used 200), the neuron model, overrides of
     :class:`~sleepjax.foraging.network.Hparams` by name, and the STDP spike pairing
     (:data:`~sleepjax.spiking.stdp.PAIRINGS`)."""
 
     durations: Durations = Durations()
-    steps_per_cycle: int = 200
+    steps_per_cycle: int = 600
     neuron: str = "rulkov"
     hparams: tuple[tuple[str, float], ...] = ()
     pairing: str = "nearest"
