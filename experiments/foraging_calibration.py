@@ -727,7 +727,9 @@ def main():
     parser.add_argument(
         "--steps", type=positive_int, default=foraging.Config().steps_per_cycle, help="0.5 ms steps per cycle"
     )
-    parser.add_argument("--pairing", choices=PAIRINGS, default="nearest", help="STDP spike pairing (NetConfig.pairing)")
+    parser.add_argument(
+        "--pairing", choices=PAIRINGS, default=foraging.Config().pairing, help="STDP spike pairing (NetConfig.pairing)"
+    )
     parser.add_argument("--unsupervised", type=int, default=200)
     parser.add_argument("--task1", type=int, default=2000)
     parser.add_argument("--test", type=positive_int, default=1000)

@@ -58,8 +58,9 @@ class NetConfig(NamedTuple):
     kept in the eligibility store; ``credit`` (:data:`CREDIT_WINDOWS`, OPEN) which awake spike pairings
     make the hidden->output trace: ``"decision"`` only those whose later spike falls in the first half
     of the cycle, so that an output firing after the move was chosen is not credited with it;
-    ``pairing`` (:data:`~sleepjax.spiking.stdp.PAIRINGS`, OPEN) which pre/post spike pairs make a
-    trace: the nearest ones (the default) or every pair within the 60 ms window."""
+    ``pairing`` (:data:`~sleepjax.spiking.stdp.PAIRINGS`) which pre/post spike pairs make a trace:
+    every pair within the 60 ms window (the default; the preprint pairs each new spike with all partner
+    spikes within 120 iterations) or the nearest ones."""
 
     n_hidden: int = 784
     fan_in: int = 9
@@ -69,7 +70,7 @@ class NetConfig(NamedTuple):
     slots: int = 6
     neuron: str = "rulkov"
     credit: str = "decision"
-    pairing: str = "nearest"
+    pairing: str = "all"
     world: WorldConfig = DEFAULT_WORLD
 
     @property

@@ -55,13 +55,14 @@ class Config:
     """Settings of a foraging run: phase lengths, steps per movement cycle (the paper's 600 by default;
     the committed records before it used 200), the neuron model, overrides of
     :class:`~sleepjax.foraging.network.Hparams` by name, and the STDP spike pairing
-    (:data:`~sleepjax.spiking.stdp.PAIRINGS`)."""
+    (:data:`~sleepjax.spiking.stdp.PAIRINGS`; every pair within the window by default, the paper's "all
+    partner spikes within 120 iterations"; the committed records before it paired nearest spikes)."""
 
     durations: Durations = Durations()
     steps_per_cycle: int = 600
     neuron: str = "rulkov"
     hparams: tuple[tuple[str, float], ...] = ()
-    pairing: str = "nearest"
+    pairing: str = "all"
 
     def __post_init__(self):
         if self.neuron not in NEURON_MODELS:
