@@ -24,7 +24,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from sleepjax.foraging import trials
-from sleepjax.foraging.network import NEURON_MODELS, Hparams, NetConfig, check_hparams
+from sleepjax.foraging.constants import Hparams, check_hparams
+from sleepjax.foraging.network import NEURON_MODELS, NetConfig
 from sleepjax.foraging.schedules import CONDITIONS, Durations, schedule
 
 __all__ = ["CONDITIONS", "NEURON_MODELS", "PAIRINGS", "PUBLISHED", "Config", "Durations", "format_results", "run"]

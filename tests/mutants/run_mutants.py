@@ -486,8 +486,8 @@ MUTANTS = (
     Mutant(
         "foraging-noise-never-added",
         "sleepjax/foraging/network.py",
-        "release @ w_exc + hp.w_noise * spont.astype(dtype)",
-        "release @ w_exc",
+        "excitation(release, draws, t) + hp.w_noise * spont.astype(dtype)",
+        "excitation(release, draws, t)",
         "the output noise is drawn but never reaches the outputs",
         ("tests/test_foraging_agent.py::test_output_noise_off_is_unchanged_and_on_fires_outputs_without_input",),
     ),
@@ -654,7 +654,7 @@ MUTANTS = (
     # --- sleepjax/foraging/network.py: the wired particle detectors (Hparams.wired) -----------------
     Mutant(
         "foraging-constant-added-records-stale",
-        "sleepjax/foraging/network.py",
+        "sleepjax/foraging/constants.py",
         "    wired: float = 0.0\n",
         "    wired: float = 0.0\n    added_later: float = 0.0\n",
         "a constant added to Hparams while the committed records (the README's tables) keep the old settings",
