@@ -487,3 +487,34 @@ def test_initial_output_weights_are_equal_or_random():
     random = init_agent(jax.random.key(0), SMALL, HP._replace(init_power=1.0))
     np.testing.assert_allclose(random.w_out.sum(axis=0), 20.0, rtol=1e-5)
     assert float(random.w_out.std()) > 0.3
+
+
+def test_mixed_wired_detectors_fire_in_both_tasks():
+    """``wired_mixed`` 1: every wired neuron holds a second particle position, of a kind the other task
+    shows, sharing no cell with the first; both pairs weigh ``wired``, the rest 0. Without it the
+    wiring is exactly the one the committed wired records were made with (first two neurons pinned).
+    Catches the second pair drawn from the same task, overlapping the first, left unweighted, and the
+    single wiring changed by the option's existence."""
+    from sleepjax.foraging.network import KIND_TASK
+
+    single = init_agent(jax.random.key(0), NetConfig(), HP._replace(wired=0.05))
+    assert np.asarray(single.in_idx)[:2].tolist() == [
+        [9, 17, 6, 40, 48, 34, 31, 29, 3],
+        [29, 36, 14, 37, 31, 18, 21, 7, 23],
+    ]
+    mixed = init_agent(jax.random.key(0), NetConfig(), HP._replace(wired=0.05, wired_mixed=1.0))
+    idx, w = np.asarray(mixed.in_idx), np.asarray(mixed.w_in)
+    np.testing.assert_array_equal(idx[:, :2], np.asarray(single.in_idx)[:, :2])
+    assert all(len(set(row)) == 9 for row in idx)
+    np.testing.assert_allclose(w[:, :4], 0.05, rtol=1e-6)
+    np.testing.assert_array_equal(w[:, 4:], 0.0)
+    offsets = {tuple(o): k for k, o in enumerate(np.asarray(OFFSETS).tolist())}
+
+    def kind(a, b):
+        (r1, c1), (r2, c2) = divmod(a, 7), divmod(b, 7)
+        return offsets[(r2 - r1, c2 - c1)]
+
+    tasks = np.asarray(KIND_TASK)
+    first = np.array([kind(a, b) for a, b in idx[:, :2]])
+    second = np.array([kind(a, b) for a, b in idx[:, 2:4]])
+    assert np.all(tasks[first] != tasks[second])

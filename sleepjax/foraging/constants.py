@@ -103,6 +103,10 @@ class Hparams(NamedTuple):
     # pixels come together only ~1.25x as often as two unrelated pixels) and that the rewarded rule
     # needs them; this option isolates the hidden->output learning and sleep from that gap.
     wired: float = 0.0
+    # 1: every wired neuron is also wired to a second particle position, of a kind of the other task,
+    # at the same weight, so that it fires in both tasks and no detector is silent in either (NOT the
+    # paper's network; 0: one position per neuron)
+    wired_mixed: float = 0.0
     # lower bound on every hidden->output weight after the rewarded update, before the rescaling, as a
     # fraction of the mean initial weight out_total / n_hidden (NOT in the paper; 0: none). Without it a
     # detector that is silent in a task drains geometrically (every rescaling after a reward takes the
@@ -159,6 +163,7 @@ HPARAM_RANGES = {
     "noise_rate": NON_NEGATIVE,
     "w_noise": NON_NEGATIVE,
     "wired": NON_NEGATIVE,
+    "wired_mixed": UNIT,
     "w_floor": UNIT,
     "sleep_ratio": UNIT,
     "keep_store": UNIT,

@@ -147,33 +147,62 @@ class CycleOutput(NamedTuple):
     hidden_spikes: jax.Array
 
 
+def _positions(view: int) -> list[tuple[int, int, int]]:
+    """Every particle position inside a ``view`` x ``view`` field: (anchor cell, second cell, kind)."""
+    return [
+        (r * view + c, (r + dr) * view + c + dc, kind)
+        for kind, (dr, dc) in enumerate(OFFSETS.tolist())
+        for r in range(view)
+        for c in range(view)
+        if 0 <= r + dr < view and 0 <= c + dc < view
+    ]
+
+
 def particle_pairs(view: int) -> jax.Array:
     """``(P, 2)`` the input cells of every particle position inside a ``view`` x ``view`` field, in the
     four orientations (156 for the 7x7 view): a particle's anchor cell and the anchor plus its
     orientation's offset (:data:`~sleepjax.foraging.environment.OFFSETS`)."""
-    return jnp.array(
-        [
-            (r * view + c, (r + dr) * view + c + dc)
-            for dr, dc in OFFSETS.tolist()
-            for r in range(view)
-            for c in range(view)
-            if 0 <= r + dr < view and 0 <= c + dc < view
-        ],
-        jnp.int32,
-    )
+    return jnp.array([(a, b) for a, b, _ in _positions(view)], jnp.int32)
 
 
-def wired_detectors(key: jax.Array, n_hidden: int, fan_in: int, view: int) -> jax.Array:
+#: Which task shows each particle kind (Task 1: horizontal and negative diagonal; Task 2: the others).
+KIND_TASK = jnp.array([0, 1, 1, 0], jnp.int32)
+
+
+def _other_cells(key, taken, count):
+    """``count`` distinct random cells per row outside the mask ``taken (H, cells)``."""
+    scores = jnp.where(taken, -1.0, jax.random.uniform(key, taken.shape))
+    return lax.top_k(scores, count)[1]
+
+
+def wired_detectors(key: jax.Array, n_hidden: int, fan_in: int, view: int, mixed=False) -> jax.Array:
     """``(n_hidden, fan_in)`` input cells of hand-wired particle detectors (:attr:`Hparams.wired`): the
     first two of each neuron are the two pixels of one particle position (every position wired to
-    ``n_hidden / P`` neurons, ~5 for 784 over 156), the others distinct random cells (weighted 0)."""
-    pairs = particle_pairs(view)
+    ``n_hidden / P`` neurons, ~5 for 784 over 156), the others distinct random cells (weighted 0).
+    ``mixed`` (a traced bool; :attr:`Hparams.wired_mixed`): the third and fourth are the pixels of a
+    second position, drawn among the positions of the other task's kinds that share no cell with the
+    first, so that every neuron fires in both tasks (the first pair and the others as without it)."""
+    positions = _positions(view)
+    pairs = jnp.array([(a, b) for a, b, _ in positions], jnp.int32)
+    kinds = jnp.array([k for _, _, k in positions], jnp.int32)
     k_order, k_others = jax.random.split(key)
-    wired = pairs[jax.random.permutation(k_order, jnp.arange(n_hidden) % pairs.shape[0])]
+    order = jax.random.permutation(k_order, jnp.arange(n_hidden) % pairs.shape[0])
+    wired = pairs[order]
     cells = jnp.arange(view * view)
-    taken = (cells[None, :] == wired[:, :1]) | (cells[None, :] == wired[:, 1:])
-    scores = jnp.where(taken, -1.0, jax.random.uniform(k_others, taken.shape))
-    return jnp.concatenate([wired, lax.top_k(scores, fan_in - 2)[1]], axis=1).astype(jnp.int32)
+
+    def holds(pair):  # (H, cells): the cells of each neuron's pair
+        return (cells[None, :] == pair[:, :1]) | (cells[None, :] == pair[:, 1:])
+
+    single = jnp.concatenate([wired, _other_cells(k_others, holds(wired), fan_in - 2)], axis=1)
+    # the second position: another task's kind, no cell shared with the first (random among those)
+    other_task = KIND_TASK[kinds][None, :] != KIND_TASK[kinds[order]][:, None]  # (H, P)
+    shares = (pairs[None, :, :, None] == wired[:, None, None, :]).any(axis=(-1, -2))  # (H, P)
+    allowed = other_task & ~shares
+    k_second = jax.random.fold_in(key, 1)
+    second = pairs[jnp.argmax(jnp.where(allowed, jax.random.uniform(k_second, allowed.shape), -1.0), axis=1)]
+    both = holds(wired) | holds(second)
+    double = jnp.concatenate([wired, second, _other_cells(k_others, both, fan_in - 4)], axis=1)
+    return jnp.where(mixed, double, single).astype(jnp.int32)
 
 
 def init_agent(key: jax.Array, config: NetConfig, hp: Hparams) -> Agent:
@@ -190,9 +219,13 @@ def init_agent(key: jax.Array, config: NetConfig, hp: Hparams) -> Agent:
     w_in = jnp.minimum(w_in * (hp.in_total / jnp.sum(w_in, axis=1))[:, None], hp.w_in_max)
     # wired detectors from their own key, so that the default wiring's draws are unchanged
     wired = jnp.asarray(hp.wired, dtype) > 0
-    pair_idx = wired_detectors(jax.random.fold_in(key, 7), config.n_hidden, config.fan_in, config.world.view)
+    mixed = jnp.asarray(hp.wired_mixed) > 0
+    view = config.world.view
+    pair_idx = wired_detectors(jax.random.fold_in(key, 7), config.n_hidden, config.fan_in, view, mixed)
     in_idx = jnp.where(wired, pair_idx, in_idx)
-    w_in = jnp.where(wired, jnp.zeros_like(w_in).at[:, :2].set(hp.wired), w_in)
+    pairs_in = jnp.where(mixed, 4, 2)  # the first two or four inputs carry the wired weight
+    wired_w = jnp.where(jnp.arange(config.fan_in) < pairs_in, hp.wired, 0.0).astype(dtype)
+    w_in = jnp.where(wired, jnp.broadcast_to(wired_w, w_in.shape), w_in)
     target = jnp.full((config.n_out,), hp.out_total, dtype)
     w_out = scale_inputs(jax.random.uniform(k_out, (config.n_hidden, config.n_out), dtype) ** hp.init_power, target)
     return Agent(

@@ -1272,6 +1272,14 @@ MUTANTS = (
         "the hidden->output weights start random instead of equal",
         ("tests/test_foraging_agent.py::test_initial_output_weights_are_equal_or_random",),
     ),
+    Mutant(
+        "foraging-mixed-same-task",
+        "sleepjax/foraging/network.py",
+        "other_task = KIND_TASK[kinds][None, :] != KIND_TASK[kinds[order]][:, None]",
+        "other_task = KIND_TASK[kinds][None, :] == KIND_TASK[kinds[order]][:, None]",
+        "a mixed detector's second particle is of the same task as its first (silent in the other task)",
+        ("tests/test_foraging_agent.py::test_mixed_wired_detectors_fire_in_both_tasks",),
+    ),
 )
 
 
