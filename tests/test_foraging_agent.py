@@ -228,6 +228,13 @@ def test_learn_input_keeps_totals_and_cap():
     assert float(new.w_in.max()) <= HP.w_in_max + 1e-7
     assert np.all(np.asarray(new.w_in.sum(axis=1)) <= HP.in_total + 1e-6)
     assert np.all(np.asarray(new.w_in[:, 0] >= agent.w_in[:, 0] - 1e-7))
+    # in_gain scales the step: a tenth of the trace at gain 0.1 is the whole trace's tenth
+    uncapped = HP._replace(w_in_max=1.0)
+    np.testing.assert_allclose(
+        learn_input(agent, trace, uncapped._replace(in_gain=0.1)).w_in,
+        learn_input(agent, 0.1 * trace, uncapped).w_in,
+        rtol=1e-6,
+    )
 
 
 def test_cycle_silent_without_input_and_first_half_counts():

@@ -163,9 +163,10 @@ def learn_output(
 
 
 def learn_input(agent: Agent, trace_in, hp: Hparams) -> Agent:
-    """Plain STDP on input->hidden; each hidden neuron's summed input rescaled to ``in_total``, then
-    every weight capped at ``w_in_max``. Wired detectors (``hp.wired`` > 0) do not learn."""
-    w = jnp.maximum(agent.w_in + trace_in, 0.0)
+    """Plain STDP on input->hidden (the trace times ``in_gain``); each hidden neuron's summed input
+    rescaled to ``in_total``, then every weight capped at ``w_in_max``. Wired detectors (``hp.wired`` >
+    0) do not learn."""
+    w = jnp.maximum(agent.w_in + hp.in_gain * trace_in, 0.0)
     w = scale_inputs(w.T, jnp.full(w.shape[0], hp.in_total, w.dtype)).T
     w = jnp.where(jnp.asarray(hp.wired) > 0, agent.w_in, jnp.minimum(w, hp.w_in_max))
     return agent._replace(w_in=w)

@@ -41,6 +41,9 @@ class Hparams(NamedTuple):
     # different particles, which carry no orientation
     in_total: float = 0.3
     w_in_max: float = 0.055
+    # factor on the input->hidden plain-STDP step (1: K = 0.04 per pair, about the mean input weight;
+    # smaller for a slower unsupervised period)
+    in_gain: float = 1.0
     out_total: float = 20.0
     # initial hidden->output weights are u ** init_power, u uniform in [0, 1], scaled to out_total per
     # output: 0 makes them all equal (the paper's uniform initial strengths; the outputs then differ
@@ -143,6 +146,7 @@ HPARAM_RANGES = {
     "release_per_event": UNIT,
     "in_total": POSITIVE,
     "w_in_max": POSITIVE,
+    "in_gain": NON_NEGATIVE,
     "out_total": POSITIVE,
     "init_power": NON_NEGATIVE,
     "w_sleep": NON_NEGATIVE,
