@@ -88,6 +88,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -126,6 +127,39 @@ CALIBRATION_SEED = 1000
 SLEEP_AFTER_TASK1 = "sleep_after_task1"
 #: Points at which ``nap`` reports the weights, evenly spread over its ``--sleep`` cycles.
 NAP_POINTS = 10
+#: The largest value of each length with ``--smoke``: a check that a command runs, not a measurement.
+SMOKE = {
+    "steps": 20,
+    "hidden": 64,
+    "unsupervised": 2,
+    "task1": 10,
+    "task2": 4,
+    "block": 2,
+    "test": 2,
+    "keys": 1,
+    "sleep": 10,
+    "chunk": 4,
+    "chunks": 1,
+    "views": 30,
+}
+
+
+def net_config(args) -> NetConfig:
+    """The network of a probe: the run's, or a small one with ``--smoke``."""
+    return NetConfig(steps=args.steps, pairing=args.pairing, n_hidden=args.hidden)
+
+
+def probe_durations(args) -> Durations:
+    """The phase lengths of ``stages`` and ``nap``, in blocks of ``--block`` cycles."""
+    return Durations(
+        args.unsupervised,
+        args.task1,
+        args.task2,
+        args.block,
+        args.test,
+        curve_block=args.block,
+        interleave=args.interleave,
+    )
 
 
 def setting(kw: dict) -> Hparams:
@@ -139,7 +173,7 @@ def stacked(grid: list[dict]) -> Hparams:
 
 
 def sweep(args, grid):
-    config = NetConfig(steps=args.steps, pairing=args.pairing)
+    config = net_config(args)
     unsup = wake_phase(args.unsupervised, config, "input")
     train = wake_phase(args.task1, config, "output")
     test = wake_phase(args.test, config, "none")
@@ -170,7 +204,7 @@ def sweep(args, grid):
 
 
 def credit(args, grid):
-    config = NetConfig(steps=args.steps, pairing=args.pairing)
+    config = net_config(args)
     worlds = jax.vmap(lambda k: reset(k, jnp.ones(4, bool)))(jax.random.split(jax.random.key(CALIBRATION_SEED), 30))
     views = jax.vmap(lambda w: observe(w).reshape(-1))(worlds)
     keys = jax.random.split(jax.random.key(CALIBRATION_SEED + 1), 30)
@@ -254,7 +288,7 @@ def policy(args, grid):
     punished) eaten. A low-noise learning curve (thousands of independent views instead of the few
     particles a test phase eats); at the end, each output's weights from the detectors of the two
     Task 1 kinds at its move's cell (:func:`detector_weights`)."""
-    config = NetConfig(steps=args.steps, pairing=args.pairing)
+    config = net_config(args)
     unsup = wake_phase(args.unsupervised, config, "input")
     train = wake_phase(args.chunk, config, "output")
     tasks = make_task(*TASK1), make_task(*TASK2)
@@ -377,9 +411,18 @@ def strongest_pairs(agent, views: np.ndarray, spikes: np.ndarray, view: int = 7)
     return one / total, single / total
 
 
+def pair_fraction(agent) -> float:
+    """The fraction of hidden neurons whose two strongest input weights come from adjacent cells (one
+    particle position; 156 adjacent pairs among the 1176 pairs of 49 cells: chance 0.13)."""
+    w, idx = np.asarray(agent.w_in), np.asarray(agent.in_idx)
+    top = np.take_along_axis(idx, np.argsort(-w, axis=1, kind="stable")[:, :2], axis=1)
+    (r1, c1), (r2, c2) = divmod(top[:, 0], 7), divmod(top[:, 1], 7)
+    return float(np.mean(np.maximum(np.abs(r1 - r2), np.abs(c1 - c2)) == 1))
+
+
 def code(args, grid):
     """What the hidden code after the unsupervised period tells about the moves (module docstring)."""
-    config = NetConfig(steps=args.steps, pairing=args.pairing)
+    config = net_config(args)
     decision = config._replace(steps=args.steps // 2)  # the first half: the spikes that choose the move
     unsup = wake_phase(args.unsupervised, config, "input")
     rewarded, punished = TASK1
@@ -438,7 +481,10 @@ def code(args, grid):
     for i, kw in enumerate(grid):
         agent = jax.tree.map(lambda x, i=i: x[i], agents)
         w, cap = np.asarray(agent.w_in), float(stacked([kw]).w_in_max[0])
-        print(f"{kw}: input weights per hidden neuron at >= 0.9 of the cap {np.mean(np.sum(w >= 0.9 * cap, 1)):.2f}")
+        print(
+            f"{kw}: input weights per hidden neuron at >= 0.9 of the cap {np.mean(np.sum(w >= 0.9 * cap, 1)):.2f}; "
+            f"neurons whose two strongest inputs are one particle position {pair_fraction(agent):.3f} (chance 0.13)"
+        )
         for name, (spikes, moves, fired) in (("rested", rested_all), ("carried", carried_all)):
             spikes, moves, fired = np.asarray(spikes[i], float), np.asarray(moves[i]), np.asarray(fired[i])
             one, single = strongest_pairs(agent, views, spikes)
@@ -533,8 +579,8 @@ def keyed_trials(one, grid: list[dict], keys: int):
 
 def stages(args, grid):
     """The experiment's stages for every setting and calibration key (module docstring)."""
-    config = NetConfig(steps=args.steps, pairing=args.pairing)
-    durations = Durations(args.unsupervised, args.task1, args.task2, test=args.test, interleave=args.interleave)
+    config = net_config(args)
+    durations = probe_durations(args)
     conditions = args.conditions.split(",")
     # the probe-only condition runs sleep_only's schedule, with sleep_only's key
     stages_run = ("task1", *conditions)
@@ -553,6 +599,8 @@ def stages(args, grid):
 
     settings, seeds, out = keyed_trials(one, grid, args.keys)
     table = np.zeros((len(settings), len(out), 2))
+    # a point of a training curve: at most 1000 cycles, a whole number of blocks of every trained phase
+    curve_cycles = math.gcd(1000, durations.task1, durations.rounds * durations.block)
     for i, kw in enumerate(settings):
         print(f"{kw} seed {seeds[i]}:")
         for name, result in out.items():
@@ -565,7 +613,7 @@ def stages(args, grid):
             line += f"  norm {agent.trace_norm:.3g}"
             task = trials.curve_task(runs[stage])  # the probe-only condition trains nothing, as sleep_only
             if task is not None:
-                points = trials.curve(eaten, stage_blocks, task, min(1000, args.task1, args.task2))
+                points = trials.curve(eaten, stage_blocks, task, curve_cycles)
                 line += f"  training curve {np.round(points, 2)}"
             print(line)
             if kw.get("wired", 0.0):
@@ -595,8 +643,8 @@ def stages(args, grid):
 def nap(args, grid):
     """Sleep alone from the Task-1-trained network, followed in ``NAP_POINTS`` equal steps (module
     docstring)."""
-    config = NetConfig(steps=args.steps, pairing=args.pairing)
-    durations = Durations(args.unsupervised, args.task1, args.task2, test=args.test, interleave=args.interleave)
+    config = net_config(args)
+    durations = probe_durations(args)
     phase = sleep_phase(args.sleep // NAP_POINTS, config)
     task = make_task(*TASK1)  # asleep the task is ignored
 
@@ -755,7 +803,18 @@ def main():
     parser.add_argument(
         "--views", type=positive_int, default=2000, help="policy, code: random views per probe and task"
     )
+    parser.add_argument("--block", type=positive_int, default=Durations().block, help="stages, nap: cycles per block")
+    parser.add_argument("--hidden", type=positive_int, default=NetConfig().n_hidden, help="hidden neurons")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="shrink every length to a few cycles of a 64-neuron network: checks that the command runs, in "
+        "seconds; its numbers mean nothing",
+    )
     args = parser.parse_args()
+    if args.smoke:
+        for name, value in SMOKE.items():
+            setattr(args, name, min(getattr(args, name), value))
     if args.probe == "shares" and not args.record:
         parser.error("shares needs --record FILE (a foraging record made with wired detectors)")
     if args.probe == "nap" and args.sleep % NAP_POINTS:
