@@ -51,6 +51,11 @@ trial's weights stored in a record made with wired detectors.
 
     python experiments/foraging_calibration.py shares --record experiments/results/foraging_wired.json
 
+``table``: a record's table beside the paper's, and the settings it was made with that differ from
+today's defaults (computes nothing).
+
+    python experiments/foraging_calibration.py table --record experiments/results/foraging_wired.json
+
 ``stages``: the experiment's own stages (:mod:`sleepjax.foraging.trials`: the unsupervised period,
 Task 1, then the ``--conditions`` asked for) for every setting on ``--keys`` calibration trials (seeds
 from 1000), all vmapped: the test scores after Task 1 and after each condition, each condition's Task 2
@@ -87,6 +92,7 @@ Task 1 learned, and how fast.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
@@ -724,9 +730,10 @@ def chance(args, grid):
             print(f"    eaten moving {direction}: rewarded {g}, punished {b}, score {g / (g + b):.3f}")
 
 
-def read_wired_record(path: str) -> tuple[foraging.Config, dict]:
+def read_record(path: str, wired: bool = False) -> tuple[foraging.Config, dict]:
     """The configuration and data of the foraging record at ``path``, validated by the record module;
-    exits with one line naming the file if it is not a foraging record made with wired detectors."""
+    exits with one line naming the file if it is not a foraging record (made with wired detectors, if
+    ``wired``)."""
     try:
         data = json.loads(Path(path).read_text())
         experiment = data.get("experiment") if isinstance(data, dict) else None
@@ -736,16 +743,33 @@ def read_wired_record(path: str) -> tuple[foraging.Config, dict]:
         record = Record.open(path, foraging.EXPERIMENT, config.identity(), "conditions", foraging.check_unit)
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise SystemExit(f"--record {path}: not a foraging record ({err})") from None
-    if config.hp().wired <= 0:
+    if wired and config.hp().wired <= 0:
         raise SystemExit(f"--record {path}: made with the paper's plain-STDP code; shares needs wired detectors")
     return config, record.data
+
+
+def table(args, grid):
+    """A foraging record's table beside the paper's, with the settings it was made with that differ
+    from today's defaults (``--record``; nothing is computed)."""
+    config, data = read_record(args.record)
+    default = foraging.Config()
+    changed = [
+        f"{name} {value}"
+        for name, value in (("steps_per_cycle", config.steps_per_cycle), ("pairing", config.pairing))
+        if getattr(default, name) != value
+    ]
+    lengths = dataclasses.asdict(config.durations)
+    changed += [f"{k} {v}" for k, v in lengths.items() if getattr(default.durations, k) != v]
+    changed += [f"{k} {v:g}" for k, v in config.hparams]
+    print(f"{args.record}: {config.input_code}; settings other than today's defaults: {', '.join(changed)}")
+    print(foraging.format_results(data))
 
 
 def shares(args, grid):
     """For a record made with wired detectors (``--record``): the share of each kind's detectors in
     each output's input, in the first trial's stored weights after every condition that keeps them,
     the fraction of those weights that are 0, and of each kind's detectors that are drained."""
-    config, data = read_wired_record(args.record)
+    config, data = read_record(args.record, wired=True)
     seed = data["seeds"][0]
     agent = trials.initial_agent(jax.random.key(seed), config.hp(), config.net())
     kinds = detector_kinds(np.asarray(agent.in_idx))
@@ -765,13 +789,15 @@ def shares(args, grid):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("probe", choices=("sweep", "credit", "policy", "code", "stages", "nap", "chance", "shares"))
+    parser.add_argument(
+        "probe", choices=("sweep", "credit", "policy", "code", "stages", "nap", "chance", "shares", "table")
+    )
     parser.add_argument(
         "--grid",
         default="[dict()]",
         help="a list of dicts of Hparams overrides (Python expression); default: the defaults",
     )
-    parser.add_argument("--record", help="shares: a foraging record made with wired detectors")
+    parser.add_argument("--record", help="shares (made with wired detectors), table: a foraging record")
     parser.add_argument(
         "--steps", type=positive_int, default=foraging.Config().steps_per_cycle, help="0.5 ms steps per cycle"
     )
@@ -815,8 +841,8 @@ def main():
     if args.smoke:
         for name, value in SMOKE.items():
             setattr(args, name, min(getattr(args, name), value))
-    if args.probe == "shares" and not args.record:
-        parser.error("shares needs --record FILE (a foraging record made with wired detectors)")
+    if args.probe in ("shares", "table") and not args.record:
+        parser.error(f"{args.probe} needs --record FILE (a foraging record)")
     if args.probe == "nap" and args.sleep % NAP_POINTS:
         parser.error(f"--sleep {args.sleep}: nap reports at {NAP_POINTS} even points; give a multiple of {NAP_POINTS}")
     if args.anchor and args.probe not in ("stages", "nap"):
@@ -846,6 +872,7 @@ def main():
         "nap": nap,
         "chance": chance,
         "shares": shares,
+        "table": table,
     }
     try:
         probes[args.probe](args, grid)
