@@ -671,8 +671,8 @@ MUTANTS = (
     Mutant(
         "foraging-wired-fan-in-repeats",
         "sleepjax/foraging/network.py",
-        "scores = jnp.where(taken, -1.0, jax.random.uniform(k_others, taken.shape))",
-        "scores = jax.random.uniform(k_others, taken.shape)",
+        "scores = jnp.where(taken, -1.0, jax.random.uniform(key, taken.shape))",
+        "scores = jax.random.uniform(key, taken.shape)",
         "a neuron's unweighted synapses may land on its own pair's cells (an input wired twice)",
         ("tests/test_foraging_agent.py::test_wired_detectors_are_particles_and_never_learn",),
     ),
