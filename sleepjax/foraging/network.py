@@ -17,6 +17,7 @@ calibrated choices where it leaves them open; docs/reproductions/foraging-calibr
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -323,7 +324,7 @@ def simulate_cycle(
     pair_step = PAIRING_RULES[config.pairing].step
     rulkov = RulkovParams()
 
-    def step(carry, inputs):
+    def step(credited, carry, inputs):
         n, counts, trace, a_in, spikes_h = carry
         t, drive, spont = inputs
         hidden, s_h = rulkov_step(n.hidden, synaptic_current(n.g_hidden, n.hidden.v, hp.g_in, hp.e_exc), rulkov)
@@ -348,7 +349,8 @@ def simulate_cycle(
         # the STDP kernel at age t, on every synapse whose cell was occupied (applied after the scan)
         a_in = a_in + s_h.astype(dtype) * stdp_kernel(jnp.full(s_h.shape, t), stdp_params.k_plus, stdp_params)
         counts = counts + (s_o & (t < half)).astype(jnp.int32)
-        trace = trace + jnp.where(t < credit_steps, d_trace, 0.0)
+        if credited:  # uncredited steps leave the increment unused, and the compiler drops it
+            trace = trace + d_trace
         return (n, counts, trace, a_in, spikes_h + s_h.astype(jnp.int32)), None
 
     h = config.n_hidden
@@ -364,6 +366,11 @@ def simulate_cycle(
     # spontaneous events on the outputs, awake only (all False asleep or at noise_rate 0: adds exactly 0)
     rate = jnp.full((config.n_out,), hp.noise_rate if sleep_rate is None else 0.0, dtype)
     spont = poisson_train(k_noise, rate, config.steps, config.dt_ms)
-    (neurons, counts, trace, a_in, spikes_h), _ = lax.scan(step, init, (steps, drive, spont))
+    # the credited steps, then the others (awake, the second half of the cycle) in a scan of their own
+    inputs = (steps, drive, spont)
+    carry, _ = lax.scan(partial(step, True), init, jax.tree.map(lambda x: x[:credit_steps], inputs))
+    if credit_steps < config.steps:
+        carry, _ = lax.scan(partial(step, False), carry, jax.tree.map(lambda x: x[credit_steps:], inputs))
+    neurons, counts, trace, a_in, spikes_h = carry
     trace_in = a_in[:, None] * view[agent.in_idx].astype(dtype)
     return neurons, CycleOutput(counts, trace, trace_in, spikes_h)

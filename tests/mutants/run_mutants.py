@@ -1280,6 +1280,14 @@ MUTANTS = (
         "a mixed detector's second particle is of the same task as its first (silent in the other task)",
         ("tests/test_foraging_agent.py::test_mixed_wired_detectors_fire_in_both_tasks",),
     ),
+    Mutant(
+        "foraging-second-half-credited",
+        "sleepjax/foraging/network.py",
+        "        if credited:  # uncredited steps",
+        "        if True:  # uncredited steps",
+        "the scan of a cycle's uncredited second half still adds its spike pairs to the trace",
+        ("tests/test_foraging_agent.py::test_awake_trace_credits_only_the_decision_window",),
+    ),
 )
 
 
