@@ -51,6 +51,11 @@ trial's weights stored in a record made with wired detectors.
 
     python experiments/foraging_calibration.py shares --record experiments/results/foraging_wired.json
 
+``table``: a record's table beside the paper's, and the settings it was made with that differ from
+today's defaults (computes nothing).
+
+    python experiments/foraging_calibration.py table --record experiments/results/foraging_wired.json
+
 ``stages``: the experiment's own stages (:mod:`sleepjax.foraging.trials`: the unsupervised period,
 Task 1, then the ``--conditions`` asked for) for every setting on ``--keys`` calibration trials (seeds
 from 1000), all vmapped: the test scores after Task 1 and after each condition, each condition's Task 2
@@ -74,7 +79,7 @@ for every hidden neuron), to see how much of what a condition does comes from th
 same unsupervised period and Task 1 as ``stages``). First the sleep drive: the Poisson spikes it brings
 to the whole hidden layer per cycle (the summed awake rates times ``sleep_gain``). Then, at ten evenly
 spaced points: the activity normalisation sleep divides by, the largest change one spike pair can make
-to a weight in log terms (``learn_gain * s_sleep * K * sum_k 1 / (k + c)`` over the eligibility store's
+to a weight in log terms (``learn_gain * s_sleep * K * sum_k 1 / (t - t_k + c)`` over the eligibility store's
 slots, divided by the normalisation, with ``W_i0 / W_i`` at 1), the outputs' first-half spikes per
 cycle, and each output's weight from the rewarded kind's detectors at its own move cell (relative to
 its mean; with wired detectors). It shows whether sleep keeps, sharpens or scrambles the mapping that
@@ -87,7 +92,9 @@ Task 1 learned, and how fast.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -116,9 +123,8 @@ from sleepjax.foraging.agent import (
 )
 from sleepjax.foraging.environment import MOVES, NOTHING, OFFSETS, observe, occupancy, reset, step
 from sleepjax.foraging.network import Hparams, NetConfig, init_agent, particle_pairs, rest, simulate_cycle
-from sleepjax.foraging.schedules import CONDITIONS, Durations, schedule
-from sleepjax.spiking import PAIRINGS, connected, store_init
-from sleepjax.spiking.eligibility import discounted_sum_factor
+from sleepjax.foraging.schedules import CONDITIONS, INTERLEAVINGS, Durations, schedule
+from sleepjax.spiking import PAIRINGS, connected, delays, store_init
 
 CALIBRATION_SEED = 1000
 
@@ -127,6 +133,39 @@ CALIBRATION_SEED = 1000
 SLEEP_AFTER_TASK1 = "sleep_after_task1"
 #: Points at which ``nap`` reports the weights, evenly spread over its ``--sleep`` cycles.
 NAP_POINTS = 10
+#: The largest value of each length with ``--smoke``: a check that a command runs, not a measurement.
+SMOKE = {
+    "steps": 20,
+    "hidden": 64,
+    "unsupervised": 2,
+    "task1": 10,
+    "task2": 4,
+    "block": 2,
+    "test": 2,
+    "keys": 1,
+    "sleep": 10,
+    "chunk": 4,
+    "chunks": 1,
+    "views": 30,
+}
+
+
+def net_config(args) -> NetConfig:
+    """The network of a probe: the run's, or a small one with ``--smoke``."""
+    return NetConfig(steps=args.steps, pairing=args.pairing, n_hidden=args.hidden)
+
+
+def probe_durations(args) -> Durations:
+    """The phase lengths of ``stages`` and ``nap``, in blocks of ``--block`` cycles."""
+    return Durations(
+        args.unsupervised,
+        args.task1,
+        args.task2,
+        args.block,
+        args.test,
+        curve_block=args.block,
+        interleave=args.interleave,
+    )
 
 
 def setting(kw: dict) -> Hparams:
@@ -140,7 +179,7 @@ def stacked(grid: list[dict]) -> Hparams:
 
 
 def sweep(args, grid):
-    config = NetConfig(steps=args.steps, pairing=args.pairing)
+    config = net_config(args)
     unsup = wake_phase(args.unsupervised, config, "input")
     train = wake_phase(args.task1, config, "output")
     test = wake_phase(args.test, config, "none")
@@ -171,7 +210,7 @@ def sweep(args, grid):
 
 
 def credit(args, grid):
-    config = NetConfig(steps=args.steps, pairing=args.pairing)
+    config = net_config(args)
     worlds = jax.vmap(lambda k: reset(k, jnp.ones(4, bool)))(jax.random.split(jax.random.key(CALIBRATION_SEED), 30))
     views = jax.vmap(lambda w: observe(w).reshape(-1))(worlds)
     keys = jax.random.split(jax.random.key(CALIBRATION_SEED + 1), 30)
@@ -255,7 +294,7 @@ def policy(args, grid):
     punished) eaten. A low-noise learning curve (thousands of independent views instead of the few
     particles a test phase eats); at the end, each output's weights from the detectors of the two
     Task 1 kinds at its move's cell (:func:`detector_weights`)."""
-    config = NetConfig(steps=args.steps, pairing=args.pairing)
+    config = net_config(args)
     unsup = wake_phase(args.unsupervised, config, "input")
     train = wake_phase(args.chunk, config, "output")
     tasks = make_task(*TASK1), make_task(*TASK2)
@@ -378,9 +417,18 @@ def strongest_pairs(agent, views: np.ndarray, spikes: np.ndarray, view: int = 7)
     return one / total, single / total
 
 
+def pair_fraction(agent) -> float:
+    """The fraction of hidden neurons whose two strongest input weights come from adjacent cells (one
+    particle position; 156 adjacent pairs among the 1176 pairs of 49 cells: chance 0.13)."""
+    w, idx = np.asarray(agent.w_in), np.asarray(agent.in_idx)
+    top = np.take_along_axis(idx, np.argsort(-w, axis=1, kind="stable")[:, :2], axis=1)
+    (r1, c1), (r2, c2) = divmod(top[:, 0], 7), divmod(top[:, 1], 7)
+    return float(np.mean(np.maximum(np.abs(r1 - r2), np.abs(c1 - c2)) == 1))
+
+
 def code(args, grid):
     """What the hidden code after the unsupervised period tells about the moves (module docstring)."""
-    config = NetConfig(steps=args.steps, pairing=args.pairing)
+    config = net_config(args)
     decision = config._replace(steps=args.steps // 2)  # the first half: the spikes that choose the move
     unsup = wake_phase(args.unsupervised, config, "input")
     rewarded, punished = TASK1
@@ -439,7 +487,10 @@ def code(args, grid):
     for i, kw in enumerate(grid):
         agent = jax.tree.map(lambda x, i=i: x[i], agents)
         w, cap = np.asarray(agent.w_in), float(stacked([kw]).w_in_max[0])
-        print(f"{kw}: input weights per hidden neuron at >= 0.9 of the cap {np.mean(np.sum(w >= 0.9 * cap, 1)):.2f}")
+        print(
+            f"{kw}: input weights per hidden neuron at >= 0.9 of the cap {np.mean(np.sum(w >= 0.9 * cap, 1)):.2f}; "
+            f"neurons whose two strongest inputs are one particle position {pair_fraction(agent):.3f} (chance 0.13)"
+        )
         for name, (spikes, moves, fired) in (("rested", rested_all), ("carried", carried_all)):
             spikes, moves, fired = np.asarray(spikes[i], float), np.asarray(moves[i]), np.asarray(fired[i])
             one, single = strongest_pairs(agent, views, spikes)
@@ -534,8 +585,8 @@ def keyed_trials(one, grid: list[dict], keys: int):
 
 def stages(args, grid):
     """The experiment's stages for every setting and calibration key (module docstring)."""
-    config = NetConfig(steps=args.steps, pairing=args.pairing)
-    durations = Durations(unsupervised=args.unsupervised, task1=args.task1, task2=args.task2, test=args.test)
+    config = net_config(args)
+    durations = probe_durations(args)
     conditions = args.conditions.split(",")
     # the probe-only condition runs sleep_only's schedule, with sleep_only's key
     stages_run = ("task1", *conditions)
@@ -554,6 +605,8 @@ def stages(args, grid):
 
     settings, seeds, out = keyed_trials(one, grid, args.keys)
     table = np.zeros((len(settings), len(out), 2))
+    # a point of a training curve: at most 1000 cycles, a whole number of blocks of every trained phase
+    curve_cycles = math.gcd(1000, durations.task1, durations.rounds * durations.block)
     for i, kw in enumerate(settings):
         print(f"{kw} seed {seeds[i]}:")
         for name, result in out.items():
@@ -566,7 +619,7 @@ def stages(args, grid):
             line += f"  norm {agent.trace_norm:.3g}"
             task = trials.curve_task(runs[stage])  # the probe-only condition trains nothing, as sleep_only
             if task is not None:
-                points = trials.curve(eaten, stage_blocks, task, min(1000, args.task1, args.task2))
+                points = trials.curve(eaten, stage_blocks, task, curve_cycles)
                 line += f"  training curve {np.round(points, 2)}"
             print(line)
             if kw.get("wired", 0.0):
@@ -596,8 +649,8 @@ def stages(args, grid):
 def nap(args, grid):
     """Sleep alone from the Task-1-trained network, followed in ``NAP_POINTS`` equal steps (module
     docstring)."""
-    config = NetConfig(steps=args.steps, pairing=args.pairing)
-    durations = Durations(unsupervised=args.unsupervised, task1=args.task1, task2=args.task2, test=args.test)
+    config = net_config(args)
+    durations = probe_durations(args)
     phase = sleep_phase(args.sleep // NAP_POINTS, config)
     task = make_task(*TASK1)  # asleep the task is ignored
 
@@ -620,7 +673,7 @@ def nap(args, grid):
     for i, kw in enumerate(settings):
         hp = setting(kw)
         # a cycle's trace acts at the next `slots` updates with the rewarded update's 1 / (k + c)
-        reach = float(jnp.sum(discounted_sum_factor(jnp.ones((config.slots, 1, 1)), hp.delay_c)))
+        reach = float(jnp.sum(1.0 / delays(config.slots, hp.delay_c, config.steps, hp.discount_steps > 0)))
         agent = jax.tree.map(lambda x, i=i: np.asarray(x[i]), trained)
 
         def own_cell(w_out, agent=agent, wired=hp.wired > 0):
@@ -677,9 +730,10 @@ def chance(args, grid):
             print(f"    eaten moving {direction}: rewarded {g}, punished {b}, score {g / (g + b):.3f}")
 
 
-def read_wired_record(path: str) -> tuple[foraging.Config, dict]:
+def read_record(path: str, wired: bool = False) -> tuple[foraging.Config, dict]:
     """The configuration and data of the foraging record at ``path``, validated by the record module;
-    exits with one line naming the file if it is not a foraging record made with wired detectors."""
+    exits with one line naming the file if it is not a foraging record (made with wired detectors, if
+    ``wired``)."""
     try:
         data = json.loads(Path(path).read_text())
         experiment = data.get("experiment") if isinstance(data, dict) else None
@@ -689,16 +743,33 @@ def read_wired_record(path: str) -> tuple[foraging.Config, dict]:
         record = Record.open(path, foraging.EXPERIMENT, config.identity(), "conditions", foraging.check_unit)
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise SystemExit(f"--record {path}: not a foraging record ({err})") from None
-    if config.hp().wired <= 0:
+    if wired and config.hp().wired <= 0:
         raise SystemExit(f"--record {path}: made with the paper's plain-STDP code; shares needs wired detectors")
     return config, record.data
+
+
+def table(args, grid):
+    """A foraging record's table beside the paper's, with the settings it was made with that differ
+    from today's defaults (``--record``; nothing is computed)."""
+    config, data = read_record(args.record)
+    default = foraging.Config()
+    changed = [
+        f"{name} {value}"
+        for name, value in (("steps_per_cycle", config.steps_per_cycle), ("pairing", config.pairing))
+        if getattr(default, name) != value
+    ]
+    lengths = dataclasses.asdict(config.durations)
+    changed += [f"{k} {v}" for k, v in lengths.items() if getattr(default.durations, k) != v]
+    changed += [f"{k} {v:g}" for k, v in config.hparams]
+    print(f"{args.record}: {config.input_code}; settings other than today's defaults: {', '.join(changed)}")
+    print(foraging.format_results(data))
 
 
 def shares(args, grid):
     """For a record made with wired detectors (``--record``): the share of each kind's detectors in
     each output's input, in the first trial's stored weights after every condition that keeps them,
     the fraction of those weights that are 0, and of each kind's detectors that are drained."""
-    config, data = read_wired_record(args.record)
+    config, data = read_record(args.record, wired=True)
     seed = data["seeds"][0]
     agent = trials.initial_agent(jax.random.key(seed), config.hp(), config.net())
     kinds = detector_kinds(np.asarray(agent.in_idx))
@@ -718,15 +789,21 @@ def shares(args, grid):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("probe", choices=("sweep", "credit", "policy", "code", "stages", "nap", "chance", "shares"))
+    parser.add_argument(
+        "probe", choices=("sweep", "credit", "policy", "code", "stages", "nap", "chance", "shares", "table")
+    )
     parser.add_argument(
         "--grid",
         default="[dict()]",
         help="a list of dicts of Hparams overrides (Python expression); default: the defaults",
     )
-    parser.add_argument("--record", help="shares: a foraging record made with wired detectors")
-    parser.add_argument("--steps", type=positive_int, default=200)
-    parser.add_argument("--pairing", choices=PAIRINGS, default="nearest", help="STDP spike pairing (NetConfig.pairing)")
+    parser.add_argument("--record", help="shares (made with wired detectors), table: a foraging record")
+    parser.add_argument(
+        "--steps", type=positive_int, default=foraging.Config().steps_per_cycle, help="0.5 ms steps per cycle"
+    )
+    parser.add_argument(
+        "--pairing", choices=PAIRINGS, default=foraging.Config().pairing, help="STDP spike pairing (NetConfig.pairing)"
+    )
     parser.add_argument("--unsupervised", type=int, default=200)
     parser.add_argument("--task1", type=int, default=2000)
     parser.add_argument("--test", type=positive_int, default=1000)
@@ -735,6 +812,12 @@ def main():
         "--keys", type=positive_int, default=2, help="stages: calibration trials per setting; chance: trials"
     )
     parser.add_argument("--conditions", default="sequential", help="stages: comma-separated conditions")
+    parser.add_argument(
+        "--interleave",
+        choices=INTERLEAVINGS,
+        default=Durations().interleave,
+        help="stages, nap: an interleaved phase split from --task2 (the paper's) or added to it (before)",
+    )
     parser.add_argument(
         "--anchor",
         action="store_true",
@@ -746,9 +829,20 @@ def main():
     parser.add_argument(
         "--views", type=positive_int, default=2000, help="policy, code: random views per probe and task"
     )
+    parser.add_argument("--block", type=positive_int, default=Durations().block, help="stages, nap: cycles per block")
+    parser.add_argument("--hidden", type=positive_int, default=NetConfig().n_hidden, help="hidden neurons")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="shrink every length to a few cycles of a 64-neuron network: checks that the command runs, in "
+        "seconds; its numbers mean nothing",
+    )
     args = parser.parse_args()
-    if args.probe == "shares" and not args.record:
-        parser.error("shares needs --record FILE (a foraging record made with wired detectors)")
+    if args.smoke:
+        for name, value in SMOKE.items():
+            setattr(args, name, min(getattr(args, name), value))
+    if args.probe in ("shares", "table") and not args.record:
+        parser.error(f"{args.probe} needs --record FILE (a foraging record)")
     if args.probe == "nap" and args.sleep % NAP_POINTS:
         parser.error(f"--sleep {args.sleep}: nap reports at {NAP_POINTS} even points; give a multiple of {NAP_POINTS}")
     if args.anchor and args.probe not in ("stages", "nap"):
@@ -778,6 +872,7 @@ def main():
         "nap": nap,
         "chance": chance,
         "shares": shares,
+        "table": table,
     }
     try:
         probes[args.probe](args, grid)

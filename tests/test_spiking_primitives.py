@@ -15,6 +15,7 @@ from sleepjax.spiking import (
     adapt_target,
     all_pairs_init,
     all_pairs_step,
+    delays,
     mirrored_inhibition,
     poisson_train,
     pulse,
@@ -153,7 +154,7 @@ def test_stdp_pairings_differ_on_two_pre_spikes():
 
 def test_all_pairs_equals_every_pair_within_the_window_summed_by_hand():
     """Random trains of 3 pre and 2 post neurons over 400 steps (spikes repeat inside the window, and
-    the ring wraps round several times) against the double loop over every pair of spike times.
+    the bit history runs through its 32-bit words several times) against the double loop over every pair of spike times.
     Catches a spike that never leaves the window, leaves it a step early or late, or is counted twice."""
     rng = np.random.default_rng(0)
     pre, post = rng.random((400, 3)) < 0.05, rng.random((400, 2)) < 0.08
@@ -201,10 +202,24 @@ def test_eligibility_store_forgets_after_six_cycles():
     store = store_push(store_init(6, 1, 1), jnp.ones((1, 1)))
     w, w0 = jnp.ones((1, 1)), jnp.ones(1)
     for _ in range(6):  # still acting after 0, 1, ..., 5 later pushes
-        assert float(rewarded_update(w, store, 1.0, w0, 1.0)[0, 0]) != 1.0
+        assert float(rewarded_update(w, store, 1.0, w0, 1.0, IN_CYCLES)[0, 0]) != 1.0
         store = store_push(store, jnp.zeros((1, 1)))
     # six pushes after it, the trace is gone
-    assert float(rewarded_update(w, store, 1.0, w0, 1.0)[0, 0]) == 1.0
+    assert float(rewarded_update(w, store, 1.0, w0, 1.0, IN_CYCLES)[0, 0]) == 1.0
+
+
+#: The delays ``k + c`` of the six slots counted in cycles, ``c`` = 1 (the form used before timesteps).
+IN_CYCLES = delays(6, 1.0, 600, False)
+
+
+def test_delays_in_timesteps_and_in_cycles_by_hand():
+    """``t - t_k + c`` of each slot. In timesteps, 600-step cycles, c = 1 cycle: the trace of the current
+    cycle is dated at its first step and the reward comes at its end, so 600 + 600 = 1200 steps; k
+    cycles earlier, 600 k more: 1200, 1800, ..., 4200. In cycles: k + 1. Catches the trace dated at the
+    reward (600 k + 600), c left in cycles (600 (k + 1) + 1) and the two forms swapped."""
+    np.testing.assert_allclose(delays(6, 1.0, 600, True), [1200, 1800, 2400, 3000, 3600, 4200])
+    np.testing.assert_allclose(delays(6, 1.0, 600, False), [1, 2, 3, 4, 5, 6])
+    np.testing.assert_allclose(delays(3, 2.0, 200, True), [600, 800, 1000])
 
 
 def test_rewarded_update_two_synapse_case_by_hand():
@@ -216,11 +231,11 @@ def test_rewarded_update_two_synapse_case_by_hand():
     store = store_push(store, jnp.array([[0.01, 0.0]]))
     store = store_push(store, jnp.zeros((1, 2)))
     store = store_push(store, jnp.array([[0.04, -0.02]]))
-    w = rewarded_update(jnp.array([[0.2, 0.3]]), store, 1.0, jnp.array([0.4]), 0.5)
+    w = rewarded_update(jnp.array([[0.2, 0.3]]), store, 1.0, jnp.array([0.4]), 0.5, IN_CYCLES)
     expected = [0.2 * (1 + 0.8 * 0.08) * (1 + 0.8 * 0.02 / 3), 0.3 * (1 - 0.8 * 0.04)]
     np.testing.assert_allclose(w[0], expected, rtol=1e-6)
     # a punishment reverses the direction of every change
-    w_neg = rewarded_update(jnp.array([[0.2, 0.3]]), store, -1.0, jnp.array([0.4]), 0.5)
+    w_neg = rewarded_update(jnp.array([[0.2, 0.3]]), store, -1.0, jnp.array([0.4]), 0.5, IN_CYCLES)
     assert float(w_neg[0, 0]) < 0.2 < float(w[0, 0])
 
 
@@ -233,7 +248,7 @@ def test_rewarded_update_of_a_vanishing_neuron_stays_finite():
     w = jnp.array([[1e-30, 0.0], [0.2, 0.3]], jnp.float32)
     trace = jnp.array([[0.04, 0.04], [0.04, 0.0]], jnp.float32)
     store = store_push(store_push(store_init(6, 2, 2, jnp.float32), trace), trace)
-    out = rewarded_update(w, store, jnp.float32(1.0), jnp.ones(2, jnp.float32), jnp.float32(1.0))
+    out = rewarded_update(w, store, jnp.float32(1.0), jnp.ones(2, jnp.float32), jnp.float32(1.0), IN_CYCLES)
     assert bool(jnp.all(jnp.isfinite(out)))
     np.testing.assert_array_equal(out[0], w[0])  # disconnected: unchanged
     # a live neuron as before: ratio 1 / 0.5 = 2, D = 0.04 / 1 now and 0.04 / 2 one cycle ago

@@ -1,4 +1,4 @@
-"""The ``sleepjax`` command: parses arguments and dispatches to the experiments in :mod:`sleepjax.protocols`.
+"""The ``sleepjax`` command: parses arguments and dispatches to the experiment drivers of :mod:`sleepjax.app`.
 
 ``sleepjax run split-mnist`` runs the reference SRC experiment (arms fine-tune, SRC, joint) for several
 seeds, prints a table of mean ± SD final accuracies and writes a resumable JSON record.

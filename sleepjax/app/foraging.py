@@ -28,7 +28,8 @@ from sleepjax._continual import Carry, Start
 from sleepjax._engine import check_seeds, run_batch
 from sleepjax.app.checkpoints import Checkpoint, checkpoint_path
 from sleepjax.foraging import trials
-from sleepjax.foraging.network import NEURON_MODELS, Hparams, NetConfig, check_hparams, init_agent
+from sleepjax.foraging.constants import Hparams, check_hparams
+from sleepjax.foraging.network import NEURON_MODELS, NetConfig, init_agent
 from sleepjax.foraging.schedules import CONDITIONS, Durations, block_phase, schedule
 
 __all__ = ["CONDITIONS", "NEURON_MODELS", "PAIRINGS", "PUBLISHED", "Config", "Durations", "format_results", "run"]
@@ -55,16 +56,17 @@ WEIGHT_CONDITIONS = ("after_task1", "sequential", "interleaved_sleep", "noise_sl
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """Settings of a foraging run: phase lengths, steps per movement cycle (600 in the paper; 200, the
-    length the open constants were calibrated at, by default), the neuron model, overrides of
+    """Settings of a foraging run: phase lengths, steps per movement cycle (the paper's 600 by default;
+    the committed records before it used 200), the neuron model, overrides of
     :class:`~sleepjax.foraging.network.Hparams` by name, and the STDP spike pairing
-    (:data:`~sleepjax.spiking.stdp.PAIRINGS`)."""
+    (:data:`~sleepjax.spiking.stdp.PAIRINGS`; every pair within the window by default, the paper's "all
+    partner spikes within 120 iterations"; the committed records before it paired nearest spikes)."""
 
     durations: Durations = Durations()
-    steps_per_cycle: int = 200
+    steps_per_cycle: int = 600
     neuron: str = "rulkov"
     hparams: tuple[tuple[str, float], ...] = ()
-    pairing: str = "nearest"
+    pairing: str = "all"
 
     def __post_init__(self):
         if self.neuron not in NEURON_MODELS:

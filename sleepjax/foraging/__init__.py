@@ -15,6 +15,8 @@ from sleepjax.foraging.agent import idle_phase as idle_block
 from sleepjax.foraging.agent import make_task as make_task
 from sleepjax.foraging.agent import sleep_phase as sleep_block
 from sleepjax.foraging.agent import wake_phase as awake_block
+from sleepjax.foraging.constants import Hparams as Hparams
+from sleepjax.foraging.constants import check_hparams as check_hparams
 from sleepjax.foraging.environment import KINDS as KINDS
 from sleepjax.foraging.environment import World as World
 from sleepjax.foraging.environment import WorldConfig as WorldConfig
@@ -22,9 +24,7 @@ from sleepjax.foraging.environment import observe as observe
 from sleepjax.foraging.environment import reset as reset_world
 from sleepjax.foraging.environment import step as step_world
 from sleepjax.foraging.network import Agent as Agent
-from sleepjax.foraging.network import Hparams as Hparams
 from sleepjax.foraging.network import NetConfig as NetConfig
-from sleepjax.foraging.network import check_hparams as check_hparams
 from sleepjax.foraging.network import init_agent as init_agent
 from sleepjax.foraging.network import simulate_cycle as simulate_cycle
 from sleepjax.foraging.schedules import CONDITIONS as CONDITIONS

@@ -45,6 +45,7 @@ from sleepjax.foraging.environment import (
 from sleepjax.foraging.network import Agent, Hparams, NetConfig, Neurons, rest, simulate_cycle
 from sleepjax.spiking import (
     adapt_target,
+    delays,
     rewarded_update,
     running_average,
     scale_inputs,
@@ -82,13 +83,14 @@ def unsupervised_task() -> ForagingTask:
 
 
 class WakeState(NamedTuple):
-    """Carried across the wake phase's applications: neurons, eligibility store, last move, cycles
-    since the last meal."""
+    """Carried across the phases' applications: neurons, eligibility store, last move, cycles since
+    the last meal, and whether the last phase was sleep (:func:`switch_store`)."""
 
     neurons: Neurons
     store: jax.Array
     last_move: jax.Array
     hungry: jax.Array
+    asleep: jax.Array
 
 
 def wake_state(config: NetConfig, key: jax.Array) -> WakeState:
@@ -97,7 +99,18 @@ def wake_state(config: NetConfig, key: jax.Array) -> WakeState:
         store_init(config.slots, config.n_hidden, config.n_out),
         jax.random.randint(key, (), 0, config.n_out),
         jnp.zeros((), jnp.int32),
+        jnp.zeros((), bool),
     )
+
+
+def switch_store(state: WakeState, asleep: bool, hp: Hparams) -> WakeState:
+    """Start a wake (``asleep`` False) or sleep phase: where it follows the other kind, the eligibility
+    store is emptied, so that no wake trace receives sleep's S and no sleep trace the next reward
+    (``hp.keep_store`` 1 carries it across instead, the form before)."""
+    switched = state.asleep != asleep
+    clear = switched & (jnp.asarray(hp.keep_store) <= 0)
+    store = jnp.where(clear, jnp.zeros_like(state.store), state.store)
+    return state._replace(store=store, asleep=jnp.asarray(asleep))
 
 
 def choose_move(counts, last_move, hungry, hp: Hparams, key):
@@ -125,11 +138,12 @@ def sleeps_with_own_norm(hp: Hparams) -> jax.Array:
 def learn_output(
     agent: Agent, store, trace, reward, out_counts, hp: Hparams, config: NetConfig, ratio_power=1.0, asleep=False
 ):
-    """Rewarded STDP with the eligibility store, the weights' lower bound (``w_floor``, 0 by default),
-    then homeostasis. ``ratio_power`` p turns the update's factor W_i0 / W_i into (W_i0 / W_i) ** p
-    (1: the rule as written; sleep passes ``hp.sleep_ratio``). ``asleep``: the update is sleep's, which
-    at ``hp.own_sleep_norm`` 1 is divided by sleep's own running average (``agent.sleep_norm``) instead
-    of the one wake uses. Returns ``(agent, store)``."""
+    """Rewarded STDP with the eligibility store (divided by the activity normalisation unless
+    ``hp.activity_norm`` is 0), the weights' lower bound (``w_floor``, 0 by default), then homeostasis.
+    ``ratio_power`` p turns the update's factor W_i0 / W_i into (W_i0 / W_i) ** p (1: the rule as
+    written; sleep passes ``hp.sleep_ratio``). ``asleep``: the update is sleep's, which at
+    ``hp.own_sleep_norm`` 1 is divided by sleep's own running average (``agent.sleep_norm``) instead of
+    the one wake uses. Returns ``(agent, store)``."""
     store = store_push(store, trace)
     own = asleep & sleeps_with_own_norm(hp)
     activity = jnp.sum(jnp.abs(trace))
@@ -138,7 +152,9 @@ def learn_output(
     norm = jnp.maximum(running_average(previous, activity, hp.norm_rate), 1e-6)
     trace_norm = jnp.where(own, agent.trace_norm, norm)
     sleep_norm = jnp.where(own, norm, agent.sleep_norm)
-    w = rewarded_update(agent.w_out, store, hp.learn_gain * reward, agent.w_out0, norm, hp.delay_c, ratio_power)
+    delay = delays(config.slots, hp.delay_c, config.steps, jnp.asarray(hp.discount_steps) > 0)
+    divisor = jnp.where(jnp.asarray(hp.activity_norm) > 0, norm, 1.0)
+    w = rewarded_update(agent.w_out, store, hp.learn_gain * reward, agent.w_out0, divisor, delay, ratio_power)
     w = jnp.maximum(w, hp.w_floor * hp.out_total / config.n_hidden)
     out_rate = out_counts.astype(w.dtype) / (config.cycle_seconds / 2)
     target = adapt_target(agent.target, out_rate, hp.goal_rate, hp.eta_target)
@@ -147,22 +163,42 @@ def learn_output(
 
 
 def learn_input(agent: Agent, trace_in, hp: Hparams) -> Agent:
-    """Plain STDP on input->hidden; each hidden neuron's summed input rescaled to ``in_total``, then
-    every weight capped at ``w_in_max``. Wired detectors (``hp.wired`` > 0) do not learn."""
-    w = jnp.maximum(agent.w_in + trace_in, 0.0)
+    """Plain STDP on input->hidden (the trace times ``in_gain``); each hidden neuron's summed input
+    rescaled to ``in_total``, then every weight capped at ``w_in_max``. Wired detectors (``hp.wired`` >
+    0) do not learn."""
+    w = jnp.maximum(agent.w_in + hp.in_gain * trace_in, 0.0)
     w = scale_inputs(w.T, jnp.full(w.shape[0], hp.in_total, w.dtype)).T
     w = jnp.where(jnp.asarray(hp.wired) > 0, agent.w_in, jnp.minimum(w, hp.w_in_max))
     return agent._replace(w_in=w)
 
 
-def record_rate(agent: Agent, hidden_spikes, hp: Hparams, config: NetConfig) -> Agent:
-    """Fold one learning cycle's hidden rates into the sleep drive: an exponential running average at
-    ``rate_avg``, or at ``rate_avg`` 0 the plain mean over every learning cycle so far (weight
-    ``1 / n`` for the ``n``-th), in which each task counts by how long it was trained."""
+def record_rate(agent: Agent, hidden_spikes, task: ForagingTask, hp: Hparams, config: NetConfig) -> Agent:
+    """Fold one learning cycle's hidden rates into the sleep drives: the mean of ``task``'s slot
+    (``Agent.task_rate``, weight ``1 / n`` for its ``n``-th cycle), and ``Agent.rate``, an exponential
+    running average at ``rate_avg``, or at ``rate_avg`` 0 the plain mean over every learning cycle so far,
+    in which each task counts by how long it was trained."""
     rate = hidden_spikes.astype(agent.rate.dtype) / config.cycle_seconds
     learned = agent.learned + 1
     weight = jnp.where(jnp.asarray(hp.rate_avg) > 0, hp.rate_avg, 1.0 / learned.astype(rate.dtype))
-    return agent._replace(rate=running_average(agent.rate, rate, weight), learned=learned)
+    slot = task.rewarded + 1  # NOTHING (-1): the unsupervised period's slot 0
+    cycles = agent.task_cycles.at[slot].add(1)
+    mean = running_average(agent.task_rate[slot], rate, 1.0 / cycles[slot].astype(rate.dtype))
+    return agent._replace(
+        rate=running_average(agent.rate, rate, weight),
+        learned=learned,
+        task_rate=agent.task_rate.at[slot].set(mean),
+        task_cycles=cycles,
+    )
+
+
+def task_mean_rates(agent: Agent) -> jax.Array:
+    """``(H,)``: the mean over the tasks trained so far, with equal weights, of each hidden neuron's mean
+    awake rate during each of them; before any task, its mean rate in the unsupervised period."""
+    trained = agent.task_cycles[1:] > 0
+    count = jnp.sum(trained)
+    total = jnp.sum(jnp.where(trained[:, None], agent.task_rate[1:], 0.0), axis=0)
+    mean = total / jnp.maximum(count, 1).astype(total.dtype)
+    return jnp.where(count > 0, mean, agent.task_rate[0])
 
 
 def wake_cycle(agent: Agent, state: WakeState, world, task: ForagingTask, hp: Hparams, key, config, learn: str):
@@ -173,14 +209,20 @@ def wake_cycle(agent: Agent, state: WakeState, world, task: ForagingTask, hp: Hp
     move = choose_move(out.counts, state.last_move, state.hungry, hp, k_move)
     world, eaten = step(world, move, k_world, task.present, config.world)
     if learn != "none":  # the sleep drive is the rate measured while learning, not while testing
-        agent = record_rate(agent, out.hidden_spikes, hp, config)
+        agent = record_rate(agent, out.hidden_spikes, task, hp, config)
     store = state.store
     if learn == "output":
         agent, store = learn_output(agent, store, out.trace, reward_of(eaten, task, hp), out.counts, hp, config)
     elif learn == "input":
         agent = learn_input(agent, out.trace_in, hp)
     hungry = jnp.where(eaten == NOTHING, state.hungry + 1, 0)
-    return agent, WakeState(neurons, store, move, hungry), world, eaten, jnp.sum(out.counts)
+    return (
+        agent,
+        state._replace(neurons=neurons, store=store, last_move=move, hungry=hungry),
+        world,
+        eaten,
+        jnp.sum(out.counts),
+    )
 
 
 def wake_phase(cycles: int, config: NetConfig, learn: str) -> Phase:
@@ -197,6 +239,7 @@ def wake_phase(cycles: int, config: NetConfig, learn: str) -> Phase:
     def apply(agent, state, task, hp, key):
         k_world, k_cycles = jax.random.split(key)
         world = reset(k_world, task.present, config.world)
+        state = switch_store(state, False, hp)
 
         def body(carry, k):
             agent, state, world = carry
@@ -211,9 +254,11 @@ def wake_phase(cycles: int, config: NetConfig, learn: str) -> Phase:
 
 
 def sleep_rates(agent: Agent, hp: Hparams, uniform: bool = False) -> jax.Array:
-    """The sleep drive's Poisson rates (Hz), one per hidden neuron: its mean awake rate (``uniform``:
+    """The sleep drive's Poisson rates (Hz), one per hidden neuron: its mean awake rate
+    (:func:`task_mean_rates`, or at ``hp.task_drive`` 0 the running average ``Agent.rate``; ``uniform``:
     the mean over neurons, for all) times ``hp.sleep_gain``."""
-    awake = jnp.full_like(agent.rate, jnp.mean(agent.rate)) if uniform else agent.rate
+    awake = jnp.where(jnp.asarray(hp.task_drive) > 0, task_mean_rates(agent), agent.rate)
+    awake = jnp.full_like(awake, jnp.mean(awake)) if uniform else awake
     return hp.sleep_gain * awake
 
 
@@ -239,6 +284,7 @@ def sleep_phase(cycles: int, config: NetConfig, uniform: bool = False) -> Phase:
             )
             return (agent, state._replace(neurons=neurons, store=store)), jnp.sum(out.counts)
 
+        state = switch_store(state, True, hp)
         (agent, state), out_spikes = lax.scan(body, (agent, state), jax.random.split(key, cycles))
         return agent, state, {"eaten": jnp.full((cycles,), NOTHING, jnp.int32), "out_spikes": out_spikes}
 

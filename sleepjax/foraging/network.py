@@ -11,21 +11,20 @@ A cycle is ``steps`` map iterations of 0.5 ms (600 in the paper). :func:`simulat
 one ``lax.scan`` and returns the output spike counts of the first half (which choose the move), the
 hidden->output STDP trace of the whole cycle, the input->hidden trace, and the hidden spike counts.
 
-Constants the paper leaves open (:class:`Hparams`; see the module README section for the calibration):
-conductance decays, couplings, reversal potentials, the per-hidden input weight total, the sleep
-drive's weight, the spontaneous synaptic noise on the output neurons (off by default). They are
-arrays, so whole runs vmap over them.
+The numeric constants are :class:`~sleepjax.foraging.constants.Hparams` (the paper's values, and
+calibrated choices where it leaves them open; docs/reproductions/foraging-calibration.md).
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 from jax import lax
 
-from sleepjax._ranges import NON_NEGATIVE, POSITIVE, UNIT, Range, check_ranges
+from sleepjax.foraging.constants import Hparams
 from sleepjax.foraging.environment import DEFAULT_WORLD, OFFSETS, WorldConfig
 from sleepjax.spiking import (
     PAIRING_RULES,
@@ -46,6 +45,8 @@ from sleepjax.spiking import (
 )
 
 NEURON_MODELS = ("rulkov",)
+#: Slots of ``Agent.task_rate``: none rewarded (the unsupervised period), then one per particle kind.
+TASK_SLOTS = 5
 #: Which awake spike pairings make the hidden->output trace: those of the ``"decision"`` window (the
 #: first half of the cycle, whose spikes choose the move) or of the whole ``"cycle"``.
 CREDIT_WINDOWS = ("decision", "cycle")
@@ -56,8 +57,9 @@ class NetConfig(NamedTuple):
     kept in the eligibility store; ``credit`` (:data:`CREDIT_WINDOWS`, OPEN) which awake spike pairings
     make the hidden->output trace: ``"decision"`` only those whose later spike falls in the first half
     of the cycle, so that an output firing after the move was chosen is not credited with it;
-    ``pairing`` (:data:`~sleepjax.spiking.stdp.PAIRINGS`, OPEN) which pre/post spike pairs make a
-    trace: the nearest ones (the default) or every pair within the 60 ms window."""
+    ``pairing`` (:data:`~sleepjax.spiking.stdp.PAIRINGS`) which pre/post spike pairs make a trace:
+    every pair within the 60 ms window (the default; the preprint pairs each new spike with all partner
+    spikes within 120 iterations) or the nearest ones."""
 
     n_hidden: int = 784
     fan_in: int = 9
@@ -67,7 +69,7 @@ class NetConfig(NamedTuple):
     slots: int = 6
     neuron: str = "rulkov"
     credit: str = "decision"
-    pairing: str = "nearest"
+    pairing: str = "all"
     world: WorldConfig = DEFAULT_WORLD
 
     @property
@@ -97,102 +99,6 @@ class NetConfig(NamedTuple):
         self.world.check()
 
 
-class Hparams(NamedTuple):
-    """Numeric constants; the paper's values where it gives them, calibrated choices where OPEN."""
-
-    # synapses (OPEN): decay per step, couplings, reversal potentials, release variability (paper: R);
-    # g_inh 2.6 against g_exc 2: outputs fire sparsely, 0-2 of the 8 for most views, so that a reward
-    # credits few outputs besides the one whose spike chose the move (2.4: ~3 fire; 2.8: ~70 % of views
-    # none, and the move is then the last one)
-    gamma_exc: float = 0.9
-    gamma_inh: float = 0.9
-    g_in: float = 1.0
-    g_exc: float = 2.0
-    g_inh: float = 2.6
-    e_exc: float = 0.0
-    e_inh: float = -1.5
-    release: float = 0.12
-    # weights (OPEN): summed input->hidden weight of a hidden neuron and the cap of one such weight
-    # (below the one-pulse threshold, ~0.067 at gamma_exc 0.9, so a hidden neuron needs two coincident
-    # inputs: it detects pairs of pixels, which is what tells orientations apart), summed
-    # hidden->output weight of an output neuron at the start, weight of one sleep-drive spike.
-    # in_total 0.3 (0.033 per synapse on average): two average inputs are just at threshold, so after
-    # the unsupervised STDP mostly the pairs of pixels that come together (one particle) fire a hidden
-    # neuron; ~90 hidden spikes per view instead of ~130 at 0.45, fewer of them from pixels of two
-    # different particles, which carry no orientation
-    in_total: float = 0.3
-    w_in_max: float = 0.055
-    out_total: float = 20.0
-    # initial hidden->output weights are u ** init_power, u uniform in [0, 1] (OPEN: a heavy tail,
-    # power > 1, makes outputs answer a view unequally, so that a reward credits the move made)
-    init_power: float = 1.0
-    # with wired detectors w_sleep 0.5 (sparser sleep) kept more of Task 1 through sleep (README, "Task 2
-    # learning and sleep with wired detectors")
-    w_sleep: float = 1.0
-    # rewarded STDP (paper), its activity normalisation (OPEN: running-average rate) and learn_gain
-    # (OPEN), a factor on S meant to let 10^3-10^4 training cycles do what the paper's 5 x 10^6 do (it
-    # does not yet: the agent stays near chance, see the README): at 10 the one-step policy probe
-    # (experiments/foraging_calibration.py) levels off within ~1500 cycles; at 30 a few outputs take
-    # most views over and the scores swing from probe to probe. s_sleep is the paper's +0.5; with wired
-    # detectors 0.1 did better on the calibration trials: at 0.5 a 100-cycle sleep block moves the weights
-    # with 10-25x the summed S of the 2-5 rewards of a Task 2 block (README, "A weaker sleep update")
-    s_reward: float = 1.0
-    s_punish: float = -0.001
-    s_empty: float = -0.0001
-    s_sleep: float = 0.5
-    delay_c: float = 1.0
-    learn_gain: float = 10.0
-    norm_rate: float = 0.01
-    # homeostasis (OPEN): output goal rate (Hz) and target adaptation speed; hidden-rate averaging (the
-    # sleep drive; 0.01 averages ~100 learning cycles, one block; with wired detectors 1e-4, the mean over
-    # Task 1 training, so that interleaved sleep still replays Task 1's detectors; 0 is the plain mean
-    # over every learning cycle, each task weighed by its training time: tried, no better than 1e-4)
-    goal_rate: float = 10.0
-    eta_target: float = 0.0
-    rate_avg: float = 0.01
-    # exploration (paper)
-    explore_base: float = 0.01
-    explore_step: float = 0.01
-    # spontaneous synaptic noise on the output neurons (OPEN; 0: none): awake only, each output receives
-    # Poisson excitatory events at noise_rate (Hz), each adding w_noise to its excitatory conductance, so
-    # that an output sometimes fires without input and the reward can credit a move no output chose yet
-    # (trial and error; Sanda, Skorheim & Bazhenov 2017). Asleep the outputs are driven by the replayed
-    # hidden activity alone. With wired detectors 100 Hz of 0.02 is what lets Task 2 learning start: after
-    # Task 1 its detectors carry ~0 of every output's input, and only a spontaneous output spike gives a
-    # rewarded pairing to credit.
-    noise_rate: float = 0.0
-    w_noise: float = 0.0
-    # wired particle detectors instead of the learned input code (NOT the paper's network; 0: the paper's
-    # plain STDP code): every hidden neuron is wired, at this weight per pixel, to the two pixels of one
-    # particle position of the view (:func:`wired_detectors`) and its input weights never change. The
-    # calibration showed that plain STDP on this world gives no orientation detectors (a particle's two
-    # pixels come together only ~1.25x as often as two unrelated pixels) and that the rewarded rule
-    # needs them; this option isolates the hidden->output learning and sleep from that gap.
-    wired: float = 0.0
-    # lower bound on every hidden->output weight after the rewarded update, before the rescaling, as a
-    # fraction of the mean initial weight out_total / n_hidden (NOT in the paper; 0: none). Without it a
-    # detector that is silent in a task drains geometrically (every rescaling after a reward takes the
-    # same fraction from it) until its weights are 0 in float32, and a multiplicative update never
-    # revives a 0 (README, "Three times longer phases"); a bound keeps every detector learnable.
-    w_floor: float = 0.0
-    # exponent p of the factor W_i0 / W_i in the sleep update, (W_i0 / W_i) ** p (1: the paper's "same
-    # rule" asleep; 0: no factor asleep, NOT the paper's rule). A diagnostic: asleep S acts every cycle,
-    # and the factor then pulls every detector's summed output towards its start, Task 1's rewarded
-    # detectors down and the punished kinds' up (README, "What the factor W_i0 / W_i does asleep").
-    sleep_ratio: float = 1.0
-    # factor on the sleep drive's Poisson rates (1: each hidden neuron at its mean awake rate, the
-    # paper's drive; NOT the paper's otherwise). With wired detectors the awake rates are low: the drive
-    # brings ~5 spikes per 100 ms cycle to the whole hidden layer, so a sleep cycle holds a few spike
-    # pairs and the normalised update falls on them; 10 gives ~50, the same replay pattern with ten
-    # times the pairs (README, "A denser sleep and its own activity normalisation").
-    sleep_gain: float = 1.0
-    # 1 (any value above 0): sleep's updates are divided by a running average of sleep's own summed
-    # trace (``Agent.sleep_norm``, started at its first cycle's value) and wake's by wake's; 0 (default):
-    # one average over both. With one average, a sleep denser than wake raises it, and the next wake
-    # block's rewards are divided by sleep's activity (OPEN: the paper's normalisation form is not given).
-    own_sleep_norm: float = 0.0
-
-
 class Agent(NamedTuple):
     """Everything learned or measured by the network, carried from phase to phase.
 
@@ -200,8 +106,11 @@ class Agent(NamedTuple):
     hidden->output; ``w_out0 (H,)`` initial summed outputs ``W_i0``; ``target (8,)`` summed-input
     targets of the output neurons; ``trace_norm`` running average of the summed absolute trace per
     cycle (the activity normalisation); ``rate (H,)`` running mean awake firing rate (Hz) of each
-    hidden neuron, the sleep drive; ``learned (,)`` the number of learning cycles behind ``rate``;
-    ``sleep_norm`` sleep's own normalisation at ``Hparams.own_sleep_norm`` 1 (0 until the first sleep).
+    hidden neuron (the sleep drive at ``Hparams.task_drive`` 0); ``learned (,)`` the number of learning
+    cycles behind ``rate``; ``sleep_norm`` sleep's own normalisation at ``Hparams.own_sleep_norm`` 1 (0
+    until the first sleep); ``task_rate (K, H)`` each hidden neuron's mean awake rate while learning with
+    each rewarded kind (slot 0: none, the unsupervised period; slot ``1 + kind`` the task rewarding
+    ``kind``) over ``task_cycles (K,)`` learning cycles (the sleep drive at ``task_drive`` 1).
     """
 
     in_idx: jax.Array
@@ -213,6 +122,8 @@ class Agent(NamedTuple):
     rate: jax.Array
     learned: jax.Array
     sleep_norm: jax.Array
+    task_rate: jax.Array
+    task_cycles: jax.Array
 
 
 class Neurons(NamedTuple):
@@ -237,33 +148,62 @@ class CycleOutput(NamedTuple):
     hidden_spikes: jax.Array
 
 
+def _positions(view: int) -> list[tuple[int, int, int]]:
+    """Every particle position inside a ``view`` x ``view`` field: (anchor cell, second cell, kind)."""
+    return [
+        (r * view + c, (r + dr) * view + c + dc, kind)
+        for kind, (dr, dc) in enumerate(OFFSETS.tolist())
+        for r in range(view)
+        for c in range(view)
+        if 0 <= r + dr < view and 0 <= c + dc < view
+    ]
+
+
 def particle_pairs(view: int) -> jax.Array:
     """``(P, 2)`` the input cells of every particle position inside a ``view`` x ``view`` field, in the
     four orientations (156 for the 7x7 view): a particle's anchor cell and the anchor plus its
     orientation's offset (:data:`~sleepjax.foraging.environment.OFFSETS`)."""
-    return jnp.array(
-        [
-            (r * view + c, (r + dr) * view + c + dc)
-            for dr, dc in OFFSETS.tolist()
-            for r in range(view)
-            for c in range(view)
-            if 0 <= r + dr < view and 0 <= c + dc < view
-        ],
-        jnp.int32,
-    )
+    return jnp.array([(a, b) for a, b, _ in _positions(view)], jnp.int32)
 
 
-def wired_detectors(key: jax.Array, n_hidden: int, fan_in: int, view: int) -> jax.Array:
+#: Which task shows each particle kind (Task 1: horizontal and negative diagonal; Task 2: the others).
+KIND_TASK = jnp.array([0, 1, 1, 0], jnp.int32)
+
+
+def _other_cells(key, taken, count):
+    """``count`` distinct random cells per row outside the mask ``taken (H, cells)``."""
+    scores = jnp.where(taken, -1.0, jax.random.uniform(key, taken.shape))
+    return lax.top_k(scores, count)[1]
+
+
+def wired_detectors(key: jax.Array, n_hidden: int, fan_in: int, view: int, mixed=False) -> jax.Array:
     """``(n_hidden, fan_in)`` input cells of hand-wired particle detectors (:attr:`Hparams.wired`): the
     first two of each neuron are the two pixels of one particle position (every position wired to
-    ``n_hidden / P`` neurons, ~5 for 784 over 156), the others distinct random cells (weighted 0)."""
-    pairs = particle_pairs(view)
+    ``n_hidden / P`` neurons, ~5 for 784 over 156), the others distinct random cells (weighted 0).
+    ``mixed`` (a traced bool; :attr:`Hparams.wired_mixed`): the third and fourth are the pixels of a
+    second position, drawn among the positions of the other task's kinds that share no cell with the
+    first, so that every neuron fires in both tasks (the first pair and the others as without it)."""
+    positions = _positions(view)
+    pairs = jnp.array([(a, b) for a, b, _ in positions], jnp.int32)
+    kinds = jnp.array([k for _, _, k in positions], jnp.int32)
     k_order, k_others = jax.random.split(key)
-    wired = pairs[jax.random.permutation(k_order, jnp.arange(n_hidden) % pairs.shape[0])]
+    order = jax.random.permutation(k_order, jnp.arange(n_hidden) % pairs.shape[0])
+    wired = pairs[order]
     cells = jnp.arange(view * view)
-    taken = (cells[None, :] == wired[:, :1]) | (cells[None, :] == wired[:, 1:])
-    scores = jnp.where(taken, -1.0, jax.random.uniform(k_others, taken.shape))
-    return jnp.concatenate([wired, lax.top_k(scores, fan_in - 2)[1]], axis=1).astype(jnp.int32)
+
+    def holds(pair):  # (H, cells): the cells of each neuron's pair
+        return (cells[None, :] == pair[:, :1]) | (cells[None, :] == pair[:, 1:])
+
+    single = jnp.concatenate([wired, _other_cells(k_others, holds(wired), fan_in - 2)], axis=1)
+    # the second position: another task's kind, no cell shared with the first (random among those)
+    other_task = KIND_TASK[kinds][None, :] != KIND_TASK[kinds[order]][:, None]  # (H, P)
+    shares = (pairs[None, :, :, None] == wired[:, None, None, :]).any(axis=(-1, -2))  # (H, P)
+    allowed = other_task & ~shares
+    k_second = jax.random.fold_in(key, 1)
+    second = pairs[jnp.argmax(jnp.where(allowed, jax.random.uniform(k_second, allowed.shape), -1.0), axis=1)]
+    both = holds(wired) | holds(second)
+    double = jnp.concatenate([wired, second, _other_cells(k_others, both, fan_in - 4)], axis=1)
+    return jnp.where(mixed, double, single).astype(jnp.int32)
 
 
 def init_agent(key: jax.Array, config: NetConfig, hp: Hparams) -> Agent:
@@ -280,9 +220,13 @@ def init_agent(key: jax.Array, config: NetConfig, hp: Hparams) -> Agent:
     w_in = jnp.minimum(w_in * (hp.in_total / jnp.sum(w_in, axis=1))[:, None], hp.w_in_max)
     # wired detectors from their own key, so that the default wiring's draws are unchanged
     wired = jnp.asarray(hp.wired, dtype) > 0
-    pair_idx = wired_detectors(jax.random.fold_in(key, 7), config.n_hidden, config.fan_in, config.world.view)
+    mixed = jnp.asarray(hp.wired_mixed) > 0
+    view = config.world.view
+    pair_idx = wired_detectors(jax.random.fold_in(key, 7), config.n_hidden, config.fan_in, view, mixed)
     in_idx = jnp.where(wired, pair_idx, in_idx)
-    w_in = jnp.where(wired, jnp.zeros_like(w_in).at[:, :2].set(hp.wired), w_in)
+    pairs_in = jnp.where(mixed, 4, 2)  # the first two or four inputs carry the wired weight
+    wired_w = jnp.where(jnp.arange(config.fan_in) < pairs_in, hp.wired, 0.0).astype(dtype)
+    w_in = jnp.where(wired, jnp.broadcast_to(wired_w, w_in.shape), w_in)
     target = jnp.full((config.n_out,), hp.out_total, dtype)
     w_out = scale_inputs(jax.random.uniform(k_out, (config.n_hidden, config.n_out), dtype) ** hp.init_power, target)
     return Agent(
@@ -295,6 +239,8 @@ def init_agent(key: jax.Array, config: NetConfig, hp: Hparams) -> Agent:
         jnp.zeros((config.n_hidden,), dtype),
         jnp.zeros((), jnp.int32),
         jnp.zeros((), dtype),
+        jnp.zeros((TASK_SLOTS, config.n_hidden), dtype),
+        jnp.zeros((TASK_SLOTS,), jnp.int32),
     )
 
 
@@ -315,6 +261,37 @@ def rest(config: NetConfig) -> Neurons:
 def _release(key, shape, hp: Hparams, dtype):
     """Release variability: each spike's efficacy scaled by ``1 + R xi``, ``xi`` uniform in [-1, 1]."""
     return 1.0 + hp.release * jax.random.uniform(key, shape, dtype, -1.0, 1.0)
+
+
+class Release(NamedTuple):
+    """The hidden->output release of one cycle (:func:`release_draws`): ``w_cycle (H, M)`` the mean
+    efficacies, ``spread (H, M)`` each event's efficacy variance, ``z (steps, M)`` standard normals."""
+
+    w_cycle: jax.Array
+    spread: jax.Array
+    z: jax.Array
+
+
+def release_draws(key: jax.Array, w_out: jax.Array, hp: Hparams, steps: int) -> Release:
+    """Release variability of the hidden->output synapses for one cycle of ``steps`` steps.
+
+    Per synaptic event (``hp.release_per_event`` 1): every spike's efficacy is ``w (1 + R xi)`` with its
+    own ``xi``, Gaussian with the variance of a uniform on [-1, 1] (1/3), so that the summed efficacy of
+    one step's spikes at an output is exactly one Gaussian, ``sum w + sqrt(R^2 / 3 sum w^2) z``: eight
+    draws per step instead of one per synapse. Per cycle (0, the form before): one uniform ``xi`` per
+    synapse for the whole cycle, and no per-step spread."""
+    per_event = jnp.asarray(hp.release_per_event) > 0
+    w_cycle = w_out * jnp.where(per_event, 1.0, _release(key, w_out.shape, hp, w_out.dtype))
+    spread = jnp.where(per_event, hp.release**2 / 3.0 * w_out**2, 0.0)
+    # the events' draws from a stream of their own: per cycle, the draws are those made before
+    z = jax.random.normal(jax.random.fold_in(key, 4), (steps, w_out.shape[1]), w_out.dtype)
+    return Release(w_cycle, spread, z)
+
+
+def excitation(spikes: jax.Array, release: Release, step: jax.Array) -> jax.Array:
+    """``(M,)`` the excitatory efficacy arriving at the outputs from the hidden ``spikes (H,)`` (float)
+    of step ``step``: ``spikes @ w_cycle + sqrt(spikes @ spread) z[step]``."""
+    return spikes @ release.w_cycle + jnp.sqrt(spikes @ release.spread) * release.z[step]
 
 
 def simulate_cycle(
@@ -338,8 +315,7 @@ def simulate_cycle(
     k_noise = jax.random.fold_in(key, 3)  # a separate stream: without noise the other draws are unchanged
     pulse = jnp.sum(agent.w_in * view[agent.in_idx].astype(dtype), axis=1)  # (H,)
     pulse = pulse * _release(k_pulse, pulse.shape, hp, dtype)
-    # release variability of the hidden->output synapses, one draw per synapse per cycle
-    w_exc = agent.w_out * _release(k_release, agent.w_out.shape, hp, dtype)
+    draws = release_draws(k_release, agent.w_out, hp, config.steps)
     inhibition = -mirrored_inhibition(agent.w_out)  # (H,) positive inhibitory weights
     half = config.steps // 2
     # awake, only the pairings of the decision window (the spikes that chose the move) are credited
@@ -348,7 +324,7 @@ def simulate_cycle(
     pair_step = PAIRING_RULES[config.pairing].step
     rulkov = RulkovParams()
 
-    def step(carry, inputs):
+    def step(credited, carry, inputs):
         n, counts, trace, a_in, spikes_h = carry
         t, drive, spont = inputs
         hidden, s_h = rulkov_step(n.hidden, synaptic_current(n.g_hidden, n.hidden.v, hp.g_in, hp.e_exc), rulkov)
@@ -365,7 +341,7 @@ def simulate_cycle(
             hidden,
             out,
             conductance_step(n.g_hidden, arriving, hp.gamma_exc),
-            conductance_step(n.g_exc, release @ w_exc + hp.w_noise * spont.astype(dtype), hp.gamma_exc),
+            conductance_step(n.g_exc, excitation(release, draws, t) + hp.w_noise * spont.astype(dtype), hp.gamma_exc),
             conductance_step(n.g_inh, jnp.dot(release, inhibition), hp.gamma_inh),
             stdp,
         )
@@ -373,7 +349,8 @@ def simulate_cycle(
         # the STDP kernel at age t, on every synapse whose cell was occupied (applied after the scan)
         a_in = a_in + s_h.astype(dtype) * stdp_kernel(jnp.full(s_h.shape, t), stdp_params.k_plus, stdp_params)
         counts = counts + (s_o & (t < half)).astype(jnp.int32)
-        trace = trace + jnp.where(t < credit_steps, d_trace, 0.0)
+        if credited:  # uncredited steps leave the increment unused, and the compiler drops it
+            trace = trace + d_trace
         return (n, counts, trace, a_in, spikes_h + s_h.astype(jnp.int32)), None
 
     h = config.n_hidden
@@ -389,44 +366,11 @@ def simulate_cycle(
     # spontaneous events on the outputs, awake only (all False asleep or at noise_rate 0: adds exactly 0)
     rate = jnp.full((config.n_out,), hp.noise_rate if sleep_rate is None else 0.0, dtype)
     spont = poisson_train(k_noise, rate, config.steps, config.dt_ms)
-    (neurons, counts, trace, a_in, spikes_h), _ = lax.scan(step, init, (steps, drive, spont))
+    # the credited steps, then the others (awake, the second half of the cycle) in a scan of their own
+    inputs = (steps, drive, spont)
+    carry, _ = lax.scan(partial(step, True), init, jax.tree.map(lambda x: x[:credit_steps], inputs))
+    if credit_steps < config.steps:
+        carry, _ = lax.scan(partial(step, False), carry, jax.tree.map(lambda x: x[credit_steps:], inputs))
+    neurons, counts, trace, a_in, spikes_h = carry
     trace_in = a_in[:, None] * view[agent.in_idx].astype(dtype)
     return neurons, CycleOutput(counts, trace, trace_in, spikes_h)
-
-
-#: Allowed range of each constant of :class:`Hparams`; a constant not listed only has to be finite.
-HPARAM_RANGES = {
-    "gamma_exc": UNIT,  # a conductance kept per step
-    "gamma_inh": UNIT,
-    "release": UNIT,  # efficacy 1 + R xi must stay non-negative
-    "in_total": POSITIVE,
-    "w_in_max": POSITIVE,
-    "out_total": POSITIVE,
-    "init_power": POSITIVE,
-    "w_sleep": NON_NEGATIVE,
-    "g_in": NON_NEGATIVE,
-    "g_exc": NON_NEGATIVE,
-    "g_inh": NON_NEGATIVE,
-    "delay_c": POSITIVE,
-    "learn_gain": NON_NEGATIVE,
-    "norm_rate": Range(0.0, 1.0, open_low=True),
-    "rate_avg": UNIT,  # 0: the mean over every learning cycle so far
-    "goal_rate": NON_NEGATIVE,
-    "eta_target": NON_NEGATIVE,
-    "explore_base": UNIT,
-    "explore_step": UNIT,
-    "noise_rate": NON_NEGATIVE,
-    "w_noise": NON_NEGATIVE,
-    "wired": NON_NEGATIVE,
-    "w_floor": UNIT,
-    "sleep_ratio": UNIT,
-    "sleep_gain": POSITIVE,
-    "own_sleep_norm": UNIT,
-}
-
-
-def check_hparams(hp: Hparams) -> None:
-    """``ValueError`` naming the first constant that is not finite or out of its range
-    (:data:`HPARAM_RANGES`): a NaN or a negative rate would otherwise run the whole table to a silent
-    wrong result."""
-    check_ranges(hp._asdict(), HPARAM_RANGES, lambda name: f"foraging hyperparameter {name}")

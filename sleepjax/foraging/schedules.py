@@ -11,6 +11,10 @@ frozen) and Task 1 training, the conditions differ only in what follows:
 * ``sleep_only``: the *naive* network (unsupervised period only) sleeps as long as
   ``interleaved_sleep`` sleeps in all, with no Task 2 training.
 
+An interleaved phase lasts as long as the sequential Task 2 phase, half of it Task 2 training (the
+paper's; :attr:`Durations.interleave` ``"split"``), or holds as much Task 2 training as the sequential
+phase with as many cycles of the other kind added, twice as long (``"added"``, the form before).
+
 Every schedule ends with test blocks on Task 1 and then on Task 2 (no plasticity). A schedule is
 *data*: a :class:`~sleepjax.foraging.agent.ForagingTask` pytree with a leading block axis whose
 ``index`` is the block's :data:`MODES` entry, padded with idle blocks to a common length. The phase
@@ -46,14 +50,20 @@ MODES = ("test", "unsupervised", "train", "sleep", "noise_sleep", "idle")
 TEST, UNSUPERVISED, TRAIN, SLEEP, NOISE_SLEEP, IDLE = range(len(MODES))
 
 
+#: How an interleaved phase is laid out (module docstring).
+INTERLEAVINGS = ("split", "added")
+
+
 @dataclasses.dataclass(frozen=True)
 class Durations:
-    """Phase lengths in movement cycles (the paper's are far beyond a CPU; see the README).
+    """Phase lengths in movement cycles (the paper's are far beyond a CPU; see the reproduction page).
 
     Every length is a whole number of ``block`` cycles (100 in the paper's interleaving). ``task2`` is
-    the number of Task 2 training cycles of every condition (the interleaved ones add as many cycles of
-    Task 1 training or sleep); ``test`` cycles per task score a network; ``curve_block`` cycles make
-    one point of a learning curve.
+    the length of the Task 2 phase of every condition; ``interleave`` (:data:`INTERLEAVINGS`) says
+    whether an interleaved phase splits it into halves of Task 2 training and of the other kind
+    (``"split"``, the paper's) or adds as many cycles of the other kind to ``task2`` cycles of Task 2
+    training (``"added"``); ``test`` cycles per task score a network; ``curve_block`` cycles make one
+    point of a learning curve.
     """
 
     unsupervised: int = 500
@@ -62,11 +72,16 @@ class Durations:
     block: int = 100
     test: int = 1000
     curve_block: int = 100
+    interleave: str = "split"
 
     def __post_init__(self):
+        if self.interleave not in INTERLEAVINGS:
+            raise ValueError(
+                f"Durations.interleave (--interleave) must be one of {INTERLEAVINGS}, got {self.interleave!r}"
+            )
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
-            if not isinstance(value, int) or value < 1:
+            if field.name != "interleave" and (not isinstance(value, int) or value < 1):
                 flag = field.name.replace("_", "-")
                 raise ValueError(f"Durations.{field.name} (--{flag}) must be a positive integer, got {value!r}")
         for name in ("unsupervised", "task1", "task2", "test"):
@@ -74,8 +89,18 @@ class Durations:
                 raise ValueError(
                     f"Durations.{name}={getattr(self, name)} (--{name}) is not a multiple of block={self.block}"
                 )
+        if self.interleave == "split" and self.task2 % (2 * self.block):
+            raise ValueError(
+                f"Durations.task2={self.task2} (--task2) is not a multiple of 2 x block={2 * self.block}: "
+                "an interleaved phase alternates Task 2 blocks with as many blocks of the other kind"
+            )
         if self.block % self.curve_block:
             raise ValueError(f"Durations.block={self.block} is not a multiple of curve_block={self.curve_block}")
+
+    @property
+    def rounds(self) -> int:
+        """Task 2 blocks of an interleaved phase, each followed by one block of the other kind."""
+        return self.task2 // self.block // (2 if self.interleave == "split" else 1)
 
 
 def _block(mode: int, task: tuple[int, int] | None) -> tuple:
@@ -99,13 +124,13 @@ def schedule_blocks(stage: str, durations: Durations) -> list[tuple]:
     d = durations
     n = lambda cycles: cycles // d.block  # noqa: E731
     tests = _blocks(n(d.test), TEST, TASK1) + _blocks(n(d.test), TEST, TASK2)
-    rounds = n(d.task2)
+    rounds = d.rounds
     if stage == "unsupervised":
         return _blocks(n(d.unsupervised), UNSUPERVISED, None)
     if stage == "task1":
         return _blocks(n(d.task1), TRAIN, TASK1) + tests
     if stage == "sequential":
-        return _blocks(rounds, TRAIN, TASK2) + tests
+        return _blocks(n(d.task2), TRAIN, TASK2) + tests
     pairs = {
         "interleaved_task1": (TRAIN, TASK1),
         "interleaved_sleep": (SLEEP, TASK2),

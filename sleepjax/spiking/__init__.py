@@ -13,7 +13,7 @@ inside ``lax.scan``:
 """
 
 from sleepjax.spiking.drive import poisson_spikes, poisson_train, pulse
-from sleepjax.spiking.eligibility import connected, rewarded_update, store_init, store_push
+from sleepjax.spiking.eligibility import connected, delays, rewarded_update, store_init, store_push
 from sleepjax.spiking.homeostasis import adapt_target, mirrored_inhibition, running_average, scale_inputs
 from sleepjax.spiking.lif import LIFParams, LIFState, lif_init, lif_step
 from sleepjax.spiking.rulkov import RulkovParams, RulkovState, rulkov_f, rulkov_rest, rulkov_step
@@ -46,6 +46,7 @@ __all__ = [
     "all_pairs_step",
     "conductance_step",
     "connected",
+    "delays",
     "lif_init",
     "lif_step",
     "mirrored_inhibition",
