@@ -81,7 +81,7 @@ def add_foraging(sub) -> None:
         "--steps-per-cycle",
         type=positive_int,
         default=foraging.Config().steps_per_cycle,
-        help="0.5 ms steps per movement cycle (default: %(default)s, the calibrated length; paper: 600)",
+        help="0.5 ms steps per movement cycle (default: %(default)s, the paper's)",
     )
     for name, help_text in (
         ("unsupervised", "cycles of the unsupervised period"),
