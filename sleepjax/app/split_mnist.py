@@ -201,7 +201,7 @@ def check_arms(arms: Sequence[str]) -> list[str]:
         raise ValueError(f"--arms lists no arm; choose among {choices}")
     for position, arm in enumerate(arms):
         if arm not in ARMS:
-            raise ValueError(f"--arms: unknown arm {arm!r}; choose among {choices}")
+            raise ValueError(f"unknown arm {arm!r}; --arms chooses among {choices}")
         if arm in arms[:position]:
             raise ValueError(f"--arms lists {arm!r} twice")
     return arms
