@@ -101,7 +101,7 @@ def add_foraging(sub) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="override one constant of sleepjax.foraging.network.Hparams (repeatable)",
+        help="override one constant of sleepjax.foraging.Hparams (repeatable)",
     )
     p.add_argument("--chunk-size", type=positive_int, default=None, help="trials per vmapped call (default: all)")
     add_common(p)

@@ -58,7 +58,7 @@ WEIGHT_CONDITIONS = ("after_task1", "sequential", "interleaved_sleep", "noise_sl
 class Config:
     """Settings of a foraging run: phase lengths, steps per movement cycle (the paper's 600 by default;
     the committed records before it used 200), the neuron model, overrides of
-    :class:`~sleepjax.foraging.network.Hparams` by name, and the STDP spike pairing
+    :class:`~sleepjax.foraging.Hparams` by name, and the STDP spike pairing
     (:data:`~sleepjax.spiking.stdp.PAIRINGS`; every pair within the window by default, the paper's "all
     partner spikes within 120 iterations"; the committed records before it paired nearest spikes)."""
 
