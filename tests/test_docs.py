@@ -88,6 +88,7 @@ def environment(cache: Path) -> dict:
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if blocks(p, "python")], ids=rel)
+@pytest.mark.slow
 def test_python_blocks_run(page, tmp_path, compilation_cache):
     code = "\n\n".join(blocks(page, "python"))
     script = tmp_path / "page.py"
@@ -105,6 +106,7 @@ def commands_run() -> set:
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if commands(p)], ids=rel)
+@pytest.mark.slow
 def test_bash_blocks_run(page, tmp_path, compilation_cache, commands_run):
     for line in commands(page):
         for argv in smoke_commands(line, tmp_path):

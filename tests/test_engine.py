@@ -32,6 +32,7 @@ def whole(setup):
     return run(setup, hparams_batched=False, chunk_size=2, keep_final=True)
 
 
+@pytest.mark.slow
 def test_segments_give_the_numbers_of_one_call(setup, whole):
     # Catches a segmented run that restarts the phase state, reuses the first segment's keys or drops the
     # carry between calls: any of them changes the second task's row.
@@ -135,6 +136,7 @@ def scaling_phase():
     return sj.Phase(lambda p, k: (), apply)
 
 
+@pytest.mark.slow
 def test_constant_hyperparameters_compute_the_same_run(setup):
     # Catches constants that are not the given hyperparameters (the program would scale by something else),
     # and a program cache that serves one setting's program for another.

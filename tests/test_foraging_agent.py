@@ -164,6 +164,7 @@ def test_sleep_ratio_is_the_exponent_of_the_presynaptic_factor():
     assert float(jnp.abs(slept(1.0) - slept(0.0)).max()) > 1e-4
 
 
+@pytest.mark.slow
 def test_sleep_gain_multiplies_the_drive_rates():
     """``sleep_gain`` g drives each hidden neuron at g times its rate: sleeping at g 2 from rates r is
     exactly sleeping at g 1 from rates 2 r (same keys), for the replay and for the uniform-noise

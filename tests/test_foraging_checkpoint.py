@@ -19,6 +19,9 @@ TINY = foraging.Config(
 )
 
 
+pytestmark = pytest.mark.slow  # minutes: run with python -m pytest -m slow
+
+
 def conditions(path):
     """Every stored trial's numbers (not its wall time)."""
     record = json.loads(path.read_text())

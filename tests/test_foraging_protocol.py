@@ -28,6 +28,7 @@ def one_by_one(tmp_path_factory):
     return path, first, second
 
 
+@pytest.mark.slow
 def test_record_resumes_keeping_finished_trials(one_by_one):
     path, first, second = one_by_one
     for name in CONDITIONS:
@@ -40,6 +41,7 @@ def test_record_resumes_keeping_finished_trials(one_by_one):
     assert json.loads(path.read_text())["identity"]["neuron"] == "rulkov"
 
 
+@pytest.mark.slow
 def test_vmapped_trials_equal_trials_run_one_by_one(one_by_one, tmp_path):
     _, _, separate = one_by_one
     together = foraging.run([0, 1], TINY, tmp_path / "two.json", chunk_size=2, progress=False)
@@ -115,6 +117,7 @@ def test_cli_refuses_an_absurd_trial_count_before_computing(monkeypatch, capsys)
     assert "argument --trials: expected a positive (at most 100000) integer, got 100001" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_weights_that_blow_up_stop_the_run_naming_the_condition(tmp_path, capsys, monkeypatch):
     """A run whose hidden->output weights reach inf or NaN must stop with an error naming the condition
     and the seed, and store nothing of it (mistakes caught: NaN weights stored silently, or a JSON error

@@ -65,6 +65,7 @@ def test_bad_config_is_refused():
         lca.Config(sleep_level=float("nan"))
 
 
+@pytest.mark.slow
 def test_vmapped_sweep_equals_the_settings_run_one_by_one():
     # Each cell of the frequency x level grid must hold the final scores of an ordinary run of the
     # sinusoidal arm with that frequency and level (same seed, hence the same initial dictionary,

@@ -14,6 +14,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 HOST = """
@@ -29,6 +31,9 @@ configs = [{{"sleep.src.inc": v}} for v in (0.005, 0.02)]
 result = sj.sweep(make_setup(), BASE, configs, [0, 1], chunk_size=4, progress=False)
 print(json.dumps([len(jax.devices()), jax.process_count(), result.rows]))
 """
+
+
+pytestmark = pytest.mark.slow  # minutes: run with python -m pytest -m slow
 
 
 def free_port() -> int:

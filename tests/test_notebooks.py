@@ -26,6 +26,9 @@ CELL_TIMEOUT_S = 600
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # IPython colours its tracebacks
 
 
+pytestmark = pytest.mark.slow  # minutes: run with python -m pytest -m slow
+
+
 def test_there_are_notebooks():
     assert NOTEBOOKS, f"no notebooks found in {ROOT / 'notebooks'}"
 

@@ -80,6 +80,7 @@ def test_wake_cross_entropy_head(small_scenario):
     assert float(result.evaluation[0, 0]) > 0.95
 
 
+@pytest.mark.slow
 def test_vmapped_seeds_equal_seeds_run_one_by_one(small_scenario):
     phase = sj.sequence(
         wake=sj.wake(optax.sgd(0.1, momentum=0.5), epochs=2, batch_size=50), sleep=sj.src_phase(sj.MNIST_WINDOW)
@@ -106,6 +107,7 @@ def test_same_seed_same_numbers(small_scenario):
     np.testing.assert_array_equal(a.evaluation, b.evaluation)
 
 
+@pytest.mark.slow
 def test_src_beats_finetuning_on_bundled_subset(bundled):
     """The reference protocol (784-1200-1200-10, reference hyperparameters and sleep lengths) on the
     bundled subset, one seed: fine-tuning keeps only the last task, SRC keeps a clear part of the rest."""

@@ -283,6 +283,7 @@ def test_sleep_mlp_changes_only_weights():
 
 
 @pytest.mark.parametrize("method", ["event", "dense"])
+@pytest.mark.slow
 def test_sleep_vmaps_over_hyperparameters_and_seeds(method):
     rng = np.random.default_rng(4)
     weights = random_network(rng, (784, 16, 10), jnp.float32, -0.01, 0.01)
@@ -371,6 +372,7 @@ def test_equinox_mlp_with_bias_or_other_activation_is_refused():
 # Float64, runaway statistics, checks under jit, window and structural options.
 
 
+@pytest.mark.slow
 def test_public_functions_run_in_float64(x64):
     """Float32 hyperparameters (as stored) with float64 weights: everything computes in float64."""
     model = MLP((784, 12, 10, 10), key=jax.random.key(0), dropout=0.25)

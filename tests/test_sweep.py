@@ -253,6 +253,7 @@ print(json.dumps([sharded.rows, single.rows, sharded.chunk_size]))
 """
 
 
+@pytest.mark.slow
 def test_a_sharded_sweep_equals_the_unsharded_one():
     code = SHARDED.format(root=str(ROOT), tests=str(ROOT / "tests"))
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
@@ -263,6 +264,7 @@ def test_a_sharded_sweep_equals_the_unsharded_one():
     assert sharded == single
 
 
+@pytest.mark.slow
 def test_tune_on_a_users_own_scenario_scores_on_validation(tmp_path, monkeypatch):
     setup = make_setup(validation=True)
     space = {"sleep.src.inc": sw.LogUniform(1e-3, 0.1), "sleep.src.beta[0]": sw.LogUniform(1.0, 20.0)}
