@@ -230,6 +230,22 @@ def protocol_config(args) -> split_mnist.Config:
     )
 
 
+def add_sweep_options(p: argparse.ArgumentParser, example: str, split_default: str, split_help: str) -> None:
+    """The options every sweep takes: grid axes (``example`` shows one), a configurations file, seeds and
+    the split it is scored on."""
+    p.add_argument(
+        "--grid",
+        type=parse_grid,
+        action="append",
+        default=[],
+        metavar="NAME=V1,V2,...",
+        help=f"a grid axis, e.g. {example}",
+    )
+    p.add_argument("--configs", default=None, metavar="FILE", help="JSON or TOML file with 'grid' or 'configs'")
+    p.add_argument("--seeds", type=parse_seeds, default=[0], help="number of seeds (0..N-1) or a list (default: 1)")
+    p.add_argument("--split", choices=("test", "validation"), default=split_default, help=split_help)
+
+
 def add_batch_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--chunk-size",

@@ -24,12 +24,12 @@ from sleepjax.app.arguments import (
     add_common,
     add_data,
     add_protocol,
+    add_sweep_options,
     apply_smoke,
     int_or_text,
     non_negative_int,
     parse_arms,
     parse_floats,
-    parse_grid,
     parse_hparam,
     parse_seeds,
     positive_float,
@@ -155,21 +155,11 @@ def add_sweep(sub) -> None:
     sweep = sub.add_parser("sweep", help="run every configuration x seed of a grid or list as one program")
     experiments = sweep.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
     p = experiments.add_parser("split-mnist", help="sweep the SRC arm of class-incremental split MNIST")
-    p.add_argument(
-        "--grid",
-        type=parse_grid,
-        action="append",
-        default=[],
-        metavar="NAME=V1,V2,...",
-        help="a grid axis, e.g. sleep.src.inc=0.01,0.03 (repeat for more axes; every combination runs)",
-    )
-    p.add_argument("--configs", default=None, metavar="FILE", help="JSON or TOML file with 'grid' or 'configs'")
-    p.add_argument("--seeds", type=parse_seeds, default=[0], help="number of seeds (0..N-1) or a list (default: 1)")
-    p.add_argument(
-        "--split",
-        choices=("test", "validation"),
-        default="test",
-        help="evaluate on the test set or on held-out training examples (default: test)",
+    add_sweep_options(
+        p,
+        "sleep.src.inc=0.01,0.03 (repeat for more axes; every combination runs)",
+        "test",
+        "evaluate on the test set or on held-out training examples (default: test)",
     )
     p.add_argument("--save-best", default=None, metavar="FILE", help="write the best configuration as a vector file")
     add_batch_options(p)

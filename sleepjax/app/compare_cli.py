@@ -17,8 +17,8 @@ from sleepjax.app.arguments import (
     add_batch_options,
     add_common,
     add_data,
+    add_sweep_options,
     non_negative_int,
-    parse_grid,
     parse_seeds,
     parse_task_classes,
     positive_float,
@@ -146,21 +146,11 @@ def add_sweep_compare(experiments) -> None:
     for benchmark in BENCHMARKS:
         p = benchmarks.add_parser(benchmark, help=f"sweep a method on {benchmark}")
         p.add_argument("--method", choices=METHODS, required=True, help="the method whose hyperparameters vary")
-        p.add_argument(
-            "--grid",
-            type=parse_grid,
-            action="append",
-            default=[],
-            metavar="NAME=V1,V2,...",
-            help="a grid axis, e.g. ewc.lambda=1e2,1e3,1e4 (repeat for more axes)",
-        )
-        p.add_argument("--configs", default=None, metavar="FILE", help="JSON or TOML file with 'grid' or 'configs'")
-        p.add_argument("--seeds", type=parse_seeds, default=[0], help="number of seeds (0..N-1) or a list (default: 1)")
-        p.add_argument(
-            "--split",
-            choices=("test", "validation"),
-            default="validation",
-            help="score on held-out training examples (default) or on the test set",
+        add_sweep_options(
+            p,
+            "ewc.lambda=1e2,1e3,1e4 (repeat for more axes)",
+            "validation",
+            "score on held-out training examples (default) or on the test set",
         )
         add_settings(p, benchmark)
         add_batch_options(p)
