@@ -107,6 +107,21 @@ def test_environment_change_is_recorded_not_overwritten(tmp_path, monkeypatch):
     assert r.data["environment_history"] == [dict(old, runs_before_change=1)]
 
 
+def test_a_record_names_the_host_cpu_whose_code_made_its_digits(tmp_path, monkeypatch):
+    """Catches a record that cannot tell which kind of CPU made it: the same seed's SRC numbers differ
+    digit for digit between CPUs with and without AVX-512, so a resumed record must log a change of CPU."""
+    cpu = rec.host_cpu()
+    assert isinstance(cpu["model"], str) and cpu["model"]
+    assert cpu["extensions"] == sorted(set(cpu["extensions"]))
+    path = saved(tmp_path)
+    old = json.loads(path.read_text())["environment"]
+    assert old["cpu"] == cpu
+    monkeypatch.setattr(rec, "host_cpu", lambda: {"model": "other", "extensions": ["avx512f"]})
+    r = open_record(path)
+    assert r.data["environment"]["cpu"]["extensions"] == ["avx512f"]
+    assert r.data["environment_history"] == [dict(old, runs_before_change=1)]
+
+
 def test_save_replaces_atomically_through_a_fresh_temporary_file(tmp_path):
     """A link planted at the old predictable temporary name is not followed, and no temp file is left."""
     path = saved(tmp_path)

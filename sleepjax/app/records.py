@@ -15,7 +15,7 @@ What this layer guarantees:
 * :meth:`Record.open` validates an existing file (JSON object, format, fields and every stored unit, via
   the experiment's own check) and raises :class:`RecordError` naming the file and the field, leaving the
   file untouched; a record made with other settings is refused with the fields that differ;
-* a change of package versions or backend between sessions is appended to ``environment_history``
+* a change of package versions, backend or host CPU between sessions is appended to ``environment_history``
   rather than silently overwritten.
 """
 
@@ -74,15 +74,39 @@ def check_matrix(value: Any, field: str, shape: tuple[int, int], low: float = 0.
     require(not bad, field, f"values must be numbers in [{low}, {high}], found {bad[0]!r}" if bad else "")
 
 
+def host_cpu() -> dict:
+    """The host CPU's model and the vector extensions XLA's CPU code generator picks from. Two CPUs with
+    different extensions (e.g. AVX-512 or not) compile the same program to differently rounded code, so
+    a seed's numbers reproduce digit for digit only on the same kind of CPU."""
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name":
+                    model = value.strip()
+                elif key.strip() == "flags":
+                    flags = set(value.split())
+                    break
+    except OSError:
+        pass
+    return {"model": model, "extensions": sorted(f for f in flags if f in _VECTOR_EXTENSIONS or f.startswith("avx512"))}
+
+
+_VECTOR_EXTENSIONS = {"sse4_1", "sse4_2", "avx", "avx2", "fma", "f16c", "amx_bf16", "amx_tile"}
+
+
 def environment() -> dict:
-    """Versions of Python, sleepjax and its main dependencies, and the JAX backend and devices."""
+    """Versions of Python, sleepjax and its main dependencies, the JAX backend and devices, and the host
+    CPU (:func:`host_cpu`)."""
     versions = {"python": platform.python_version()}
     for name in ("sleepjax", "jax", "jaxlib", "optax", "equinox", "numpy"):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
-    return {"versions": versions, "backend": jax.default_backend(), "devices": [str(d) for d in jax.devices()]}
+    devices = [str(d) for d in jax.devices()]
+    return {"versions": versions, "backend": jax.default_backend(), "devices": devices, "cpu": host_cpu()}
 
 
 def writable_directory(directory: str | os.PathLike, what: str) -> Path:
