@@ -114,8 +114,8 @@ def stack_tasks(parts: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndar
     (``valid`` is ``None`` when all tasks have the same length)."""
     n = max(len(y) for _, y in parts)
     fill = [np.resize(np.arange(len(y)), n) for _, y in parts]
-    x = np.stack([xt[i] for (xt, _), i in zip(parts, fill)])
-    y = np.stack([yt[i] for (_, yt), i in zip(parts, fill)])
+    x = np.stack([xt if len(xt) == n else xt[i] for (xt, _), i in zip(parts, fill)])
+    y = np.stack([yt if len(yt) == n else yt[i] for (_, yt), i in zip(parts, fill)])
     valid = np.stack([np.arange(n) < len(yt) for _, yt in parts])
     return x, y, None if valid.all() else valid
 
@@ -168,7 +168,7 @@ def _checked_arrays(name: str, x, y) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"x_{name} holds NaN or infinite values")
     if y.shape != (x.shape[0],) or not np.issubdtype(y.dtype, np.integer):
         raise ValueError(f"y_{name} must be integer labels of shape ({x.shape[0]},), got {y.dtype} {y.shape}")
-    return x.astype(np.float32), y.astype(np.int32)
+    return x.astype(np.float32, copy=False), y.astype(np.int32, copy=False)
 
 
 def _mask(classes, num: int) -> np.ndarray:
@@ -229,6 +229,7 @@ def split_arrays(
         for cs in task_classes:
             lookup[list(cs)] = np.arange(len(cs))
     joint_idx = np.sort(np.concatenate(train_idx))  # joint training: every example of the tasks, in data order
+    x_joint = x_train if len(joint_idx) == len(x_train) else x_train[joint_idx]  # every example: no copy
     if examples_per_task is not None:
         train_idx = [i[: int(examples_per_task)] for i in train_idx]
     x, y, valid = stack_tasks([(x_train[i], lookup[y_train[i]]) for i in train_idx])
@@ -247,7 +248,7 @@ def split_arrays(
         task_classes,
         TaskStream(x, y, train_classes, valid),
         eval_set(test, eval_classes),
-        TaskStream(x_train[joint_idx][None], lookup[y_train[joint_idx]][None]),
+        TaskStream(x_joint[None], lookup[y_train[joint_idx]][None]),
         mode,
         outputs,
     )
