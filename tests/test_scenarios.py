@@ -38,6 +38,22 @@ def test_class_incremental_trains_over_the_classes_seen_so_far_and_tests_over_al
     assert example_ids(sc.joint.x) == [list(range(10))] and sc.joint.classes is None
 
 
+def test_the_joint_stream_of_tasks_that_leave_classes_out_holds_only_their_examples():
+    """Catches a joint stream that takes the whole data set (the no-copy shortcut taken when the tasks do
+    not cover every example): classes 1 and 3 in no task must not be trained on jointly."""
+    sc = build("class", tasks=((0,), (2,)))
+    assert example_ids(sc.joint.x) == [[0, 2, 5, 6, 7, 9]]
+    assert sc.joint.y.tolist() == [[0, 2, 0, 2, 2, 0]]
+
+
+def test_an_input_format_standardises_whatever_its_mean():
+    """Catches the identity shortcut (no copy for mean 0 and std 1) taken for a format with mean 0 only."""
+    sc = sj.split_by_class(load_bundled(), examples_per_task=5, input_format=sj.InputFormat(std=0.5))
+    plain = sj.split_by_class(load_bundled(), examples_per_task=5)
+    np.testing.assert_array_equal(sc.train.x, 2 * plain.train.x)
+    np.testing.assert_array_equal(sc.test.x, 2 * plain.test.x)
+
+
 def test_class_incremental_over_all_outputs_as_avalanche():
     assert build("class", train_outputs="all").train.classes is None
 

@@ -13,15 +13,18 @@ from sleepjax.app.foraging_figures import foraging_figures
 from sleepjax.app.records import check_writable, writable_directory, write_atomic
 
 
-def check_plot_dir(directory: str | None) -> Path | None:
-    """Refuse ``--plot`` before computing if matplotlib is missing or the directory is unusable."""
-    if directory is None:
+def check_outputs(args) -> Path | None:
+    """Refuse ``--out`` and ``--plot`` before computing: a record path that cannot be written, matplotlib
+    missing, a plot directory that is a file or cannot be written. Returns the plot directory (or None)."""
+    if args.out is not None:
+        check_writable(args.out)
+    if args.plot is None:
         return None
     plots.require_matplotlib()
-    path = Path(directory)
+    path = Path(args.plot)
     if path.exists() and not path.is_dir():
-        raise ValueError(f"--plot {directory}: exists and is not a directory")
-    return writable_directory(path, f"--plot {directory}")
+        raise ValueError(f"--plot {args.plot}: exists and is not a directory")
+    return writable_directory(path, f"--plot {args.plot}")
 
 
 def report_files(record: dict, plot_dir: Path | None, figures, out: str | None) -> int:
@@ -37,9 +40,7 @@ def report_files(record: dict, plot_dir: Path | None, figures, out: str | None) 
 
 def run_split_mnist(args) -> int:
     config = protocol_config(args)
-    plot_dir = check_plot_dir(args.plot)
-    if args.out is not None:
-        check_writable(args.out)
+    plot_dir = check_outputs(args)
     dataset = load_mnist(args.source, args.data_dir)
     print(f"data: {dataset.source}", flush=True)
     record = split_mnist.run(
@@ -70,9 +71,7 @@ def run_lca(args) -> int:
     if not args.tiny:
         chosen.update(blocks=args.blocks, patches_per_block=args.patches_per_block)
     config = dataclasses.replace(base, **chosen)
-    plot_dir = check_plot_dir(args.plot)
-    if args.out is not None:
-        check_writable(args.out)
+    plot_dir = check_outputs(args)
     dataset = load_mnist(args.source, args.data_dir)
     print(f"data: {dataset.source}", flush=True)
     record = lca.run(dataset, args.seeds, config, args.out, args.chunk_size, progress=not args.no_progress)
@@ -97,9 +96,7 @@ def run_foraging(args) -> int:
         curve_block=args.curve_block,
     )
     config = foraging.Config(durations, args.steps_per_cycle, args.neuron, tuple(args.hparam), args.pairing)
-    plot_dir = check_plot_dir(args.plot)
-    if args.out is not None:
-        check_writable(args.out)
+    plot_dir = check_outputs(args)
     seeds = list(range(args.first_seed, args.first_seed + args.trials))
     record = foraging.run(seeds, config, args.out, args.chunk_size, progress=not args.no_progress)
     print(
@@ -145,11 +142,9 @@ def run_sweep(args) -> int:
     configs = _sweep_configs(args)[: 2 if args.smoke else None]
     base = search.base_and_check(config, configs)
     axes = search.grid_axes(configs)
-    plot_dir = check_plot_dir(args.plot)
+    plot_dir = check_outputs(args)
     if plot_dir is not None and len(axes) != 2:
         raise ValueError(f"--plot draws a heatmap of a 2-D grid; this sweep varies {len(axes)} names: {axes}")
-    if args.out is not None:
-        check_writable(args.out)
     _check_vector_path(args.save_best)
     dataset = load_mnist(args.source, args.data_dir)
     print(f"data: {dataset.source}; {len(configs)} configurations x {len(args.seeds)} seeds", flush=True)
@@ -209,9 +204,7 @@ def run_tune(args) -> int:
     space = search.load_space(args.space)
     base = search.base_and_check(config, [{}], names=list(space))
     sweep.check_space(space, base)
-    check_plot_dir(args.plot)
-    if args.out is not None:
-        check_writable(args.out)
+    check_outputs(args)
     _check_vector_path(args.save_vector)
     dataset = load_mnist(args.source, args.data_dir)
     scope = (

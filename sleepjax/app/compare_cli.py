@@ -159,14 +159,11 @@ def add_sweep_compare(experiments) -> None:
 
 
 def run_compare(args) -> int:
-    from sleepjax.app.commands import check_plot_dir, report_files
-    from sleepjax.app.records import check_writable
+    from sleepjax.app.commands import check_outputs, report_files
 
     settings = settings_of(args)
     compare.plan(args.methods, settings, compare.task_count(settings))
-    plot_dir = check_plot_dir(args.plot)
-    if args.out is not None:
-        check_writable(args.out)
+    plot_dir = check_outputs(args)
     dataset = load_mnist(args.source, args.data_dir)
     print(f"data: {dataset.source}; {len(args.methods)} methods x {len(args.seeds)} seeds", flush=True)
     record = compare.run(
@@ -179,16 +176,13 @@ def run_compare(args) -> int:
 
 
 def run_sweep_compare(args) -> int:
-    from sleepjax.app.commands import _budget_bytes, _sweep_configs, check_plot_dir
+    from sleepjax.app.commands import _budget_bytes, _sweep_configs, check_outputs
     from sleepjax.app.compare_sweep import format_sweep, sweep
-    from sleepjax.app.records import check_writable
     from sleepjax.app.sweeps import table_paths
 
     settings = settings_of(args)
     configs = _sweep_configs(args)[: 2 if args.smoke else None]
-    check_plot_dir(args.plot)
-    if args.out is not None:
-        check_writable(args.out)
+    check_outputs(args)
     setup = compare.plan([args.method], settings, compare.task_count(settings))[args.method]
     names = list(dict.fromkeys(n for c in configs for n in c))
     dataset = load_mnist(args.source, args.data_dir)

@@ -13,7 +13,6 @@ from sleepjax import _sweep as sw
 from sleepjax._datasets import Dataset
 from sleepjax.app.compare import Settings, make_scenario, method_settings
 from sleepjax.app.compare_methods import MethodSetup, evaluator_for, stream_for
-from sleepjax.app.records import check_matrix
 from sleepjax.app.report import format_table
 from sleepjax.app.split_mnist import data_fingerprint
 from sleepjax.app.split_mnist_search import _short
@@ -51,9 +50,6 @@ def sweep(
         "data_sha256": data_fingerprint(dataset),
     }
 
-    def check_evaluation(field, value):
-        check_matrix(value, field, (rows, scenario.num_tasks))
-
     return resumable_sweep(
         swept,
         setup.hparams,
@@ -61,7 +57,7 @@ def sweep(
         seeds,
         out=out,
         identity=identity,
-        check_evaluation=check_evaluation,
+        evaluation_shape=(rows, scenario.num_tasks),
         chunk_size=chunk_size,
         memory_budget=memory_budget,
         progress=progress,

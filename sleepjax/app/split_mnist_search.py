@@ -26,7 +26,6 @@ from sleepjax._datasets import Dataset
 from sleepjax._sleep.vectors import save_src_vector
 from sleepjax.app import split_mnist
 from sleepjax.app.class_orders import format_order
-from sleepjax.app.records import check_matrix
 from sleepjax.app.report import format_table
 from sleepjax.app.sweeps import resumable_sweep, resumable_tune
 
@@ -83,10 +82,6 @@ def sweep(
     :func:`sleepjax.sweep`."""
     setup, base, identity = split_mnist.sweep_setup(dataset, config, split, names=[n for c in configs for n in c])
     num_tasks = len(config.task_classes)
-
-    def check_evaluation(field, value):
-        check_matrix(value, field, (num_tasks, num_tasks))
-
     return resumable_sweep(
         setup,
         base,
@@ -94,7 +89,7 @@ def sweep(
         seeds,
         out=out,
         identity=identity,
-        check_evaluation=check_evaluation,
+        evaluation_shape=(num_tasks, num_tasks),
         chunk_size=chunk_size,
         memory_budget=memory_budget,
         progress=progress,

@@ -13,9 +13,8 @@ import dataclasses
 import io
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -23,17 +22,26 @@ from sleepjax import _hparams as hp
 from sleepjax._sweep import SweepResult, SweepSetup, sweep
 from sleepjax._tune import RESUMABLE_CHANGES, SearchConfig, TuneResult, tune
 from sleepjax.app.interrupt import check_stop
-from sleepjax.app.records import Record, check_writable, is_number, require, write_atomic, write_text_atomic
+from sleepjax.app.records import (
+    Record,
+    check_matrix,
+    check_writable,
+    is_number,
+    require,
+    write_atomic,
+    write_text_atomic,
+)
 
 
-def unit_checker(check_evaluation: Callable[[str, Any], None] | None = None):
-    """Validation of one stored run (``evaluation``, ``seconds``, ``chunk_size``)."""
+def unit_checker(evaluation_shape: tuple[int, int] | None = None):
+    """Validation of one stored run (``evaluation``, ``seconds``, ``chunk_size``); ``evaluation_shape``:
+    the accuracy matrix's (rows, tasks), when the evaluation is one."""
 
     def check(group: str, seed: str, unit) -> None:
         field = f"configs.{group}.runs.{seed}"
         require("evaluation" in unit, f"{field}.evaluation", "missing")
-        if check_evaluation is not None:
-            check_evaluation(f"{field}.evaluation", unit["evaluation"])
+        if evaluation_shape is not None:
+            check_matrix(unit["evaluation"], f"{field}.evaluation", evaluation_shape)
         require(is_number(unit.get("seconds")) and unit["seconds"] >= 0, f"{field}.seconds", "expected seconds >= 0")
         require(isinstance(unit.get("chunk_size"), int) and unit["chunk_size"] >= 1, f"{field}.chunk_size", "")
 
@@ -52,11 +60,12 @@ def resumable_sweep(
     *,
     out: str | os.PathLike | None = None,
     identity: Mapping | None = None,
-    check_evaluation: Callable[[str, Any], None] | None = None,
+    evaluation_shape: tuple[int, int] | None = None,
     **options,
 ) -> SweepResult:
     """:func:`sleepjax.sweep` kept in the record ``out`` (resumed when it matches) with the table beside
-    it (``table_paths(out)``); ``identity`` says what else identifies the sweep (data, protocol)."""
+    it (``table_paths(out)``); ``identity`` says what else identifies the sweep (data, protocol);
+    ``evaluation_shape`` the (rows, tasks) of every stored accuracy matrix."""
     if out is not None:
         check_writable(out)
     full_identity = {
@@ -65,7 +74,7 @@ def resumable_sweep(
         "setup": dict(identity or {}),
     }
     groups = [str(i) for i in range(len(configs))]
-    record = Record.open(out, "sweep", full_identity, "configs", unit_checker(check_evaluation), groups)
+    record = Record.open(out, "sweep", full_identity, "configs", unit_checker(evaluation_shape), groups)
     result = sweep(setup, base, configs, seeds, store=record, on_chunk_end=check_stop, **options)
     record.data["seeds"] = [int(s) for s in seeds]
     record.data["chunk_size"] = result.chunk_size

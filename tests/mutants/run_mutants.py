@@ -1022,7 +1022,7 @@ MUTANTS = (
     Mutant(
         "cli-plot-not-probed",
         "sleepjax/app/commands.py",
-        'return writable_directory(path, f"--plot {directory}")',
+        'return writable_directory(path, f"--plot {args.plot}")',
         "path.mkdir(parents=True, exist_ok=True)\n    return path",
         "--plot under a file gives a bare OS error",
         (CLI + "test_unusable_plot_is_refused_before_computing",),
@@ -1926,10 +1926,26 @@ SCENARIO_MUTANTS = (
     Mutant(
         "scenarios-joint-only-the-tasks-examples",
         "sleepjax/_scenarios.py",
-        "TaskStream(x_train[joint_idx][None], lookup[y_train[joint_idx]][None])",
+        "TaskStream(x_joint[None], lookup[y_train[joint_idx]][None])",
         "TaskStream(x.reshape(1, -1, x.shape[-1]), y.reshape(1, -1))",
         "joint training sees only the first examples_per_task of each task (and their padding), not all data",
         (SCEN + "test_examples_per_task_takes_the_first_in_data_order_and_joint_keeps_all",),
+    ),
+    Mutant(
+        "scenarios-joint-takes-the-whole-set",
+        "sleepjax/_scenarios.py",
+        "x_joint = x_train if len(joint_idx) == len(x_train) else x_train[joint_idx]",
+        "x_joint = x_train",
+        "the joint stream trains on classes no task holds (and misaligns inputs and labels)",
+        (SCEN + "test_the_joint_stream_of_tasks_that_leave_classes_out_holds_only_their_examples",),
+    ),
+    Mutant(
+        "images-identity-shortcut-ignores-std",
+        "sleepjax/_images.py",
+        "if fmt.mean == 0 and fmt.std == 1:",
+        "if fmt.mean == 0:",
+        "an input format with mean 0 and another std is not standardised",
+        (SCEN + "test_an_input_format_standardises_whatever_its_mean",),
     ),
     Mutant(
         "scenarios-validation-from-the-first-examples",
