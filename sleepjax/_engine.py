@@ -453,7 +453,8 @@ def run_seeds(
     Returns:
         A :class:`RunResult` with a leading seed axis, as NumPy arrays.
 
-    The same seed and chunk size always give the same numbers. Across chunk sizes a seed's numbers may
+    The same seed and chunk size give the same numbers on the same kind of processor (XLA compiles for the
+    host's vector extensions, which round differently). Across chunk sizes a seed's numbers may
     agree only to rounding: batched and single matrix products sum in different orders, and over tens of
     thousands of sleep steps one flipped threshold crossing is enough to send a sleep elsewhere.
     """
