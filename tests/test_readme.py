@@ -39,3 +39,27 @@ def test_readme_epochs_claim_comes_from_the_code():
     task, joint = arm_epochs("finetune", scenario, Config()), arm_epochs("joint", scenario, Config())
     text = " ".join((ROOT / "README.md").read_text().split())
     assert f"({task} epochs per task, {joint} for joint)" in text
+
+
+def table_cells(record: dict) -> dict[str, str]:
+    """Each arm's row of a split-MNIST record's table, without its name, as one space-separated line."""
+    from sleepjax.app.split_mnist import format_results
+
+    rows = [line.split(None, 1) for line in format_results(record).splitlines()[2:]]
+    return {arm: " ".join(rest.split()) for arm, rest in rows}
+
+
+def test_the_split_mnist_tables_of_the_readme_and_docs_are_the_committed_records():
+    """Catches a table left behind when its record is remade: every row of the reference and tuned tables
+    in the README and the reproduction page must be the committed record's, number for number."""
+    import json
+
+    results = ROOT / "experiments" / "results"
+    reference = table_cells(json.loads((results / "split_mnist_reference.json").read_text()))
+    tuned = table_cells(json.loads((results / "split_mnist_tuned.json").read_text()))
+    for page in (ROOT / "README.md", ROOT / "docs" / "reproductions" / "split-mnist-src.md"):
+        text = " ".join(page.read_text().split())
+        for arm, cells in reference.items():
+            assert f"{arm} {cells}" in text, f"{page.name}: the {arm} row is not the record's: {cells}"
+    page_text = " ".join((ROOT / "docs" / "reproductions" / "split-mnist-src.md").read_text().split())
+    assert f"mnist {reference['src']}" in page_text and f"mnist-tuned {tuned['src']}" in page_text

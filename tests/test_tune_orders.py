@@ -300,3 +300,29 @@ def test_the_table_of_a_search_over_orders_shows_the_worst_order():
     assert lines[0].split() == ["trial", "sleep.src.inc", "search", "worst", "order", "confirmed"]
     assert lines[2].split() == ["g0.1", "0.01", "50.0", "30.0", "-"]
     assert "worst order" not in search.format_trials([{k: v for k, v in trials[0].items() if k != "setup_scores"}])
+
+
+def test_paired_records_pairs_seed_by_seed_across_pooled_records(tmp_path, capsys):
+    # Catches sides paired by position instead of by seed (the tested records list the seeds in another
+    # order and split over two files), a difference taken the wrong way round, and a wrong t statistic.
+    import json
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "experiments"))
+    try:
+        import paired_records
+    finally:
+        sys.path.pop(0)
+
+    def record(path, accuracies):
+        runs = {str(s): {"accuracy": [[a]]} for s, a in accuracies.items()}
+        path.write_text(json.dumps({"identity": {"test_sizes": [1]}, "arms": {"src": {"runs": runs}}}))
+        return str(path)
+
+    reference = record(tmp_path / "r.json", {0: 0.5, 1: 0.6, 2: 0.7, 3: 0.1})  # seed 3: not in the tested side
+    tested = [record(tmp_path / "t1.json", {2: 0.9, 0: 0.6}), record(tmp_path / "t2.json", {1: 0.6})]
+    paired_records.main(["--reference", reference, "--tested", *tested])
+    row = capsys.readouterr().out.splitlines()[-1].split()
+    # differences 0.1, 0.0, 0.2: mean 10 %, SD 10 %, t = 0.1 / (0.1 / sqrt 3) = 1.7, better on 2 seeds
+    assert row == ["3", "60.0", "±", "10.0", "70.0", "±", "17.3", "10.0", "±", "10.0", "1.7", "2"]

@@ -1,0 +1,72 @@
+"""Two SRC vectors (or two versions of the code) on the same seeds, from their split-MNIST records: the final
+overall accuracy of each, mean ± SD over the seeds the records share, the paired difference seed by seed,
+its t statistic and on how many seeds the tested side wins.
+
+Each side is one record or several (seeds pooled), for example the reference and the tuned vector on
+seeds 0..19::
+
+    python experiments/paired_records.py \\
+        --reference experiments/results/split_mnist_reference.json \\
+                    experiments/results/split_mnist_reference_seeds10-19.json \\
+        --tested experiments/results/split_mnist_tuned.json experiments/results/split_mnist_tuned_seeds10-19.json
+
+Nothing is computed but the statistics: the runs are the records' (so ``--smoke``, which every script
+takes, changes nothing: the script is seconds long as it is).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from confirm_src_vector import final_overall
+
+from sleepjax.app.report import cell, format_table, mean_sd
+
+
+def pooled(paths: list[str]) -> dict[int, float]:
+    """Each seed's final overall accuracy of the SRC arm, over the records ``paths`` (a seed in two records
+    must have the same accuracy in both)."""
+    by_seed: dict[int, float] = {}
+    for path in paths:
+        record = json.loads(Path(path).read_text())
+        seeds = sorted(int(s) for s in record["arms"]["src"]["runs"])
+        for seed, accuracy in zip(seeds, final_overall(record, seeds)):
+            if seed in by_seed and by_seed[seed] != accuracy:
+                raise SystemExit(f"seed {seed} has two different results in {paths}")
+            by_seed[seed] = float(accuracy)
+    return by_seed
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reference", nargs="+", required=True, help="record(s) of the reference side")
+    parser.add_argument("--tested", nargs="+", required=True, help="record(s) of the tested side")
+    parser.add_argument("--smoke", action="store_true", help="accepted for uniformity; changes nothing")
+    args = parser.parse_args(argv)
+    reference, tested = pooled(args.reference), pooled(args.tested)
+    seeds = sorted(set(reference) & set(tested))
+    if len(seeds) < 2:
+        raise SystemExit(f"the two sides share {len(seeds)} seed(s); a paired comparison needs at least 2")
+    ref, test = np.array([reference[s] for s in seeds]), np.array([tested[s] for s in seeds])
+    diff = test - ref
+    t = diff.mean() / (diff.std(ddof=1) / np.sqrt(len(diff))) if diff.std() > 0 else float("inf")
+    print(f"final overall accuracy (%) of SRC on seeds {seeds[0]}..{seeds[-1]} ({len(seeds)} shared seeds)")
+    rows = [["seeds", "reference", "tested", "tested - reference", "paired t", "tested better"]]
+    rows.append(
+        [
+            str(len(seeds)),
+            cell(mean_sd(ref)),
+            cell(mean_sd(test)),
+            cell(mean_sd(diff)),
+            f"{t:.1f}",
+            str(int((diff > 0).sum())),
+        ]
+    )
+    print(format_table(rows))
+
+
+if __name__ == "__main__":
+    main()
