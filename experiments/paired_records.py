@@ -2,7 +2,8 @@
 overall accuracy of each, mean ± SD over the seeds the records share, the paired difference seed by seed,
 its t statistic and on how many seeds the tested side wins.
 
-Each side is one record or several (seeds pooled), for example the reference and the tuned vector on
+Each side is one record or several (seeds pooled), each a file or ``REV:PATH`` (a record as committed at
+``REV``), for example the reference and the tuned vector on
 seeds 0..19::
 
     python experiments/paired_records.py \\
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -25,13 +27,26 @@ from confirm_src_vector import final_overall
 
 from sleepjax.app.report import cell, format_table, mean_sd
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def read_record(spec: str) -> dict:
+    """A record from a file, or from ``REV:PATH``, the version of ``PATH`` committed at ``REV`` (read with
+    ``git show``), so a record replaced since can be compared with its replacement."""
+    if Path(spec).exists() or ":" not in spec:
+        return json.loads(Path(spec).read_text())
+    shown = subprocess.run(["git", "show", spec], capture_output=True, text=True, cwd=ROOT)
+    if shown.returncode != 0:
+        raise SystemExit(f"{spec}: not a file, and git cannot show it: {shown.stderr.strip()}")
+    return json.loads(shown.stdout)
+
 
 def pooled(paths: list[str]) -> dict[int, float]:
-    """Each seed's final overall accuracy of the SRC arm, over the records ``paths`` (a seed in two records
-    must have the same accuracy in both)."""
+    """Each seed's final overall accuracy of the SRC arm, over the records ``paths`` (files or
+    ``REV:PATH``; a seed in two records must have the same accuracy in both)."""
     by_seed: dict[int, float] = {}
     for path in paths:
-        record = json.loads(Path(path).read_text())
+        record = read_record(path)
         seeds = sorted(int(s) for s in record["arms"]["src"]["runs"])
         for seed, accuracy in zip(seeds, final_overall(record, seeds)):
             if seed in by_seed and by_seed[seed] != accuracy:

@@ -25,13 +25,19 @@ def table_block(record: dict, command: str) -> str:
     """The page's section: the table, the command that made it and the versions used."""
     v = record["environment"]["versions"]
     chunks = sorted({run.get("chunk_size") for arm in record["arms"].values() for run in arm["runs"].values()})
+    host = record["environment"].get("cpu")
+    cpu = (
+        "CPU not recorded"
+        if host is None
+        else f"CPU {host['model']} with {', '.join(host['extensions']) or 'no listed extensions'}"
+    )
     return (
         f"{BEGIN}\n"
         f"Final accuracy (%) after the fifth task, mean ± SD over {len(record['seeds'])} seeds "
         f"(seeds {record['seeds'][0]}..{record['seeds'][-1]}), full MNIST, "
         f"{record['identity']['examples_per_task']} training examples per task, reference SRC hyperparameters. "
-        f"Made by `{command}` (jax {v['jax']}, backend {record['environment']['backend']}, seeds per compiled call "
-        f"{', '.join(map(str, chunks))}); record: "
+        f"Made by `{command}` (jax {v['jax']}, backend {record['environment']['backend']}, {cpu}, seeds per "
+        f"compiled call {', '.join(map(str, chunks))}); record: "
         f"`experiments/results/split_mnist_reference.json`.\n\n"
         f"```\n{split_mnist.format_results(record)}\n```\n"
         f"{END}"
