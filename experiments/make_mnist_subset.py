@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sleepjax._datasets import NUM_CLASSES, read_idx_dir
+from sleepjax._idx import NUM_CLASSES, read_idx_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TRAIN_PER_CLASS = 600

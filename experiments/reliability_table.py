@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sleepjax._datasets import write_idx_dir
+from sleepjax._idx import write_idx_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--examples-per-task", "200", "--epochs", "1", "--no-progress"]

@@ -21,10 +21,8 @@ from sleepjax._continual import Start as Start
 from sleepjax._continual import continual_run as continual_run
 from sleepjax._continual import fold_in_keys as fold_in_keys
 from sleepjax._continual import split_seed as split_seed
-from sleepjax._datasets import DataError as DataError
 from sleepjax._datasets import Dataset as Dataset
 from sleepjax._datasets import load_mnist as load_mnist
-from sleepjax._datasets import load_tfds as load_tfds
 from sleepjax._engine import batch_mesh as batch_mesh
 from sleepjax._engine import batch_program as batch_program
 from sleepjax._engine import run_batch as run_batch
@@ -35,6 +33,7 @@ from sleepjax._hparams import get_hparam as get_hparam
 from sleepjax._hparams import hparam_names as hparam_names
 from sleepjax._hparams import set_hparams as set_hparams
 from sleepjax._hparams import stack_hparams as stack_hparams
+from sleepjax._idx import DataError as DataError
 from sleepjax._images import HSU_MNIST_INPUT as HSU_MNIST_INPUT
 from sleepjax._images import InputFormat as InputFormat
 from sleepjax._metrics import average_accuracy as average_accuracy
@@ -95,6 +94,7 @@ from sleepjax._sweep import grid as grid
 from sleepjax._sweep import random_configs as random_configs
 from sleepjax._sweep import summary_rows as summary_rows
 from sleepjax._sweep import sweep as sweep
+from sleepjax._tfds import load_tfds as load_tfds
 from sleepjax._tune import SearchConfig as SearchConfig
 from sleepjax._tune import TuneResult as TuneResult
 from sleepjax._tune import tune as tune

@@ -247,7 +247,7 @@ def test_identity_is_the_data_not_where_it_was_read(tmp_path, monkeypatch, capsy
     from the bundle; the same files with one label changed are other data and are refused by field."""
     from importlib import resources
 
-    from sleepjax._datasets import write_idx_dir
+    from sleepjax._idx import write_idx_dir
 
     with resources.files("sleepjax").joinpath("_data/mnist_subset.npz").open("rb") as f:
         bundle = dict(np.load(f))

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from sleepjax import _datasets as data
-from sleepjax._datasets import DataError
+from sleepjax import _idx as idx
+from sleepjax import _tfds as tfds_loader
+from sleepjax._idx import DataError
 
 REAL_MNIST = Path(__file__).parents[1].parent / "shared" / "data" / "mnist"
 
@@ -43,7 +45,7 @@ def fake_mnist_dir(root: Path, n_train=20, n_test=10, gz=True) -> Path:
 def test_read_idx_round_trip_images(tmp_path, name):
     images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
     path = write_idx(tmp_path / name, idx_bytes(images))
-    out = data.read_idx(path)
+    out = idx.read_idx(path)
     assert out.dtype == np.uint8
     np.testing.assert_array_equal(out, images)
 
@@ -51,14 +53,14 @@ def test_read_idx_round_trip_images(tmp_path, name):
 @pytest.mark.parametrize("name", ["labels-idx1-ubyte.gz", "labels-idx1-ubyte"])
 def test_read_idx_round_trip_labels(tmp_path, name):
     labels = np.array([7, 2, 1, 0, 9], dtype=np.uint8)
-    out = data.read_idx(write_idx(tmp_path / name, idx_bytes(labels)))
+    out = idx.read_idx(write_idx(tmp_path / name, idx_bytes(labels)))
     np.testing.assert_array_equal(out, labels)
 
 
 def test_read_idx_bad_magic_names_file(tmp_path):
     path = write_idx(tmp_path / "x.gz", idx_bytes(np.zeros((1, 2, 2), np.uint8), magic=1234))
     with pytest.raises(DataError, match=r"x\.gz: bad magic number 1234, expected 2051"):
-        data.read_idx(path)
+        idx.read_idx(path)
 
 
 def test_read_idx_truncated_payload(tmp_path):
@@ -66,26 +68,26 @@ def test_read_idx_truncated_payload(tmp_path):
     path = write_idx(tmp_path / "x.gz", raw)
     # 3 * 4 * 5 = 60 bytes promised, 60 - 7 = 53 present
     with pytest.raises(DataError, match=r"x\.gz: truncated payload, header \(3, 4, 5\) promises 60 bytes, found 53"):
-        data.read_idx(path)
+        idx.read_idx(path)
 
 
 def test_read_idx_truncated_header(tmp_path):
     path = write_idx(tmp_path / "x", idx_bytes(np.zeros((3, 4, 5), np.uint8))[:10])
     with pytest.raises(DataError, match="truncated header"):
-        data.read_idx(path)
+        idx.read_idx(path)
 
 
 def test_read_idx_trailing_bytes(tmp_path):
     path = write_idx(tmp_path / "x", idx_bytes(np.zeros(4, np.uint8)) + b"\0\0")
     with pytest.raises(DataError, match=r"x: trailing data after the 4-byte payload that header \(4,\) promises"):
-        data.read_idx(path)
+        idx.read_idx(path)
 
 
 def test_read_idx_not_gzip(tmp_path):
     path = tmp_path / "x.gz"
     path.write_bytes(idx_bytes(np.zeros(4, np.uint8)))  # raw bytes under a .gz name
     with pytest.raises(DataError, match=r"x\.gz: not a valid gzip file"):
-        data.read_idx(path)
+        idx.read_idx(path)
 
 
 @pytest.mark.parametrize("name", ["x", "x.gz"])
@@ -97,7 +99,7 @@ def test_read_idx_absurd_header_is_refused_before_reading(tmp_path, name):
     path = write_idx(tmp_path / name, header + bytes(784))
     promised = (2**31 - 1) * 28 * 28
     with pytest.raises(DataError, match=rf"{name}: header dimensions \(2147483647, 28, 28\) promise {promised} bytes"):
-        data.read_idx(path, (None, 28, 28))
+        idx.read_idx(path, (None, 28, 28))
 
 
 def test_read_idx_header_product_does_not_overflow(tmp_path):
@@ -105,14 +107,14 @@ def test_read_idx_header_product_does_not_overflow(tmp_path):
     dims = (2**31 - 1,) * 3
     path = write_idx(tmp_path / "x", (0x803).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in dims))
     with pytest.raises(DataError, match=rf"promise {(2**31 - 1) ** 3} bytes, more than the {2**30} sleepjax reads"):
-        data.read_idx(path)
+        idx.read_idx(path)
 
 
 def test_read_idx_negative_dimension(tmp_path):
     # 0xFFFFFFFF is -1 as the idx format's signed int32
     path = write_idx(tmp_path / "x", (0x803).to_bytes(4, "big") + b"\xff\xff\xff\xff" + (28).to_bytes(4, "big") * 2)
     with pytest.raises(DataError, match=r"x: negative dimension in header \(-1, 28, 28\)"):
-        data.read_idx(path, (None, 28, 28))
+        idx.read_idx(path, (None, 28, 28))
 
 
 def test_read_idx_reads_no_more_than_the_header_promises(tmp_path):
@@ -122,7 +124,7 @@ def test_read_idx_reads_no_more_than_the_header_promises(tmp_path):
     tracemalloc.start()
     try:
         with pytest.raises(DataError, match="trailing data after the 784-byte payload"):
-            data.read_idx(path)
+            idx.read_idx(path)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -134,8 +136,8 @@ def test_read_idx_wrong_shape_is_refused_from_the_header(tmp_path):
     with pytest.raises(
         DataError, match=r"x: expected an idx array of shape \(N, 28, 28\), the header says \(2, 32, 32\)"
     ):
-        data.read_idx(path, (None, 28, 28))
-    np.testing.assert_array_equal(data.read_idx(path), np.zeros((2, 32, 32)))  # no shape asked: any shape
+        idx.read_idx(path, (None, 28, 28))
+    np.testing.assert_array_equal(idx.read_idx(path), np.zeros((2, 32, 32)))  # no shape asked: any shape
 
 
 @pytest.mark.parametrize("payload", [b"", gzip.compress(b"")], ids=["zero-bytes", "gzip-of-nothing"])
@@ -144,20 +146,20 @@ def test_read_idx_empty_file(tmp_path, payload):
         path = tmp_path / name
         path.write_bytes(payload)
         with pytest.raises(DataError, match=rf"{name}: empty file"):
-            data.read_idx(path)
+            idx.read_idx(path)
 
 
 def test_read_idx_truncated_gzip_stream(tmp_path):
     path = tmp_path / "x.gz"
     path.write_bytes(gzip.compress(idx_bytes(np.arange(200, dtype=np.uint8)))[:-12])
     with pytest.raises(DataError, match=r"x\.gz: not a valid gzip file"):
-        data.read_idx(path)
+        idx.read_idx(path)
 
 
 def test_read_idx_directory(tmp_path):
     (tmp_path / "x.gz").mkdir()
     with pytest.raises(DataError, match=r"x\.gz: is a directory, not an idx file"):
-        data.read_idx(tmp_path / "x.gz")
+        idx.read_idx(tmp_path / "x.gz")
 
 
 def test_read_idx_permission_denied(tmp_path, monkeypatch):
@@ -167,14 +169,14 @@ def test_read_idx_permission_denied(tmp_path, monkeypatch):
         raise PermissionError(13, "Permission denied", str(file))
 
     # Simulated: the tests may run as root, for whom chmod 000 does not stop reading.
-    monkeypatch.setattr(data, "open", refuse, raising=False)
+    monkeypatch.setattr(idx, "open", refuse, raising=False)
     with pytest.raises(DataError, match="x: permission denied; make the file readable"):
-        data.read_idx(path)
+        idx.read_idx(path)
 
 
 def test_read_idx_missing_file(tmp_path):
     with pytest.raises(DataError, match="nope.gz: file not found"):
-        data.read_idx(tmp_path / "nope.gz")
+        idx.read_idx(tmp_path / "nope.gz")
 
 
 def test_load_idx_dir_reads_gz_and_raw(tmp_path):
@@ -382,10 +384,10 @@ def test_dataset_rejects_bad_arrays():
 def test_load_tfds_with_mock_data(monkeypatch):
     tfds = pytest.importorskip("tensorflow_datasets")
     probed = []
-    monkeypatch.setattr(data, "_check_reachable", lambda host, timeout, what: probed.append(host))
+    monkeypatch.setattr(tfds_loader, "_check_reachable", lambda host, timeout, what: probed.append(host))
     with tfds.testing.mock_data(num_examples=12):
-        ds = data.load_tfds()
-    assert probed == [data.TFDS_MNIST_HOST]  # mock data count as not prepared: the download host is checked
+        ds = tfds_loader.load_tfds()
+    assert probed == [tfds_loader.TFDS_MNIST_HOST]  # mock data count as not prepared: the download host is checked
     for x, y in ((ds.x_train, ds.y_train), (ds.x_test, ds.y_test)):
         assert x.shape == (12, 784) and x.dtype == np.float32
         assert y.shape == (12,) and y.dtype == np.int32
@@ -397,7 +399,7 @@ def test_load_tfds_with_mock_data(monkeypatch):
 def test_tfds_without_network_is_one_line_naming_the_source(tmp_path, monkeypatch):
     """Unprepared data and an unreachable download host: one error, not minutes of retries."""
     pytest.importorskip("tensorflow_datasets")
-    monkeypatch.setattr(data, "TFDS_MNIST_HOST", "sleepjax-test.invalid")  # .invalid never resolves
+    monkeypatch.setattr(tfds_loader, "TFDS_MNIST_HOST", "sleepjax-test.invalid")  # .invalid never resolves
     with pytest.raises(
         DataError, match=r"^--source tfds: MNIST is not prepared .* sleepjax-test\.invalid cannot"
     ) as err:
@@ -413,9 +415,9 @@ def test_reachability_check_is_bounded(monkeypatch):
         time.sleep(3)
         raise OSError("answered too late")
 
-    monkeypatch.setattr(data.socket, "create_connection", late)
+    monkeypatch.setattr(tfds_loader.socket, "create_connection", late)
     with pytest.raises(DataError, match=r"no answer within 0\.2 s"):
-        data._check_reachable("example.org", 0.2)
+        tfds_loader._check_reachable("example.org", 0.2)
 
 
 def test_any_tfds_failure_is_one_line_naming_the_source(monkeypatch):
@@ -428,7 +430,7 @@ def test_any_tfds_failure_is_one_line_naming_the_source(monkeypatch):
 
     monkeypatch.setitem(sys.modules, "tensorflow_datasets", types.SimpleNamespace(builder=builder))
     with pytest.raises(DataError) as err:
-        data.load_tfds()
+        tfds_loader.load_tfds()
     assert str(err.value) == (
         "--source tfds: TensorFlow Datasets could not load 'mnist' "
         "(ModuleNotFoundError: No module named 'importlib_resources')"
@@ -450,10 +452,10 @@ def test_write_idx_dir_round_trips_and_refuses_a_wrapping_cast(tmp_path):
     # Catches a writer whose header or byte order read_idx_dir does not read back, and a silent cast of
     # int arrays to uint8 (256 would become 0).
     (tmp_path / "src").mkdir()
-    arrays = data.read_idx_dir(fake_mnist_dir(tmp_path / "src", gz=False))
-    out = data.write_idx_dir(tmp_path / "copy", *arrays)
-    for a, b in zip(arrays, data.read_idx_dir(out), strict=True):
+    arrays = idx.read_idx_dir(fake_mnist_dir(tmp_path / "src", gz=False))
+    out = idx.write_idx_dir(tmp_path / "copy", *arrays)
+    for a, b in zip(arrays, idx.read_idx_dir(out), strict=True):
         np.testing.assert_array_equal(a, b)
     assert (out / "train-images-idx3-ubyte").read_bytes() == (tmp_path / "src" / "train-images-idx3-ubyte").read_bytes()
     with pytest.raises(ValueError, match="train-labels-idx1-ubyte: idx files hold uint8 values, got an array of int64"):
-        data.write_idx_dir(tmp_path / "bad", arrays[0], arrays[1].astype(np.int64), *arrays[2:])
+        idx.write_idx_dir(tmp_path / "bad", arrays[0], arrays[1].astype(np.int64), *arrays[2:])

@@ -17,7 +17,7 @@ import argparse
 import re
 import sys
 
-from sleepjax._datasets import DataError
+from sleepjax._idx import DataError
 from sleepjax.app import cache, commands, foraging, lca, split_mnist
 from sleepjax.app.arguments import (
     add_batch_options,

@@ -56,8 +56,11 @@ DATA_TESTS = ("tests/test_data.py",)
 METRICS_TESTS = ("tests/test_metrics.py",)
 
 
-def data(name: str, old: str, new: str, mistake: str, tests: tuple[str, ...] = DATA_TESTS) -> Mutant:
-    return Mutant(name, "sleepjax/_datasets.py", old, new, mistake, tests)
+def data(
+    name: str, old: str, new: str, mistake: str, tests: tuple[str, ...] = DATA_TESTS, module: str = "_datasets"
+) -> Mutant:
+    """A mutant of the data loaders: ``module`` is ``_datasets``, ``_idx`` (the idx format) or ``_tfds``."""
+    return Mutant(name, f"sleepjax/{module}.py", old, new, mistake, tests)
 
 
 def metrics(name: str, old: str, new: str, mistake: str) -> Mutant:
@@ -122,102 +125,119 @@ MUTANTS = (
         "if expected_len > MAX_IDX_PAYLOAD_BYTES:",
         "if False:",
         "a header promising terabytes is not refused up front",
+        module="_idx",
     ),
     data(
         "data-int64-size",
         "expected_len = math.prod(dims)",
         "expected_len = int(np.prod(dims))",
         "the promised size computed in int64, which wraps for absurd headers",
+        module="_idx",
     ),
     data(
         "data-unbounded-read",
         "payload = _read_at_most(f, expected_len + 1)",
         "payload = f.read()",
         "the whole (possibly gigabytes) stream is read, whatever the header promises",
+        module="_idx",
     ),
     data(
         "data-chunk-ignores-remaining",
         "chunk = f.read(min(remaining, _READ_CHUNK_BYTES))",
         "chunk = f.read(_READ_CHUNK_BYTES)",
         "bounded reads overshoot what was asked for",
+        module="_idx",
     ),
     data(
         "data-no-truncation-check",
         "if len(payload) < expected_len:",
         "if False:",
         "a truncated payload is not reported by name",
+        module="_idx",
     ),
     data(
         "data-no-trailing-check",
         "if len(payload) > expected_len:",
         "if False:",
         "data after the promised payload is not reported by name",
+        module="_idx",
     ),
     data(
         "data-no-shape-check",
         "if shape is not None and (",
         "if False and (",
         "the header is not checked against the expected shape",
+        module="_idx",
     ),
     data(
         "data-rank-only-shape-check",
         "any(want is not None and d != want for d, want in zip(dims, shape))",
         "False",
         "images of any size pass as long as the rank is right (32x32 accepted as MNIST)",
+        module="_idx",
     ),
     data(
         "data-no-negative-dim-check",
         "if any(d < 0 for d in dims):",
         "if False:",
         "negative header dimensions are not reported",
+        module="_idx",
     ),
     data(
         "data-unsigned-dims",
         'int.from_bytes(dims_bytes[i : i + 4], "big", signed=True)',
         'int.from_bytes(dims_bytes[i : i + 4], "big", signed=False)',
         "header dimensions read unsigned, as idx int32 fields are not",
+        module="_idx",
     ),
     data(
         "data-no-empty-message",
         "if not head:",
         "if False:",
         "an empty file is reported as a truncated header",
+        module="_idx",
     ),
     data(
         "data-no-directory-check",
         "if path.is_dir():",
         "if False:",
         "a directory named like an idx file gives an OS error instead of saying so",
+        module="_idx",
     ),
     data(
         "data-directory-counts-as-missing",
         "existing = [p for p in candidates if p.exists()]",
         "existing = [p for p in candidates if p.is_file()]",
         "a directory named like an idx file is reported as a missing file",
+        module="_idx",
     ),
     data(
         "data-permission-as-generic-error",
         "except PermissionError:",
         "except NotImplementedError:",
         "an unreadable file is not reported as a permission problem",
+        module="_idx",
     ),
     data(
         "data-label-off-by-one",
         'if kind == "labels" and array.max() >= NUM_CLASSES:',
         'if kind == "labels" and array.max() > NUM_CLASSES:',
         "label 10 accepted as a digit",
+        module="_idx",
     ),
     data(
         "data-no-empty-split-check",
         "if len(array) == 0:",
         "if False:",
         "a file with no examples is not reported by name",
+        module="_idx",
     ),
     data(
         "data-no-count-mismatch-check",
         "if len(arrays[i]) != len(arrays[i + 1]):",
         "if False:",
         "an image file and its label file may disagree in length",
+        module="_idx",
     ),
     data(
         "data-npz-dtype-unchecked",
@@ -365,6 +385,7 @@ MUTANTS = (
         "pass",
         "without a network TFDS retries its download for minutes and ends in a traceback",
         ("tests/test_data.py::test_tfds_without_network_is_one_line_naming_the_source",),
+        module="_tfds",
     ),
     data(
         "data-tfds-probe-unbounded",
@@ -372,6 +393,7 @@ MUTANTS = (
         "thread.join()",
         "the reachability check waits for a lookup or connect that hangs",
         ("tests/test_data.py::test_reachability_check_is_bounded",),
+        module="_tfds",
     ),
     data(
         "data-tfds-failure-traceback",
@@ -379,6 +401,7 @@ MUTANTS = (
         "except ZeroDivisionError as e:  # TFDS",
         "a broken TFDS installation ends in a traceback",
         ("tests/test_data.py::test_any_tfds_failure_is_one_line_naming_the_source",),
+        module="_tfds",
     ),
     data(
         "data-env-dir-unnamed",
