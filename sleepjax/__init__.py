@@ -15,6 +15,7 @@ which the library never imports.
 from sleepjax import foraging as foraging
 from sleepjax import lca as lca
 from sleepjax import spiking as spiking
+from sleepjax._chunking import batch_mesh as batch_mesh
 from sleepjax._continual import Carry as Carry
 from sleepjax._continual import RunResult as RunResult
 from sleepjax._continual import Start as Start
@@ -23,7 +24,6 @@ from sleepjax._continual import fold_in_keys as fold_in_keys
 from sleepjax._continual import split_seed as split_seed
 from sleepjax._datasets import Dataset as Dataset
 from sleepjax._datasets import load_mnist as load_mnist
-from sleepjax._engine import batch_mesh as batch_mesh
 from sleepjax._engine import batch_program as batch_program
 from sleepjax._engine import run_batch as run_batch
 from sleepjax._engine import run_seeds as run_seeds

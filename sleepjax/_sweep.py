@@ -35,8 +35,9 @@ import jax
 import numpy as np
 
 from sleepjax import _hparams as hp
+from sleepjax._chunking import batch_mesh, chunk_members, member_bytes
 from sleepjax._continual import Evaluate
-from sleepjax._engine import batch_mesh, check_seeds, chunk_members, member_bytes, run_batch
+from sleepjax._engine import check_seeds, run_batch
 from sleepjax._evaluate import summary_of
 from sleepjax._store import MemoryStore, RunStore, finished
 
@@ -199,7 +200,7 @@ def run_configs(
     and then calling ``on_chunk_end()``. Returns the members per compiled call.
 
     The missing pairs, configuration-major, form one flat batch for :func:`~sleepjax.run_batch`;
-    ``chunk_size`` and ``memory_budget`` as there (:func:`~sleepjax._engine.chunk_members`).
+    ``chunk_size`` and ``memory_budget`` as there (:func:`~sleepjax._chunking.chunk_members`).
     """
     seeds = [int(s) for s in check_seeds(seeds)]
     todo = [(i, s) for i, g in enumerate(groups) for s in seeds if s not in finished(store, g)]

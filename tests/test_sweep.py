@@ -23,7 +23,8 @@ import sleepjax as sj
 from sleepjax import _hparams as hp
 from sleepjax import _sweep as sw
 from sleepjax import _tune as tn
-from sleepjax._engine import batch_mesh, batch_program, chunk_members, member_bytes, member_key_data, run_seeds
+from sleepjax._chunking import batch_mesh, chunk_members, member_bytes
+from sleepjax._engine import batch_program, member_key_data, run_seeds
 from sleepjax._evaluate import AccuracyEvaluator
 from sleepjax._phases import sequence
 from sleepjax._scenarios import held_out, split_arrays

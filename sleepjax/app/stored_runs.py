@@ -16,8 +16,9 @@ from typing import Any
 import jax
 import numpy as np
 
+from sleepjax._chunking import chunk_members, member_bytes
 from sleepjax._continual import Evaluate, RunResult
-from sleepjax._engine import chunk_members, member_bytes, run_seeds
+from sleepjax._engine import run_seeds
 from sleepjax.app.interrupt import check_stop
 from sleepjax.app.records import Record
 
