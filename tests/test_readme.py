@@ -63,3 +63,14 @@ def test_the_split_mnist_tables_of_the_readme_and_docs_are_the_committed_records
             assert f"{arm} {cells}" in text, f"{page.name}: the {arm} row is not the record's: {cells}"
     page_text = " ".join((ROOT / "docs" / "reproductions" / "split-mnist-src.md").read_text().split())
     assert f"mnist {reference['src']}" in page_text and f"mnist-tuned {tuned['src']}" in page_text
+
+
+def test_the_readme_sweep_table_is_the_committed_sweep_record():
+    """Catches the README's sweep table left behind when its record is remade (or made on another CPU)."""
+    import json
+
+    from sleepjax.app.split_mnist_search import format_sweep
+
+    rows = json.loads((ROOT / "experiments" / "results" / "sweep_inc_bundled.rows.json").read_text())["rows"]
+    table = format_sweep(rows, ["sleep.src.inc"])
+    assert table in (ROOT / "README.md").read_text()
