@@ -184,9 +184,9 @@ def test_dataset_of_other_images_and_classes():
 @pytest.mark.parametrize(("name", "shape"), [("fashion_mnist", (28, 28)), ("cifar10", (32, 32, 3))])
 def test_any_tfds_image_set_goes_through_the_same_builders(name, shape, monkeypatch):
     tfds = pytest.importorskip("tensorflow_datasets")
-    from sleepjax import _datasets
+    from sleepjax import _tfds
 
-    monkeypatch.setattr(_datasets, "_check_reachable", lambda *args: None)
+    monkeypatch.setattr(_tfds, "_check_reachable", lambda *args: None)
     with tfds.testing.mock_data(num_examples=40):
         ds = sj.load_tfds(name=name)
     assert ds.image_shape == shape and ds.num_classes == 10 and ds.x_train.shape == (40, int(np.prod(shape)))
