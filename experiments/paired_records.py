@@ -34,11 +34,22 @@ def read_record(spec: str) -> dict:
     """A record from a file, or from ``REV:PATH``, the version of ``PATH`` committed at ``REV`` (read with
     ``git show``), so a record replaced since can be compared with its replacement."""
     if Path(spec).exists() or ":" not in spec:
-        return json.loads(Path(spec).read_text())
-    shown = subprocess.run(["git", "show", spec], capture_output=True, text=True, cwd=ROOT)
-    if shown.returncode != 0:
-        raise SystemExit(f"{spec}: not a file, and git cannot show it: {shown.stderr.strip()}")
-    return json.loads(shown.stdout)
+        try:
+            text = Path(spec).read_text()
+        except OSError as err:
+            raise SystemExit(f"{spec}: cannot read the record ({err.strerror or err})") from None
+    else:
+        shown = subprocess.run(["git", "show", spec], capture_output=True, text=True, cwd=ROOT)
+        if shown.returncode != 0:
+            raise SystemExit(f"{spec}: not a file, and git cannot show it: {shown.stderr.strip()}")
+        text = shown.stdout
+    try:
+        record = json.loads(text)
+    except ValueError as err:
+        raise SystemExit(f"{spec}: not a JSON record ({err})") from None
+    if not isinstance(record, dict) or not isinstance(record.get("arms", {}).get("src", {}).get("runs"), dict):
+        raise SystemExit(f"{spec}: not a split-MNIST record with an SRC arm (arms.src.runs)")
+    return record
 
 
 def pooled(paths: list[str]) -> dict[int, float]:
