@@ -86,10 +86,12 @@ class TrainingHooks(NamedTuple):
             the fixed-size set.
         batch: ``batch(state, hparams, x, y, classes, key) -> (x, y, classes)``: each minibatch, extended
             (replayed examples).
-        loss: ``loss(model, state, hparams, x, y, key, train_loss) -> scalar``: a term added to the training
-            loss (a penalty, a distillation), with the minibatch the loss sees. ``train_loss(model, x, y,
-            classes, key)`` is the training phase's own loss on any batch (``classes``: its examples' own
-            outputs, or ``None`` for the current task's), for terms that replay stored examples.
+        loss: ``loss(model, state, hparams, x, y, key, train_loss, classes) -> scalar``: a term added to the
+            training loss (a penalty, a distillation), with the minibatch the loss sees. ``train_loss(model,
+            x, y, classes, key)`` is the training phase's own loss on any batch (``classes``: its examples'
+            own outputs, or ``None`` for the current task's), for terms that replay stored examples;
+            ``classes`` is what the minibatch's examples are scored among (``(C,)`` or ``(n, C)`` bools,
+            ``None`` for every output).
         grads: ``grads(model, grads, state, hparams, key, train_loss) -> grads``: the gradient, transformed
             before the optimizer sees it (a projection).
         step_init: ``step_init(params) -> accumulator``: a quantity the training phase accumulates over

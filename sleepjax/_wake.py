@@ -213,7 +213,9 @@ def wake(
             value = train_loss(model, xb, yb, cb, keys[0])
             for peer, kh in zip(hooks.values(), keys[1:]):
                 if peer.hooks.loss is not None:
-                    value = value + peer.hooks.loss(model, peer.state, peer.hparams, xb, yb, kh, train_loss)
+                    value = value + peer.hooks.loss(
+                        model, peer.state, peer.hparams, xb, yb, kh, train_loss, scored(yb, cb)
+                    )
             return value
 
         grad_fn = eqx.filter_value_and_grad(total_loss)

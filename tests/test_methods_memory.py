@@ -378,6 +378,7 @@ def test_der_terms_match_the_stored_logits_and_replay_the_stored_labels():
         jnp.zeros(3, jnp.int32),
         jax.random.key(0),
         train_loss,
+        None,
     )
     assert float(value) == pytest.approx(0.5 * 13.625 + 2.0 * 7.0)
     empty = hooks.loss(
@@ -388,6 +389,7 @@ def test_der_terms_match_the_stored_logits_and_replay_the_stored_labels():
         jnp.zeros(3, jnp.int32),
         jax.random.key(0),
         train_loss,
+        None,
     )
     assert float(empty) == 0.0
 

@@ -34,7 +34,7 @@ def after_training(x, y, index=0, classes=None, accumulators=None) -> sj.Supervi
 
 
 def ewc_penalty(phase, state, hparams, model):
-    return phase.hooks.loss(model, state, hparams, None, None, None, None)
+    return phase.hooks.loss(model, state, hparams, None, None, None, None, None)
 
 
 # --- the Fisher information ---------------------------------------------------------------------------
@@ -141,7 +141,7 @@ def test_si_importance_is_its_path_integral_over_the_tasks_updates():
     assert float(sj.weights_of(state["si"].importance)[0][0, 0]) == pytest.approx(2.5 / 2.35, rel=1e-6)
     assert float(sj.weights_of(state["si"].anchor)[0][0, 0]) == pytest.approx(2.5)
     # The surrogate penalty of the next task: c * Omega * (w - 2.5)^2.
-    value = sj.si().hooks.loss(linear([[3.5]]), state["si"], sj.SIHparams(c=2.0), None, None, None, None)
+    value = sj.si().hooks.loss(linear([[3.5]]), state["si"], sj.SIHparams(c=2.0), None, None, None, None, None)
     assert float(value) == pytest.approx(2.0 * 2.5 / 2.35 * 1.0, rel=1e-6)
 
 
@@ -201,10 +201,80 @@ def test_lwf_term_is_alpha_times_the_mean_distillation_against_the_stored_teache
     _, state, _ = phase.apply(teacher, state, after_training([[1.0], [1.0]], [0, 1]), sj.LwFHparams(), None)
     student = linear([[0.0], [1.0], [0.0]])
     value = phase.hooks.loss(
-        student, state, sj.LwFHparams(alpha=3.0, temperature=1.0), jnp.asarray([[1.0], [2.0]]), None, None, None
+        student, state, sj.LwFHparams(alpha=3.0, temperature=1.0), jnp.asarray([[1.0], [2.0]]), None, None, None, None
     )
     per_example = [-np.sum(softmax(np.asarray([x, 0.0])) * np.log(softmax(np.asarray([0.0, x])))) for x in (1.0, 2.0)]
     assert float(value) == pytest.approx(3.0 * np.mean(per_example), rel=1e-6)
+
+
+def test_lwf_van_de_ven_distils_class_incremental_heads_against_zero_targets_for_new_classes():
+    # van de Ven & Tolias's class-incremental LwF: the student's distribution is over every output the task
+    # answers among (earlier and new classes), the teacher's over the earlier classes only, so the new
+    # classes get a zero target. Catches a student over the head alone (Li & Hoiem's), and a teacher
+    # softened over the new classes too.
+    student, teacher = np.asarray([1.0, 0.0, 5.0, 2.0]), np.asarray([0.0, 2.0, -1.0, 3.0])
+    p, q = softmax(teacher[:2] / 2), softmax(student / 2)[:2]
+    active = jnp.asarray([True, True, True, True])  # the classes seen so far, the new task's included
+    value = distillation(jnp.asarray(student), jnp.asarray(teacher), jnp.asarray([0, 0, -1, -1]), 2.0, active)
+    assert float(value) == pytest.approx(-np.sum(p * np.log(q)), rel=1e-6)
+
+
+def test_lwf_van_de_ven_keeps_task_incremental_heads_on_their_own():
+    # Task-incremental: the task answers among its own two outputs, which do not hold the earlier head, so
+    # the earlier head is distilled over its own outputs only. Catches the new task's outputs folded into
+    # every head's distribution.
+    student, teacher = np.asarray([1.0, 0.0, 5.0, 2.0]), np.asarray([0.0, 2.0, -1.0, 3.0])
+    head, active = jnp.asarray([0, 0, -1, -1]), jnp.asarray([False, False, True, True])
+    value = distillation(jnp.asarray(student), jnp.asarray(teacher), head, 2.0, active)
+    assert float(value) == pytest.approx(float(distillation(jnp.asarray(student), jnp.asarray(teacher), head, 2.0)))
+
+
+@pytest.mark.parametrize(("head", "heads"), [([1, 1, 1, 1, -1, -1], 1), ([0, 0, 1, 1, -1, -1], 2)])
+def test_lwf_van_de_ven_term_is_their_loss_times_the_task_number(head, heads):
+    # Their loss on task t is CE / t + (1 - 1/t) T^2 mean_heads KD; the phase adds alpha (t - 1) T^2
+    # mean_heads KD to the task's loss (their loss times t). Third task (two earlier tasks), one head
+    # (class-incremental) or two (task-incremental). Catches a sum over heads, a missing T^2, and a
+    # weight that does not grow with the tasks seen.
+    phase = sj.lwf(convention="van-de-ven")
+    teacher, student = (
+        linear([[1.0], [0.0], [2.0], [0.5], [0.0], [0.0]]),
+        linear([[0.0], [1.0], [0.0], [1.0], [0.0], [0.0]]),
+    )
+    state = sj.LwFState(teacher, jnp.asarray(head, jnp.int32))
+    x = jnp.asarray([[1.0], [2.0]])
+    hparams = sj.LwFHparams(alpha=3.0, temperature=2.0)
+    active = jnp.asarray([False] * 4 + [True] * 2) if heads == 2 else jnp.ones(6, bool)
+    value = phase.hooks.loss(student, state, hparams, x, None, None, None, active)
+    kd = jax.vmap(lambda s, t: distillation(s, t, state.head, 2.0, active))(
+        sj.weights_of(student)[0].T * x, sj.weights_of(teacher)[0].T * x
+    ).mean()
+    assert float(value) == pytest.approx(3.0 * 2 * 4.0 * float(kd) / heads, rel=1e-6)
+
+
+def test_wake_gives_loss_hooks_the_outputs_the_minibatch_is_scored_among():
+    # Catches a wake that hands its siblings' loss hooks no classes: van de Ven's class-incremental LwF
+    # would then leave the new classes out of the student's distribution without a word.
+    import optax
+
+    seen = []
+
+    def loss(model, state, hparams, x, y, key, train_loss, classes):
+        seen.append(None if classes is None else (classes.shape, classes.dtype))
+        return 0.0
+
+    spy = sj.Phase(lambda p, k: (), lambda p, s, t, h, k: (p, s, {}), sj.TrainingHooks(loss=loss))
+    phase = sj.sequence(wake=sj.wake(optax.sgd, learning_rate=0.1, epochs=1, batch_size=2), spy=spy)
+    model = linear(np.zeros((10, 1)))
+    classes = jnp.arange(10) < 2
+    task = sj.SupervisedTask(jnp.ones((2, 1)), jnp.asarray([0, 1]), jnp.asarray(0), jnp.ones((1, 2, 1)), classes)
+    hparams = {"wake": sj.wake_defaults(learning_rate=0.1), "spy": None}
+    phase.apply(model, phase.init(model, jax.random.key(0)), task, hparams, jax.random.key(1))
+    assert seen and all(s == ((10,), jnp.bool_) for s in seen)
+
+
+def test_lwf_refuses_an_unknown_convention():
+    with pytest.raises(ValueError, match="lwf: unknown convention 'hinton'"):
+        sj.lwf(convention="hinton")
 
 
 # --- strengths ----------------------------------------------------------------------------------------

@@ -76,7 +76,7 @@ def der(budget: int, *, input_shape: tuple[int, ...] | None = None) -> Phase:
     ``{"stored"}``. Compose after the training phase: ``sequence(wake=..., der=sj.der(1100))``.
     """
 
-    def loss(model, state: mem.Memory, hparams, x, y, key, train_loss):
+    def loss(model, state: mem.Memory, hparams, x, y, key, train_loss, classes):
         hparams = common.checked_hparams("der", hparams, DERHparams)
         matched, replayed = der_terms(model, state, key, y.shape[0], train_loss)
         return jnp.where(state.filled.any(), hparams.alpha * matched + hparams.beta * replayed, 0.0)

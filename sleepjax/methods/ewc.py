@@ -174,7 +174,7 @@ def ewc(
         theta = common.inexact(params)
         return EWCState(jax.tree.map(jnp.zeros_like, theta), theta, jnp.zeros((), jnp.float32))
 
-    def loss(model, state: EWCState, hparams, x, y, key, train_loss):
+    def loss(model, state: EWCState, hparams, x, y, key, train_loss, classes):
         hparams = common.checked_hparams("ewc", hparams, EWCHparams)
         theta = common.inexact(model)
         quadratic = jax.tree.map(lambda a, m, t: a * (t - m) ** 2, state.importance, state.anchor, theta)

@@ -150,7 +150,7 @@ def icarl(
     def data(state: ICaRLState, hparams, x, y, classes, valid):
         return mem.merged(state.memory, x, y, classes, valid, 1)
 
-    def loss(model, state: ICaRLState, hparams, x, y, key, train_loss):
+    def loss(model, state: ICaRLState, hparams, x, y, key, train_loss, classes):
         student = common.outputs(model, x)
         teacher = common.outputs(state.teacher, x)
         old = state.memory.seen

@@ -10,6 +10,19 @@ A head is the set of outputs the same earlier task last trained: with task-incre
 network; with the classes seen so far (class-incremental) or no restriction, all earlier outputs form one
 head, as in van de Ven et al.'s class-incremental LwF. Without ``task.classes`` the outputs a task trained
 are those of the labels it held.
+
+Two conventions of the loss (``lwf(convention=...)``):
+
+* ``"li-hoiem"`` (default): the term above, summed over the earlier heads, added to the task's loss.
+* ``"van-de-ven"``: the loss of van de Ven & Tolias's split-MNIST code (the source of the LwF numbers
+  usually quoted for split MNIST). With ``t`` the task's number (1, 2, ...), their loss is
+  ``CE / t + (1 - 1/t) * T**2 * mean_heads KD``, and in class-incremental learning the student's
+  distribution is over every output the task answers among (the earlier classes and the new ones), the
+  new classes' targets being zero, so the term also pulls the new classes' outputs down on the new
+  task's inputs. This phase adds ``alpha * (t - 1) * T**2 * mean_heads KD`` to the task's loss: their
+  loss times ``t``, the same updates under Adam (whose steps do not see a constant factor of the loss,
+  apart from its epsilon), not under plain SGD. A head's distribution takes in the task's outputs only
+  where they hold the whole head (class-incremental); task-incremental heads stay on their own.
 """
 
 from __future__ import annotations
@@ -60,48 +73,80 @@ def published_defaults(scenario: str) -> LwFHparams:
     return LwFHparams(jnp.float32(1.0), jnp.float32(2.0))
 
 
-def distillation(student: Array, teacher: Array, head: Array, temperature) -> Array:
+CONVENTIONS = ("li-hoiem", "van-de-ven")
+
+
+def distillation(student: Array, teacher: Array, head: Array, temperature, active: Array | None = None) -> Array:
     """Li & Hoiem's distillation loss of one example's outputs: for each head (outputs sharing a
     non-negative ``head`` index), the cross-entropy of the student's softened distribution over the head
-    against the teacher's, summed over heads."""
+    against the teacher's, summed over heads.
+
+    With ``active`` (``(C,)`` bools: the outputs the current task answers among), a head that ``active``
+    holds whole is distilled with the student's distribution over the head and the active outputs, the
+    teacher's target being zero on the active outputs outside the head (van de Ven & Tolias's
+    class-incremental LwF)."""
     same = head[:, None] == head[None, :]
+    support = same
+    if active is not None:
+        holds_head = jnp.all(jnp.where(same, active[None, :], True), axis=1)
+        support = same | (holds_head[:, None] & active[None, :])
 
-    def log_softmax(z):
+    def log_softmax(z, over):
         z = z / temperature
-        return z - jax.nn.logsumexp(jnp.where(same, z[None, :], -jnp.inf), axis=1)
+        return z - jax.nn.logsumexp(jnp.where(over, z[None, :], -jnp.inf), axis=1)
 
-    target = jnp.exp(log_softmax(jax.lax.stop_gradient(teacher)))
-    return -jnp.sum(jnp.where(head >= 0, target * log_softmax(student), 0.0))
+    target = jnp.exp(log_softmax(jax.lax.stop_gradient(teacher), same))
+    return -jnp.sum(jnp.where(head >= 0, target * log_softmax(student, support), 0.0))
 
 
-def lwf(*, input_shape: tuple[int, ...] | None = None) -> Phase:
+def count_heads(head: Int[Array, " C"]) -> Array:
+    """The number of distinct non-negative ``head`` indices (earlier heads)."""
+    ordered = jnp.sort(head)
+    first = jnp.concatenate([jnp.ones(1, bool), ordered[1:] != ordered[:-1]])
+    return jnp.sum(first & (ordered >= 0))
+
+
+def lwf(*, convention: str = "li-hoiem", input_shape: tuple[int, ...] | None = None) -> Phase:
     """Learning without forgetting (Li & Hoiem 2017, IEEE TPAMI).
 
     After each task the phase keeps the network as the teacher; every later task's loss gains
     ``alpha * CE(softmax(teacher / T), softmax(student / T))`` over the outputs of each earlier head, on
-    the new task's inputs (see the module docstring for heads).
+    the new task's inputs (see the module docstring for heads and for ``convention="van-de-ven"``).
 
     Published default strengths (Li & Hoiem 2017, :func:`published_defaults`): alpha = 1, T = 2, in every
     scenario.
 
     Args:
+        convention: ``"li-hoiem"`` (the term summed over heads, as above) or ``"van-de-ven"`` (van de Ven
+            & Tolias's weighting and class-incremental distribution; module docstring).
         input_shape: the shape of one input, where the model does not tell it (to count its outputs).
 
     Hyperparameters: :class:`LwFHparams`. State: :class:`LwFState`. Compose after the training phase:
     ``sequence(wake=..., lwf=sj.lwf())``.
     """
 
+    if convention not in CONVENTIONS:
+        raise ValueError(f"lwf: unknown convention {convention!r}; choose from {', '.join(CONVENTIONS)}")
+
     def init(params, key):
         del key
         outputs = common.num_outputs(params, common.example_shape(params, input_shape))
         return LwFState(params, jnp.full(outputs, -1, jnp.int32))
 
-    def loss(model, state: LwFState, hparams, x, y, key, train_loss):
+    def loss(model, state: LwFState, hparams, x, y, key, train_loss, classes):
         hparams = common.checked_hparams("lwf", hparams, LwFHparams)
         student = common.outputs(model, x)
         teacher = common.outputs(state.teacher, x)
-        per_example = jax.vmap(lambda s, t: distillation(s, t, state.head, hparams.temperature))(student, teacher)
-        return hparams.alpha * per_example.mean()
+        if convention == "li-hoiem":
+            per_example = jax.vmap(lambda s, t: distillation(s, t, state.head, hparams.temperature))(student, teacher)
+            return hparams.alpha * per_example.mean()
+        active = None if classes is None else jnp.broadcast_to(classes, student.shape)
+        per_example = jax.vmap(lambda s, t, a: distillation(s, t, state.head, hparams.temperature, a))(
+            student, teacher, active
+        )
+        earlier_tasks = jnp.max(state.head) + 1  # the last task that trained an output was the previous one
+        mean_over_heads = per_example.mean() / jnp.maximum(count_heads(state.head), 1)
+        return hparams.alpha * earlier_tasks * hparams.temperature**2 * mean_over_heads
 
     def apply(params, state: LwFState, task: SupervisedTask, hparams, key):
         common.checked_hparams("lwf", hparams, LwFHparams)
@@ -116,4 +161,4 @@ def lwf(*, input_shape: tuple[int, ...] | None = None) -> Phase:
     return Phase(init, apply, TrainingHooks(loss=loss))
 
 
-__all__ = ["LwFHparams", "LwFState", "distillation", "lwf", "published_defaults"]
+__all__ = ["CONVENTIONS", "LwFHparams", "LwFState", "count_heads", "distillation", "lwf", "published_defaults"]

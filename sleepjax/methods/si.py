@@ -92,7 +92,7 @@ def si() -> Phase:
         moved = jax.tree.map(jnp.subtract, common.inexact(after), common.inexact(before))
         return jax.tree.map(lambda w, g, d: w - g * d, omega, grads, moved), start
 
-    def loss(model, state: SIState, hparams, x, y, key, train_loss):
+    def loss(model, state: SIState, hparams, x, y, key, train_loss, classes):
         hparams = common.checked_hparams("si", hparams, SIHparams)
         theta = common.inexact(model)
         penalty = jax.tree.map(lambda w, t, a: w * (t - a) ** 2, state.importance, theta, state.anchor)
