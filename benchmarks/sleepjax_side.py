@@ -13,7 +13,8 @@ What it runs (the protocol of ``benchmarks/torch_side.py``, so that both sides d
 :data:`sleepjax.HSU_MNIST_INPUT`); a 1024-400-400-10 ReLU MLP with biases (equinox's default
 initialisation, PyTorch's); Adam lr 1e-3, its state kept across tasks; batch 128; 4 epochs per task on all
 training examples of the task's classes; evaluation on every task's test set after every task (the full
-5x5 matrix; joint: one row, at the end). Method names map to ``sleepjax compare``'s: naive = finetune;
+5x5 matrix; joint: one row, at the end). Method names map to ``sleepjax compare``'s: naive = finetune, lwf =
+lwf-li-hoiem (Avalanche's LwF is Li & Hoiem's loss, CE + alpha KD);
 strengths are the published defaults the PyTorch side also uses (van de Ven et al. 2022's class-IL EWC
 lambda 1e9 and SI c 5,000; LwF alpha 1, T 2).
 
@@ -54,7 +55,7 @@ from sleepjax.app import compare
 from sleepjax.app.compare_methods import evaluator_for, stream_for
 
 #: The benchmark's method names and the ``sleepjax compare`` methods they run.
-METHODS = {"naive": "finetune", "ewc": "ewc", "si": "si", "lwf": "lwf", "replay": "replay", "joint": "joint"}
+METHODS = {"naive": "finetune", "ewc": "ewc", "si": "si", "lwf": "lwf-li-hoiem", "replay": "replay", "joint": "joint"}
 
 
 def computed_examples(method: str, setup, scenario) -> tuple[int, list[int]]:

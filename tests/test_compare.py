@@ -151,6 +151,17 @@ def test_rerun_resumes_and_refuses_other_strengths(tiny_record, monkeypatch, cap
         compare.run(load_bundled(), ["ewc"], [0], settings, tiny_record, progress=False)
 
 
+def test_lwf_conventions_are_told_apart_in_the_record():
+    # Catches a record of Li & Hoiem's LwF resumed as van de Ven & Tolias's (same hyperparameters, another
+    # loss), and a compare "lwf" that is not the published numbers' loss.
+    hsu = PROTOCOLS["hsu"]
+    vdv, lh = (build_method(m, "split-mnist", "class", hsu, 5) for m in ("lwf", "lwf-li-hoiem"))
+    assert compare.method_settings(vdv)["phase_options"] == {"lwf.convention": "van-de-ven"}
+    assert compare.method_settings(lh)["phase_options"] == {"lwf.convention": "li-hoiem"}
+    assert compare.method_settings(vdv)["hparams"] == compare.method_settings(lh)["hparams"]
+    assert "phase_options" not in compare.method_settings(build_method("ewc", "split-mnist", "class", hsu, 5))
+
+
 def test_each_methods_seeds_run_as_one_vmapped_call_equal_one_by_one(tmp_path):
     settings = compare.Settings(examples_per_task=128, epochs=1)
     data = load_bundled()

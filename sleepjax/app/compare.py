@@ -39,10 +39,11 @@ from sleepjax.app.compare_methods import (
     Protocol,
     build_method,
     evaluator_for,
+    method_settings,
     stream_for,
 )
 from sleepjax.app.compare_report import summarize
-from sleepjax.app.records import Record, RecordError, as_json, check_matrix, differences, is_number, require
+from sleepjax.app.records import Record, RecordError, check_matrix, differences, is_number, require
 from sleepjax.app.split_mnist import data_fingerprint
 from sleepjax.app.stored_runs import run_and_store
 
@@ -215,18 +216,6 @@ def unit_checker(num_tasks: int):
         require(is_number(unit.get("seconds")) and unit["seconds"] >= 0, f"{field}.seconds", "expected seconds >= 0")
 
     return check
-
-
-def method_settings(setup: MethodSetup) -> dict:
-    """What identifies a method's runs in the record: its hyperparameters by name and its protocol."""
-    return as_json(
-        {
-            "hparams": {name: hp.to_json(v) for name, v in hp.hparam_names(setup.hparams).items()},
-            "protocol": dataclasses.asdict(setup.protocol),
-            "stream": setup.stream,
-            "evaluator": setup.evaluator,
-        }
-    )
 
 
 def run(

@@ -8,7 +8,9 @@ optimiser, batch, schedule and data; a method is the wake phase plus its own pha
 
 * ``finetune``: the wake phase alone; ``joint``: the same on the joint stream (one task, all data);
 * the baselines of :mod:`sleepjax.methods` (EWC, online EWC, SI, LwF, replay, A-GEM, iCaRL, DER++) after
-  the wake phase, with their published default strengths (:func:`sleepjax.published_defaults`);
+  the wake phase, with their published default strengths (:func:`sleepjax.published_defaults`); ``lwf``
+  takes van de Ven & Tolias's loss (the source of the published LwF numbers on split MNIST),
+  ``lwf-li-hoiem`` Li & Hoiem's (``sleepjax.lwf``'s ``convention``);
 * ``replay+agem``: rehearsal merged into the training set and A-GEM's projection (each with its own memory
   of the budget): Hsu et al.'s "GEM", whose agent inherits their naive rehearsal's merging, with A-GEM's
   projection in place of GEM's quadratic programme;
@@ -30,6 +32,7 @@ from typing import NamedTuple
 
 import optax
 
+from sleepjax import _hparams as hp
 from sleepjax._evaluate import AccuracyEvaluator
 from sleepjax._images import HSU_MNIST_INPUT, InputFormat
 from sleepjax._nets import MLP
@@ -39,6 +42,7 @@ from sleepjax._sleep.hparams import InputWindow
 from sleepjax._sleep.mlp import src_phase
 from sleepjax._sleep.vectors import load_vector
 from sleepjax._wake import wake, wake_defaults
+from sleepjax.app.records import as_json
 from sleepjax.methods import published_defaults
 from sleepjax.methods.agem import agem
 from sleepjax.methods.der import der
@@ -130,14 +134,16 @@ DEFAULT_PROTOCOL = {"split-mnist": "hsu", "permuted-mnist": "permuted", "rotated
 
 class MethodSetup(NamedTuple):
     """What one method of a comparison runs: the phase, its hyperparameters, the stream it trains on
-    (``"train"`` or ``"joint"``), how it is evaluated (``"accuracy"`` or ``"nearest-mean"``), and the
-    protocol it runs with (the comparison's, or its SRC form)."""
+    (``"train"`` or ``"joint"``), how it is evaluated (``"accuracy"`` or ``"nearest-mean"``), the
+    protocol it runs with (the comparison's, or its SRC form), and what its phases are built with beyond
+    their hyperparameters (:data:`PHASE_OPTIONS`, empty for most methods)."""
 
     phase: Phase
     hparams: dict
     stream: str
     evaluator: str
     protocol: Protocol
+    options: dict = {}
 
 
 def _window(benchmark: str, protocol: Protocol) -> InputWindow | None:
@@ -147,6 +153,11 @@ def _window(benchmark: str, protocol: Protocol) -> InputWindow | None:
         return None
     side = 28 + 2 * protocol.input_format.pad
     return InputWindow(side, side, 11)
+
+
+#: What a method's phases are built with beyond their hyperparameters (kept in its record entry, so that a
+#: record made with another construction is not resumed).
+PHASE_OPTIONS = {"lwf": {"lwf.convention": "van-de-ven"}, "lwf-li-hoiem": {"lwf.convention": "li-hoiem"}}
 
 
 def _method_phases(method: str, scenario: str, memory: int) -> tuple[dict, dict]:
@@ -163,12 +174,14 @@ def _method_phases(method: str, scenario: str, memory: int) -> tuple[dict, dict]
         "ewc": ("ewc", ewc),
         "online-ewc": ("ewc", lambda: ewc(online=True)),
         "si": ("si", si),
-        "lwf": ("lwf", lwf),
+        "lwf": ("lwf", lambda: lwf(convention=PHASE_OPTIONS["lwf"]["lwf.convention"])),
+        "lwf-li-hoiem": ("lwf", lambda: lwf(convention=PHASE_OPTIONS["lwf-li-hoiem"]["lwf.convention"])),
         "der++": ("der", lambda: der(memory)),
     }
     if method in strengths:
         name, factory = strengths[method]
-        phases[name], hparams[name] = factory(), published_defaults(method, scenario)
+        defaults = "lwf" if method.startswith("lwf") else method
+        phases[name], hparams[name] = factory(), published_defaults(defaults, scenario)
     return phases, hparams
 
 
@@ -185,7 +198,8 @@ def build_method(method: str, benchmark: str, scenario: str, protocol: Protocol,
         phases["sleep"] = src_phase(_window(benchmark, own))
         hparams["sleep"] = load_vector("mnist-tuned" if method == "src-tuned" else "mnist")[1]
     evaluator = "nearest-mean" if "icarl" in phases else "accuracy"
-    return MethodSetup(sequence(**phases), hparams, "joint" if method == "joint" else "train", evaluator, own)
+    stream = "joint" if method == "joint" else "train"
+    return MethodSetup(sequence(**phases), hparams, stream, evaluator, own, PHASE_OPTIONS.get(method, {}))
 
 
 METHODS = (
@@ -195,6 +209,7 @@ METHODS = (
     "online-ewc",
     "si",
     "lwf",
+    "lwf-li-hoiem",
     "replay",
     "agem",
     "replay+agem",
@@ -208,6 +223,20 @@ METHODS = (
 )
 #: Methods that keep a rehearsal memory of the protocol's budget.
 MEMORY_METHODS = ("replay", "agem", "replay+agem", "icarl", "der++", "src+replay", "src+icarl")
+
+
+def method_settings(setup: MethodSetup) -> dict:
+    """What identifies a method's runs in the record: its hyperparameters by name, its protocol and, where
+    it has any, what its phases are built with (``MethodSetup.options``)."""
+    settings = {
+        "hparams": {name: hp.to_json(v) for name, v in hp.hparam_names(setup.hparams).items()},
+        "protocol": dataclasses.asdict(setup.protocol),
+        "stream": setup.stream,
+        "evaluator": setup.evaluator,
+    }
+    if setup.options:
+        settings["phase_options"] = setup.options
+    return as_json(settings)
 
 
 def evaluator_for(setup: MethodSetup, scenario: Scenario):

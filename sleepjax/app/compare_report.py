@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from sleepjax import _metrics as metrics
-from sleepjax.app.compare_methods import PROTOCOLS
+from sleepjax.app.compare_methods import PROTOCOLS, build_method, method_settings
 from sleepjax.app.plots import require_matplotlib
 from sleepjax.app.records import as_json
 from sleepjax.app.report import cell, format_table, mean_sd
@@ -42,15 +42,24 @@ PERMUTED_TARGET = {"ewc": 0.94, "si": 0.94}
 
 def published(record: dict) -> dict[str, float]:
     """The published means (fractions) that apply to the record: its benchmark, scenario and protocol, run
-    as published (on the test set, the protocol unchanged), else none."""
+    as published (on the test set, the protocol unchanged), else none; a method run with other
+    hyperparameters than its published ones (``--hparam``, a learning rate included) has none."""
     identity = record["identity"]
     name = identity["protocol"]["name"]
     key = (identity["benchmark"], name, identity["scenario"])
     if identity.get("split") != "test" or identity["protocol"] != as_json(dataclasses.asdict(PROTOCOLS[name])):
         return {}
     if identity["benchmark"] == "permuted-mnist" and identity["protocol"]["name"] == "permuted":
-        return dict(PERMUTED_TARGET)
-    return PUBLISHED.get(key, {})
+        means = dict(PERMUTED_TARGET)
+    else:
+        means = dict(PUBLISHED.get(key, {}))
+    tasks = len(identity["train_sizes"])
+    for method, entry in record.get("methods", {}).items():
+        if method in means:
+            setup = build_method(method, identity["benchmark"], identity["scenario"], PROTOCOLS[name], tasks)
+            if entry.get("settings", {}).get("hparams") != method_settings(setup)["hparams"]:
+                del means[method]
+    return means
 
 
 def summarize(accuracy: np.ndarray, initial: np.ndarray, test_sizes) -> dict:
