@@ -63,16 +63,23 @@ def comparison_table(rows: Sequence[tuple[str, np.ndarray, np.ndarray]]) -> str:
     return format_table(out)
 
 
-def reproduce_command(vector: str, order, seeds: Sequence[int], smoke: bool = False) -> str:
+def reproduce_command(
+    vector: str, order, seeds: Sequence[int], smoke: bool = False, width: int = split_mnist.REFERENCE_WIDTH
+) -> str:
     """The ``sleepjax`` command that runs one (vector, order) of the confirmation on its own."""
     return (
         f"sleepjax run split-mnist --arms src --src-hparams {vector} --task-classes {format_order(order)} "
-        f"--seeds {','.join(map(str, seeds))}" + (" --smoke" if smoke else "")
+        f"--seeds {','.join(map(str, seeds))}"
+        + (f" --width {width}" if width != split_mnist.REFERENCE_WIDTH else "")
+        + (" --smoke" if smoke else "")
     )
 
 
-def record_name(vector: str, order) -> str:
-    return f"confirm_{Path(vector).stem}_{format_order(order).replace(',', '').replace('/', '-')}.json"
+def record_name(vector: str, order, width: int = split_mnist.REFERENCE_WIDTH) -> str:
+    """The record of one (vector, order) in ``--out``; a width other than the reference's is in the name, so
+    the records of both widths can share a directory."""
+    suffix = f"_w{width}" if width != split_mnist.REFERENCE_WIDTH else ""
+    return f"confirm_{Path(vector).stem}_{format_order(order).replace(',', '').replace('/', '-')}{suffix}.json"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -83,9 +90,10 @@ def main(argv: list[str] | None = None) -> None:
         "--orders",
         type=int,
         default=len(CONFIRMATION_ORDERS),
-        choices=range(1, len(CONFIRMATION_ORDERS) + 1),
+        choices=range(len(CONFIRMATION_ORDERS) + 1),
         metavar="K",
-        help=f"unseen class orders to run: the first K confirmation orders (default: {len(CONFIRMATION_ORDERS)})",
+        help=f"unseen class orders to run besides the default one: the first K confirmation orders "
+        f"(0 to {len(CONFIRMATION_ORDERS)}, default: {len(CONFIRMATION_ORDERS)})",
     )
     parser.add_argument(
         "--seeds", type=parse_seeds, default=list(FRESH_SEEDS), help="seeds (default: 100,101,102,103,104)"
@@ -107,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.list:
         for order in orders:
             for vector in (args.reference, args.vector):
-                print(reproduce_command(vector, order, args.seeds, args.smoke))
+                print(reproduce_command(vector, order, args.seeds, args.smoke, args.width))
         return
     configs = {
         (vector, order): split_mnist.Config(
@@ -123,9 +131,9 @@ def main(argv: list[str] | None = None) -> None:
     for order in orders:
         accuracies = []
         for vector in (args.reference, args.vector):
-            command = reproduce_command(vector, order, args.seeds, args.smoke)
+            command = reproduce_command(vector, order, args.seeds, args.smoke, args.width)
             print(f"{vector}, class order {format_order(order)}: {command}")
-            out = Path(args.out) / record_name(vector, order) if args.out else None
+            out = Path(args.out) / record_name(vector, order, args.width) if args.out else None
             record = split_mnist.run(
                 dataset, ["src"], args.seeds, configs[vector, order], out, args.chunk_size, not args.no_progress
             )

@@ -289,6 +289,21 @@ def test_confirmation_lists_the_commands_of_every_unseen_order(capsys):
     ]
 
 
+def test_confirmation_at_another_width_names_it_in_commands_and_records(capsys):
+    # Catches printed commands that drop --width (they would reproduce the reference width's rows, not the
+    # table's), and records of two widths written under one name (a resume would mix them).
+    confirm = _confirm_module()
+    confirm.main(["--list", "--vector", "v.json", "--orders", "0", "--seeds", "100,101", "--width", "4000"])
+    lines = capsys.readouterr().out.splitlines()
+    order = co.format_order(co.DEFAULT_ORDER)
+    assert lines == [
+        f"sleepjax run split-mnist --arms src --src-hparams {v} --task-classes {order} --seeds 100,101 --width 4000"
+        for v in ("mnist", "v.json")
+    ]
+    assert confirm.record_name("v.json", co.DEFAULT_ORDER, 4000) != confirm.record_name("v.json", co.DEFAULT_ORDER)
+    assert confirm.record_name("mnist", co.DEFAULT_ORDER) == "confirm_mnist_01-23-45-67-89.json"  # earlier records
+
+
 def test_the_table_of_a_search_over_orders_shows_the_worst_order():
     # Catches a table that hides how unevenly a configuration does across the orders (its best order
     # or its mean shown as the worst).
