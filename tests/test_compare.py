@@ -195,6 +195,13 @@ def test_published_means_apply_only_to_the_published_protocol_on_test(tiny_recor
     assert compare_report.published(record) == {}  # 128 examples per task, 1 epoch: not Hsu et al.'s protocol
     record["identity"]["protocol"] = json.loads(json.dumps(compare.dataclasses.asdict(PROTOCOLS["hsu"])))
     assert compare_report.published(record)["replay"] == 0.9078
+    assert {"finetune", "ewc"} <= set(compare_report.published(record))
+    # A method run with other strengths, or another learning rate, is not the published method: catches a
+    # published column (and its difference) printed beside a run with --hparam overrides.
+    record["methods"]["ewc"]["settings"]["hparams"]["ewc.lambda"] = 3.0
+    record["methods"]["finetune"]["settings"]["hparams"]["wake.learning_rate"] = 1e-4
+    means = compare_report.published(record)
+    assert "ewc" not in means and "finetune" not in means and means["replay"] == 0.9078
     record["identity"]["split"] = "validation"
     assert compare_report.published(record) == {}
 

@@ -1526,6 +1526,14 @@ MUTANTS = (
         (REG + "test_lwf_term_is_alpha_times_the_mean_distillation_against_the_stored_teacher",),
     ),
     Mutant(
+        "compare-published-ignores-overrides",
+        "sleepjax/app/compare_report.py",
+        "                del means[method]\n",
+        "                pass\n",
+        "the published mean printed beside a method run with overridden strengths or learning rate",
+        ("tests/test_compare.py::test_published_means_apply_only_to_the_published_protocol_on_test",),
+    ),
+    Mutant(
         "wake-loss-hooks-get-no-classes",
         "sleepjax/_wake.py",
         "xb, yb, kh, train_loss, scored(yb, cb)",
