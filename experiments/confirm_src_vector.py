@@ -25,8 +25,9 @@ import numpy as np
 
 from sleepjax import _metrics as metrics
 from sleepjax._datasets import load_mnist
+from sleepjax._sleep.vectors import load_vector
 from sleepjax.app import split_mnist
-from sleepjax.app.arguments import SMOKE_RUNS, SMOKE_SIZES, parse_seeds
+from sleepjax.app.arguments import MAX_WIDTH, SMOKE_RUNS, SMOKE_SIZES, int_at_least, parse_seeds, positive_int
 from sleepjax.app.class_orders import CONFIRMATION_ORDERS, DEFAULT_ORDER, format_order
 from sleepjax.app.report import cell, format_table, mean_sd
 
@@ -99,8 +100,13 @@ def main(argv: list[str] | None = None) -> None:
         "--seeds", type=parse_seeds, default=list(FRESH_SEEDS), help="seeds (default: 100,101,102,103,104)"
     )
     parser.add_argument("--data-dir", default=None, help="directory of the MNIST idx(.gz) files")
-    parser.add_argument("--width", type=int, default=split_mnist.REFERENCE_WIDTH, help="hidden units per layer")
-    parser.add_argument("--chunk-size", type=int, default=None, help="seeds per compiled call")
+    parser.add_argument(
+        "--width",
+        type=int_at_least(1, f"positive (at most {MAX_WIDTH})", MAX_WIDTH),
+        default=split_mnist.REFERENCE_WIDTH,
+        help="hidden units per layer",
+    )
+    parser.add_argument("--chunk-size", type=positive_int, default=None, help="seeds per compiled call")
     parser.add_argument("--out", default=None, metavar="DIR", help="directory of the records (resumed if present)")
     parser.add_argument("--list", action="store_true", help="print the orders and their commands, run nothing")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
@@ -111,6 +117,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.smoke:
         args.data_dir, args.orders, args.seeds = None, 1, args.seeds[:SMOKE_RUNS]
         sizes = dict(SMOKE_SIZES["split-mnist"], sleep_steps=tuple(SMOKE_SIZES["split-mnist"]["sleep_steps"]))
+    for flag, vector in (("--reference", args.reference), ("--vector", args.vector)):
+        try:
+            load_vector(vector)
+        except (OSError, ValueError) as err:
+            parser.error(f"{flag}: {err}")
     orders = [DEFAULT_ORDER, *CONFIRMATION_ORDERS[: args.orders]]
     if args.list:
         for order in orders:
@@ -123,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         for order in orders
         for vector in (args.reference, args.vector)
-    }  # every vector and setting checked before anything runs
+    }  # every setting checked before anything runs
     if args.out:
         Path(args.out).mkdir(parents=True, exist_ok=True)
     dataset = load_mnist("auto" if args.data_dir else "bundled", args.data_dir)

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from test_sweep import BASE, make_setup
 
+import sleepjax as sj
 from sleepjax import _sweep as sw
 from sleepjax import _tune as tn
 from sleepjax._datasets import load_bundled
@@ -275,33 +276,60 @@ def test_confirmation_table_pairs_the_same_runs_and_pools_only_the_unseen_orders
     assert pooled[4:] == ["47.5", "±", "9.6", "54.0", "±", "12.1", "6.5", "±", "4.4"]
 
 
-def test_confirmation_lists_the_commands_of_every_unseen_order(capsys):
+def _vector_file(tmp_path) -> str:
+    path = tmp_path / "v.json"
+    sj.save_src_vector(path, sj.src_vector("mnist-tuned"))
+    return str(path)
+
+
+def test_confirmation_lists_the_commands_of_every_unseen_order(capsys, tmp_path):
     # Catches a driver that confirms on orders a search may draw, or whose printed commands do not
     # reproduce its rows (another vector, order or seeds).
     confirm = _confirm_module()
-    confirm.main(["--list", "--vector", "v.json", "--orders", "2", "--seeds", "100,101"])
+    v_json = _vector_file(tmp_path)
+    confirm.main(["--list", "--vector", v_json, "--orders", "2", "--seeds", "100,101"])
     lines = capsys.readouterr().out.splitlines()
     orders = [co.DEFAULT_ORDER, *co.CONFIRMATION_ORDERS[:2]]
     assert lines == [
         f"sleepjax run split-mnist --arms src --src-hparams {v} --task-classes {co.format_order(o)} --seeds 100,101"
         for o in orders
-        for v in ("mnist", "v.json")
+        for v in ("mnist", v_json)
     ]
 
 
-def test_confirmation_at_another_width_names_it_in_commands_and_records(capsys):
+def test_confirmation_at_another_width_names_it_in_commands_and_records(capsys, tmp_path):
     # Catches printed commands that drop --width (they would reproduce the reference width's rows, not the
     # table's), and records of two widths written under one name (a resume would mix them).
     confirm = _confirm_module()
-    confirm.main(["--list", "--vector", "v.json", "--orders", "0", "--seeds", "100,101", "--width", "4000"])
+    v_json = _vector_file(tmp_path)
+    confirm.main(["--list", "--vector", v_json, "--orders", "0", "--seeds", "100,101", "--width", "4000"])
     lines = capsys.readouterr().out.splitlines()
     order = co.format_order(co.DEFAULT_ORDER)
     assert lines == [
         f"sleepjax run split-mnist --arms src --src-hparams {v} --task-classes {order} --seeds 100,101 --width 4000"
-        for v in ("mnist", "v.json")
+        for v in ("mnist", v_json)
     ]
     assert confirm.record_name("v.json", co.DEFAULT_ORDER, 4000) != confirm.record_name("v.json", co.DEFAULT_ORDER)
     assert confirm.record_name("mnist", co.DEFAULT_ORDER) == "confirm_mnist_01-23-45-67-89.json"  # earlier records
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--width", "-3"], "argument --width: expected a positive (at most 16384) integer, got -3"),
+        (["--chunk-size", "0"], "argument --chunk-size: expected a positive integer, got 0"),
+        (["--vector", "nope"], "--vector: unknown SRC vector 'nope'"),
+        (["--reference", "missing.json"], "--reference: missing.json: SRC vector file not found"),
+    ],
+)
+def test_confirmation_refuses_bad_input_in_one_line_before_listing_or_loading(argv, message, capsys):
+    # Catches a width, chunk size or vector that is only refused after the data are loaded (a traceback)
+    # or that --list turns into commands that cannot run.
+    confirm = _confirm_module()
+    with pytest.raises(SystemExit) as exit_info:
+        confirm.main(["--list", *argv])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and message in err and len(err.strip().splitlines()[-1]) > len(message)
 
 
 def test_the_table_of_a_search_over_orders_shows_the_worst_order():
