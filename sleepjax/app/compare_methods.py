@@ -143,7 +143,7 @@ class MethodSetup(NamedTuple):
     stream: str
     evaluator: str
     protocol: Protocol
-    options: dict = {}
+    options: dict
 
 
 def _window(benchmark: str, protocol: Protocol) -> InputWindow | None:

@@ -137,13 +137,13 @@ def lwf(*, convention: str = "li-hoiem", input_shape: tuple[int, ...] | None = N
         hparams = common.checked_hparams("lwf", hparams, LwFHparams)
         student = common.outputs(model, x)
         teacher = common.outputs(state.teacher, x)
-        if convention == "li-hoiem":
-            per_example = jax.vmap(lambda s, t: distillation(s, t, state.head, hparams.temperature))(student, teacher)
-            return hparams.alpha * per_example.mean()
-        active = None if classes is None else jnp.broadcast_to(classes, student.shape)
+        # van de Ven & Tolias's student spans the outputs the minibatch is scored among; Li & Hoiem's its head
+        active = None if convention == "li-hoiem" or classes is None else jnp.broadcast_to(classes, student.shape)
         per_example = jax.vmap(lambda s, t, a: distillation(s, t, state.head, hparams.temperature, a))(
             student, teacher, active
         )
+        if convention == "li-hoiem":
+            return hparams.alpha * per_example.mean()
         earlier_tasks = jnp.max(state.head) + 1  # the last task that trained an output was the previous one
         mean_over_heads = per_example.mean() / jnp.maximum(count_heads(state.head), 1)
         return hparams.alpha * earlier_tasks * hparams.temperature**2 * mean_over_heads
