@@ -81,19 +81,31 @@ class MLP(eqx.Module):
     def sizes(self) -> tuple[int, ...]:
         return (self.layers[0].in_features,) + tuple(layer.out_features for layer in self.layers)
 
-    def activations(self, x: jax.Array, *, key: jax.Array | None = None) -> tuple[jax.Array, ...]:
-        """Outputs of every layer for one example (hidden ones after dropout or its test scaling)."""
+    def activations(
+        self, x: jax.Array, *, key: jax.Array | None = None, shifts: tuple[jax.Array, ...] | None = None
+    ) -> tuple[jax.Array, ...]:
+        """Outputs of every layer for one example (hidden ones after dropout or its test scaling).
+
+        ``shifts``: one vector per layer added to its linear output before the nonlinearity. At zero they
+        change nothing; a gradient with respect to them is the gradient at each layer's linear output, from
+        which a layer's weight gradient is the outer product with its input (per-example gradients without
+        per-example weight copies: the EWC Fisher information uses this).
+        """
         keep = 1.0 - self.dropout
         outs = []
         h = x
         n_hidden = len(self.layers) - 1
         keys = jax.random.split(key, n_hidden) if key is not None and n_hidden else [None] * n_hidden
-        for layer, k in zip(self.layers[:-1], keys):
-            h = jax.nn.relu(layer(h))
+
+        def linear(i, h):
+            return self.layers[i](h) if shifts is None else self.layers[i](h) + shifts[i]
+
+        for i, k in enumerate(keys):
+            h = jax.nn.relu(linear(i, h))
             if self.dropout > 0.0:
                 h = h * jax.random.bernoulli(k, keep, h.shape).astype(h.dtype) if k is not None else h * keep
             outs.append(h)
-        out = self.layers[-1](h)
+        out = linear(n_hidden, h)
         outs.append(jax.nn.relu(out) if self.head == "relu" else out)
         return tuple(outs)
 

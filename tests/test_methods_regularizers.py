@@ -6,6 +6,7 @@ Each test names the mistake it catches; ``tests/mutants/run_mutants.py`` (names 
 
 import math
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -47,22 +48,60 @@ PREDICTED = ((1 * 0.25) ** 2 + (2 * 0.1) ** 2) / 2  # argmax labels (0, 0)
 X, Y = [[1.0], [2.0]], [1, 0]
 
 
+class Wrapped(eqx.Module):
+    """Any model that is not an :class:`sj.MLP`: its Fisher takes the per-example gradients of every array."""
+
+    net: sj.MLP
+
+    def __call__(self, x):
+        return self.net(x)
+
+
+def fisher_of(model, *args, generic=False, **kwargs):
+    """The Fisher of an MLP through the MLP's layer-by-layer path, or (``generic``) through the path every
+    other model takes; shaped like ``model`` either way."""
+    if not generic:
+        return ewc_module.fisher_information(model, *args, **kwargs)
+    return ewc_module.fisher_information(Wrapped(model), *args, **kwargs).net
+
+
+@pytest.mark.parametrize("generic", [False, True], ids=["mlp", "any-model"])
 @pytest.mark.parametrize(("labels", "expected"), [("exact", EXACT), ("empirical", EMPIRICAL), ("predicted", PREDICTED)])
-def test_fisher_is_the_mean_of_per_example_squared_gradients(labels, expected):
+def test_fisher_is_the_mean_of_per_example_squared_gradients(labels, expected, generic):
     # Catches the minibatch Fisher (the square of the mean gradient, as Avalanche computes it: 0.0756 for
-    # the empirical case here) and a Fisher without the expectation over the model's labels.
+    # the empirical case here), a Fisher without the expectation over the model's labels, and (MLP path)
+    # a layer's squared gradient taken with its input unsquared.
     model = linear([[LN3], [0.0]])
-    fisher = ewc_module.fisher_information(model, jnp.asarray(X), jnp.asarray(Y), None, jax.random.key(0), labels)
+    fisher = fisher_of(model, jnp.asarray(X), jnp.asarray(Y), None, jax.random.key(0), labels, generic=generic)
     np.testing.assert_allclose(sj.weights_of(fisher)[0], [[expected], [expected]], rtol=1e-5)
 
 
-def test_fisher_is_taken_over_the_outputs_the_task_trains():
+@pytest.mark.parametrize("generic", [False, True], ids=["mlp", "any-model"])
+def test_fisher_is_taken_over_the_outputs_the_task_trains(generic):
     # Catches a Fisher over every output when the task restricts them: a third output masked out leaves
     # the two-output Fisher unchanged and has none itself.
     model = linear([[LN3], [0.0], [5.0]])
     classes = jnp.asarray([True, True, False])
-    fisher = ewc_module.fisher_information(model, jnp.asarray(X), jnp.asarray(Y), classes, jax.random.key(0))
+    fisher = fisher_of(model, jnp.asarray(X), jnp.asarray(Y), classes, jax.random.key(0), generic=generic)
     np.testing.assert_allclose(sj.weights_of(fisher)[0], [[EXACT], [EXACT], [0.0]], rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("labels", ewc_module.FISHER_LABELS)
+def test_mlp_fisher_layer_by_layer_equals_per_example_gradients(labels, monkeypatch):
+    # Catches the MLP's layer-by-layer Fisher departing from the per-example gradients of its arrays: a
+    # bias summed wrongly, a hidden layer's input taken before its ReLU or without dropout's test scaling,
+    # a ReLU output's gradient, masked outputs, or examples split into chunks unevenly (37 examples in
+    # chunks of 9 and of 2 here).
+    monkeypatch.setattr(ewc_module, "_CHUNK_ENTRIES", 500)
+    model = sj.MLP((6, 5, 4, 3), key=jax.random.key(1), use_bias=True, dropout=0.25, head="relu", init_scale=0.6)
+    x = jax.random.normal(jax.random.key(2), (37, 6))
+    y = jax.random.randint(jax.random.key(3), (37,), 0, 2)
+    classes = jnp.asarray([True, True, False])
+    args = (x, y, classes, jax.random.key(4), labels)
+    fast, slow = fisher_of(model, *args), fisher_of(model, *args, generic=True)
+    for a, b in zip(jax.tree.leaves(fast), jax.tree.leaves(slow), strict=True):
+        np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-8)
+    assert float(jnp.abs(fast.layers[0].bias).sum()) > 0 and float(jnp.abs(fast.layers[0].weight).sum()) > 0
 
 
 # --- the penalty --------------------------------------------------------------------------------------

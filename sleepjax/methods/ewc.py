@@ -11,8 +11,8 @@ Offline EWC's penalties are summed into one quadratic, which is exact: ``A (thet
 ``A = sum_t F_t``, ``mu`` the Fisher-weighted mean of the anchors and the constant ``c`` the remainder, so
 the state has one shape however many tasks have passed.
 
-The Fisher information is estimated after each task's training, on the task's training examples, one
-example at a time, over the outputs the task trains (``task.classes``), as van de Ven et al. do
+The Fisher information is estimated after each task's training, on the task's training examples, from
+each example's own gradient, over the outputs the task trains (``task.classes``), as van de Ven et al. do
 (``continual-learning``, ``models/cl/continual_learner.py``): the mean over examples of
 ``sum_y p(y|x) (d log p(y|x) / d theta)^2`` (``"exact"``, their default), or of the squared gradient for
 one label per example: drawn from the model (``"sampled"``), the most probable (``"predicted"``, Hsu et
@@ -29,6 +29,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from sleepjax._nets import MLP, weights_of, with_weights
 from sleepjax._phases import Phase, SupervisedTask, TrainingHooks
 from sleepjax._typing import Array, PyTree
 from sleepjax.methods import _common as common
@@ -90,49 +91,91 @@ def fisher_information(
     ``classes`` (``(C,)`` bools, ``None``: all): the mean over examples of the squared gradient of
     ``log p(label | x)``, weighted over every label by ``p`` (``"exact"``) or for one label (see the module
     docstring). ``samples``: estimate it on that many examples drawn at random (``None``: all). Shaped like
-    the model's floating-point arrays."""
+    the model's floating-point arrays.
+
+    For a :class:`~sleepjax.MLP` each layer's per-example squared gradients are outer products (the squared
+    gradient at the layer's output times its squared input), so a chunk of examples costs one matrix
+    product per layer; any other model gets per-example gradients of all its arrays (slower, the same
+    result)."""
     params, static = eqx.partition(model, eqx.is_inexact_array)
     n = y.shape[0]
     k_pick, k_labels = jax.random.split(key)
     if samples is not None and samples < n:
         pick = jax.random.permutation(k_pick, n)[:samples]
         x, y, n = x[pick], y[pick], samples
-    size = sum(leaf.size for leaf in jax.tree.leaves(params))
-    per_example = size * (common.num_outputs(model, x.shape[1:]) if labels == "exact" else 1)
+    num_labels = common.num_outputs(model, x.shape[1:]) if labels == "exact" else 1
+    dense = type(model) is MLP
+    if dense:
+        per_example = sum(num_labels * layer.out_features + layer.in_features for layer in model.layers)
+    else:
+        per_example = num_labels * sum(leaf.size for leaf in jax.tree.leaves(params))
     chunk = max(1, min(n, _CHUNK_ENTRIES // per_example))
     num_chunks = -(-n // chunk)
     pad = num_chunks * chunk - n
-    weight = jnp.concatenate([jnp.ones(n), jnp.zeros(pad)]).reshape(num_chunks, chunk) / n
-    xs = jnp.concatenate([x, jnp.zeros((pad, *x.shape[1:]), x.dtype)]).reshape(num_chunks, chunk, *x.shape[1:])
-    ys = jnp.concatenate([y, jnp.zeros(pad, y.dtype)]).reshape(num_chunks, chunk)
-    keys = jax.random.split(k_labels, num_chunks * chunk).reshape(num_chunks, chunk)
 
-    def log_probs(p, xi):
-        z = eqx.combine(p, static)(xi)
+    def chunked(a):
+        return jnp.concatenate([a, jnp.zeros((pad, *a.shape[1:]), a.dtype)]).reshape(num_chunks, chunk, *a.shape[1:])
+
+    weight = chunked(jnp.ones(n)) / n
+    batches = (chunked(x), chunked(y), chunked(jax.random.split(k_labels, n)), weight)
+
+    def log_probs(z):
         return jax.nn.log_softmax(z if classes is None else jnp.where(classes, z, -jnp.inf))
 
-    def squared(xi, yi, ki, wi):
-        logp, pullback = jax.vjp(lambda p: log_probs(p, xi), params)
-        prob = jnp.exp(logp)
+    def label_cotangents(logp, yi, ki):
+        """The labels whose squared gradients are averaged, as cotangents of ``log p`` (``(K, C)``), and
+        their weights (``(K,)``)."""
         if labels == "exact":
-            grads = jax.vmap(lambda e: pullback(e)[0])(jnp.eye(logp.shape[0], dtype=logp.dtype))
-            return jax.tree.map(lambda g: jnp.tensordot(wi * prob, g**2, axes=1), grads)
+            return jnp.eye(logp.shape[0], dtype=logp.dtype), jnp.exp(logp)
         if labels == "sampled":
             label = jax.random.categorical(ki, logp)
         elif labels == "predicted":
             label = jnp.argmax(logp)
         else:
             label = yi
-        (grad,) = pullback(jax.nn.one_hot(label, logp.shape[0], dtype=logp.dtype))
-        return jax.tree.map(lambda g: wi * g**2, grad)
+        return jax.nn.one_hot(label, logp.shape[0], dtype=logp.dtype)[None], jnp.ones((1,), logp.dtype)
 
-    def body(total, batch):
-        per_example = jax.vmap(squared)(*batch)
-        return jax.tree.map(lambda t, g: t + g.sum(axis=0), total, per_example), None
+    def squared_gradients(f, primal, xi, yi, ki, wi):
+        """``sum_k wi * weight_k * (d cotangent_k . log p / d primal)^2``, ``f(primal) = (log p, aux)``."""
+        logp, pullback, aux = jax.vjp(f, primal, has_aux=True)
+        cotangents, label_weights = label_cotangents(logp, yi, ki)
+        grads = jax.vmap(lambda e: pullback(e)[0])(cotangents)
+        return jax.tree.map(lambda g: jnp.tensordot(wi * label_weights, g**2, axes=1), grads), aux
 
-    zeros = jax.tree.map(jnp.zeros_like, params)
-    total, _ = lax.scan(body, zeros, (xs, ys, keys, weight))
-    return total
+    def generic_body(total, batch):
+        def one(xi, yi, ki, wi):
+            def f(p):
+                return log_probs(eqx.combine(p, static)(xi)), None
+
+            return squared_gradients(f, params, xi, yi, ki, wi)[0]
+
+        return jax.tree.map(lambda t, g: t + g.sum(axis=0), total, jax.vmap(one)(*batch)), None
+
+    def dense_body(total, batch):
+        def one(xi, yi, ki, wi):
+            def f(shifts):
+                outputs = model.activations(xi, shifts=shifts)
+                return log_probs(outputs[-1]), (xi, *outputs[:-1])
+
+            shifts = tuple(jnp.zeros(layer.out_features, layer.weight.dtype) for layer in model.layers)
+            return squared_gradients(f, shifts, xi, yi, ki, wi)
+
+        at_outputs, inputs = jax.vmap(one)(*batch)  # per layer: (chunk, out), (chunk, in)
+        weights = tuple(w + d.T @ a**2 for w, d, a in zip(total[0], at_outputs, inputs))
+        biases = tuple(b + d.sum(axis=0) for b, d in zip(total[1], at_outputs))
+        return (weights, biases), None
+
+    if not dense:
+        return lax.scan(generic_body, jax.tree.map(jnp.zeros_like, params), batches)[0]
+    zeros = (
+        tuple(jnp.zeros_like(w) for w in weights_of(model)),
+        tuple(jnp.zeros_like(w[:, 0]) for w in weights_of(model)),
+    )
+    weights, biases = lax.scan(dense_body, zeros, batches)[0]
+    fisher = with_weights(jax.tree.map(jnp.zeros_like, params), weights)
+    if model.layers[0].bias is not None:
+        fisher = eqx.tree_at(lambda m: tuple(layer.bias for layer in m.layers), fisher, biases)
+    return fisher
 
 
 def ewc(
