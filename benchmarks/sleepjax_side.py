@@ -29,7 +29,8 @@ What differs from the PyTorch side, and is said in each method's ``notes``:
 * replay merges the memory into each task's training set (Hsu et al.; Avalanche appends a memory batch to
   every batch); the first task's memory slots are empty padding, whose batches are computed and skipped;
 * EWC's Fisher is van de Ven et al.'s exact Fisher (every label weighted by the model's probability) on
-  every training example of the task, one more forward and backward pass per example and label class.
+  every training example of the task: one forward pass per example, one backward pass of the layer
+  outputs per example and label class, and one matrix product per layer and chunk of examples.
 
 The seconds of a method are the wall time of its vmapped run (``sleepjax.run_batch``), compilation
 included (JAX's persistent compilation cache is not enabled here); loading the data and building the

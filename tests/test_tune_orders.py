@@ -369,3 +369,49 @@ def test_paired_records_pairs_seed_by_seed_across_pooled_records(tmp_path, capsy
     row = capsys.readouterr().out.splitlines()[-1].split()
     # differences 0.1, 0.0, 0.2: mean 10 %, SD 10 %, t = 0.1 / (0.1 / sqrt 3) = 1.7, better on 2 seeds
     assert row == ["3", "60.0", "±", "10.0", "70.0", "±", "17.3", "10.0", "±", "10.0", "1.7", "2"]
+
+
+# --- how a proxy protocol ranks configurations (experiments/proxy_rank.py) ---------------------------
+
+
+def _proxy_module():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "experiments" / "proxy_rank.py"
+    spec = importlib.util.spec_from_file_location("proxy_rank", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_proxy_rank_correlation_is_spearmans_with_tied_ranks_averaged():
+    # Catches Pearson's correlation of the raw scores in place of the rankings' (0.78 for the first case),
+    # ties ranked by position instead of sharing their mean rank, and the rank of the best counted from
+    # the worst end.
+    proxy = _proxy_module()
+    assert proxy.spearman(np.array([1.0, 2, 3, 100]), np.array([1.0, 2, 3, 4])) == pytest.approx(1.0)
+    assert proxy.spearman(np.array([1.0, 2, 3, 4]), np.array([1.0, 3, 2, 4])) == pytest.approx(0.8)  # 1 - 6*2/60
+    np.testing.assert_array_equal(proxy.ranks(np.array([0.5, 0.5, 0.9, 0.1])), [2.5, 2.5, 4, 1])
+    assert proxy.rank_of_best(np.array([0.1, 0.9, 0.5]), np.array([0.3, 0.2, 0.4])) == 3
+
+
+def test_proxy_scores_are_final_overall_accuracies_in_configuration_order():
+    # Catches configurations read in string order ("10" before "2"), a final row averaged without the
+    # evaluation sizes, and seeds not averaged.
+    proxy = _proxy_module()
+    runs = {str(g): {"runs": {"0": {"evaluation": [[0, 0], [g / 10, 0.0]]}, "1": {"evaluation": [[0, 0], [0, 1]]}}}
+            for g in range(11)}  # fmt: skip
+    record = {"identity": {"setup": {"test_sizes": [3, 1]}}, "configs": runs}
+    scores = proxy.final_scores(record)
+    np.testing.assert_allclose(scores, [(0.75 * g / 10 + 0.25) / 2 for g in range(11)])
+
+
+def test_proxy_rank_refuses_a_record_that_is_not_a_search_over_orders(tmp_path):
+    # Catches a sweep or single-order search record taken for a search over orders (its scores would be
+    # compared with the wrong orders) ending in a traceback instead of one line.
+    proxy = _proxy_module()
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({"experiment": "sweep", "identity": {}, "configs": {}}))
+    with pytest.raises(SystemExit, match="not a record of a search over class orders"):
+        proxy.main(["--search", str(path), "--list", "--out", str(tmp_path)])
