@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sleepjax import _metrics as metrics
 from sleepjax.app import cli
 from sleepjax.app.arguments import SMOKE_RUNS, positive_int
 from sleepjax.app.class_orders import format_order
@@ -75,16 +76,10 @@ def sweep_command(search: dict, order: list, configs_file: str, args) -> list[st
 def final_scores(record: dict) -> np.ndarray:
     """Each configuration's final overall accuracy in a sweep record (weighted by the evaluation sizes),
     averaged over its seeds, in the order of the record's configurations."""
-    sizes = np.asarray(record["identity"]["setup"]["test_sizes"], float)
+    sizes = record["identity"]["setup"]["test_sizes"]
     groups = sorted(record["configs"], key=int)
-    return np.array(
-        [
-            np.mean(
-                [np.asarray(u["evaluation"])[-1] @ sizes / sizes.sum() for u in record["configs"][g]["runs"].values()]
-            )
-            for g in groups
-        ]
-    )
+    finals = [[u["evaluation"][-1] for u in record["configs"][g]["runs"].values()] for g in groups]
+    return np.array([metrics.overall_accuracy(rows, sizes).mean() for rows in finals])
 
 
 def ranks(values: np.ndarray) -> np.ndarray:
@@ -141,7 +136,8 @@ def main(argv: list[str] | None = None) -> None:
     orders = search["identity"]["setup"]["config"]["task_classes"]
     full = np.array([t["setup_scores"] for t in trials])
     with tempfile.TemporaryDirectory() as tmp:
-        configs_file = str(Path(args.out or tmp) / "proxy_configs.json")
+        root = Path(args.out or tmp)
+        configs_file = str(root / "proxy_configs.json")
         if args.list:
             for order in orders:
                 print("sleepjax " + " ".join(sweep_command(search, order, configs_file, args)))
@@ -150,7 +146,7 @@ def main(argv: list[str] | None = None) -> None:
         Path(configs_file).write_text(json.dumps({"configs": configs}, indent=1) + "\n")
         proxy, seconds = [], []
         for k, order in enumerate(orders):
-            out = str(Path(args.out or tmp) / f"order{k}.json")
+            out = str(root / f"order{k}.json")
             if cli.main([*sweep_command(search, order, configs_file, args), "--out", out]) != 0:
                 raise SystemExit(f"the proxy sweep of order {format_order(order)} failed")
             record = json.loads(Path(out).read_text())

@@ -242,15 +242,20 @@ def test_width_sets_the_hidden_layers():
 # --- the confirmation driver (experiments/confirm_src_vector.py) ------------------------------------
 
 
-def _confirm_module():
+def _experiment(name: str):
+    """The script ``experiments/NAME.py`` as a module (the experiments are scripts, not a package)."""
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "experiments" / "confirm_src_vector.py"
-    spec = importlib.util.spec_from_file_location("confirm_src_vector", path)
+    path = Path(__file__).resolve().parents[1] / "experiments" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _confirm_module():
+    return _experiment("confirm_src_vector")
 
 
 def test_confirmation_table_pairs_the_same_runs_and_pools_only_the_unseen_orders():
@@ -375,14 +380,7 @@ def test_paired_records_pairs_seed_by_seed_across_pooled_records(tmp_path, capsy
 
 
 def _proxy_module():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "experiments" / "proxy_rank.py"
-    spec = importlib.util.spec_from_file_location("proxy_rank", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _experiment("proxy_rank")
 
 
 def test_proxy_rank_correlation_is_spearmans_with_tied_ranks_averaged():

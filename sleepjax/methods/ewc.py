@@ -167,10 +167,8 @@ def fisher_information(
 
     if not dense:
         return lax.scan(generic_body, jax.tree.map(jnp.zeros_like, params), batches)[0]
-    zeros = (
-        tuple(jnp.zeros_like(w) for w in weights_of(model)),
-        tuple(jnp.zeros_like(w[:, 0]) for w in weights_of(model)),
-    )
+    matrices = weights_of(model)
+    zeros = tuple(jnp.zeros_like(w) for w in matrices), tuple(jnp.zeros_like(w[:, 0]) for w in matrices)
     weights, biases = lax.scan(dense_body, zeros, batches)[0]
     fisher = with_weights(jax.tree.map(jnp.zeros_like, params), weights)
     if model.layers[0].bias is not None:
