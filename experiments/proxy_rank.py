@@ -12,6 +12,9 @@ configuration ranks under the other::
         --data-dir ../shared/data/mnist --out experiments/results/proxy_rank
     python experiments/proxy_rank.py --search experiments/results/tune_orders3.json --list
 
+``--plot DIR`` also draws ``proxy_rank.png``: every configuration's full score against its proxy score,
+one panel per order and one for the mean over the orders.
+
 ``--list`` prints the ``sleepjax sweep`` command of every order (what the script runs) and runs nothing.
 ``--smoke``: the first two configurations on the bundled subset with tiny sizes and short sleeps,
 seconds long, no record unless ``--out``. Otherwise ``--out`` is needed: the sweeps read the
@@ -31,6 +34,8 @@ from sleepjax import _metrics as metrics
 from sleepjax.app import cli
 from sleepjax.app.arguments import SMOKE_RUNS, positive_int
 from sleepjax.app.class_orders import format_order
+from sleepjax.app.commands import check_outputs
+from sleepjax.app.plots import require_matplotlib
 from sleepjax.app.report import format_table
 
 SLEEP_LENGTHS = ("sleep.base_steps", "sleep.steps_per_task")
@@ -114,6 +119,29 @@ def comparison_rows(labels: list[str], full: np.ndarray, proxy: np.ndarray) -> l
     return rows
 
 
+def scatter_figure(labels: list[str], full: np.ndarray, proxy: np.ndarray, path: Path) -> Path:
+    """One panel per order (columns of ``full`` and ``proxy``, configurations x orders) and one for the
+    mean: each configuration's full score against its proxy score (percent), Spearman's rho in the title,
+    each protocol's best configuration marked."""
+    plt = require_matplotlib()
+    panels = [*zip(labels, full.T, proxy.T), ("mean over the orders", full.mean(1), proxy.mean(1))]
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 3.4), squeeze=False)
+    for ax, (label, f, p) in zip(axes[0], panels):
+        ax.scatter(100 * p, 100 * f, s=14, color="tab:blue")
+        ax.scatter(100 * p[np.argmax(f)], 100 * f.max(), s=60, facecolors="none", edgecolors="tab:red",
+                   label="full protocol's best")  # fmt: skip
+        ax.scatter(100 * p.max(), 100 * f[np.argmax(p)], s=60, marker="s", facecolors="none",
+                   edgecolors="tab:green", label="proxy's best")  # fmt: skip
+        ax.set(title=f"{label}: rho {spearman(f, p):+.2f}", xlabel="proxy score (%)", ylabel="full score (%)")
+    axes[0][0].legend(fontsize=7, loc="lower right")
+    fig.suptitle("validation scores of the same configurations: full protocol against the proxy")
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--search", required=True, help="record of a search over class orders (tune --orders K)")
@@ -121,12 +149,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=positive_int, default=None, help="the proxy's (default: the search's)")
     parser.add_argument("--data-dir", default=None, help="directory of the MNIST idx(.gz) files")
     parser.add_argument("--out", default=None, metavar="DIR", help="directory of the sweep records (resumed)")
+    parser.add_argument("--plot", default=None, metavar="DIR", help="also draw proxy_rank.png in DIR")
     parser.add_argument("--list", action="store_true", help="print the sweep commands, run nothing")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.add_argument("--smoke", action="store_true", help="seconds-long version on the bundled subset")
     args = parser.parse_args(argv)
     if not (args.out or args.smoke):
         parser.error("--out DIR is needed: it keeps the configurations file and the sweep records")
+    try:
+        plot_dir = check_outputs(argparse.Namespace(out=None, plot=args.plot))
+    except (ImportError, ValueError) as err:
+        parser.error(str(err))
 
     search = read_search(args.search)
     trials = search["trials"][:SMOKE_RUNS] if args.smoke else search["trials"]
@@ -160,7 +193,10 @@ def main(argv: list[str] | None = None) -> None:
         f"seconds per run: full {np.mean(full_seconds):.1f}, proxy {np.mean(seconds):.1f}"
     )
     headers = ["class order", "configs", "Spearman rho", "proxy's best, full rank", "full's best, proxy rank"]
-    print(format_table([headers, *comparison_rows([format_order(o) for o in orders], full, proxy)]))
+    labels = [format_order(o) for o in orders]
+    print(format_table([headers, *comparison_rows(labels, full, proxy)]))
+    if plot_dir is not None:
+        print(f"figure written to {scatter_figure(labels, full, proxy, plot_dir / 'proxy_rank.png')}")
 
 
 if __name__ == "__main__":

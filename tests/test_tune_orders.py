@@ -413,3 +413,26 @@ def test_proxy_rank_refuses_a_record_that_is_not_a_search_over_orders(tmp_path):
     path.write_text(json.dumps({"experiment": "sweep", "identity": {}, "configs": {}}))
     with pytest.raises(SystemExit, match="not a record of a search over class orders"):
         proxy.main(["--search", str(path), "--list", "--out", str(tmp_path)])
+
+
+def test_proxy_rank_refuses_a_plot_directory_that_is_a_file_before_reading_anything(tmp_path, capsys):
+    # Catches --plot checked only after the sweeps (minutes of work lost to a typo) or not at all (a
+    # traceback from savefig at the end): the error names --plot although the search record is missing too.
+    proxy = _proxy_module()
+    blocker = tmp_path / "figs"
+    blocker.write_text("a file")
+    with pytest.raises(SystemExit):
+        proxy.main(["--search", str(tmp_path / "missing.json"), "--out", str(tmp_path), "--plot", str(blocker)])
+    assert "--plot" in capsys.readouterr().err
+
+
+def test_proxy_rank_figure_has_a_panel_per_order_and_one_for_the_mean(tmp_path):
+    # Catches the mean panel dropped or the orders' panels merged (the figure the docs show).
+    pytest.importorskip("matplotlib")
+    import matplotlib.image
+
+    proxy = _proxy_module()
+    full, scores = np.array([[0.5, 0.4], [0.6, 0.3], [0.2, 0.1]]), np.array([[0.1, 0.2], [0.3, 0.1], [0.2, 0.4]])
+    path = proxy.scatter_figure(["a", "b"], full, scores, tmp_path / "p.png")
+    height, width = matplotlib.image.imread(path).shape[:2]
+    assert width == pytest.approx(3 * height, rel=0.02)  # three square panels side by side

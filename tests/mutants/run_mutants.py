@@ -1373,6 +1373,22 @@ MUTANTS = (
         (ORDERS + "test_proxy_scores_are_final_overall_accuracies_in_configuration_order",),
     ),
     Mutant(
+        "proxy-plot-unchecked",
+        "experiments/proxy_rank.py",
+        "plot_dir = check_outputs(argparse.Namespace(out=None, plot=args.plot))",
+        "plot_dir = None if args.plot is None else Path(args.plot)",
+        "--plot naming a file is not refused before the sweeps (savefig fails after minutes of work)",
+        (ORDERS + "test_proxy_rank_refuses_a_plot_directory_that_is_a_file_before_reading_anything",),
+    ),
+    Mutant(
+        "proxy-figure-without-mean",
+        "experiments/proxy_rank.py",
+        'panels = [*zip(labels, full.T, proxy.T), ("mean over the orders", full.mean(1), proxy.mean(1))]',
+        "panels = [*zip(labels, full.T, proxy.T)]",
+        "the proxy figure drops its panel of the mean over the orders",
+        (ORDERS + "test_proxy_rank_figure_has_a_panel_per_order_and_one_for_the_mean",),
+    ),
+    Mutant(
         "orders-table-best-as-worst",
         "sleepjax/app/split_mnist_search.py",
         "worst = [f\"{100 * min(t['setup_scores']):.1f}\"]",
