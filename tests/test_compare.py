@@ -112,6 +112,15 @@ def test_src_methods_run_the_protocol_src_can_sleep():
     assert joint.stream == "joint" and joint.protocol.steps == 5000  # the protocol's; the wake runs 10x as many
 
 
+@pytest.mark.parametrize("benchmark", ["permuted-mnist", "rotated-mnist"])
+def test_permuted_and_rotated_mnist_start_from_permuted_mnists_strengths(benchmark):
+    # Catches split MNIST's domain-IL strengths (EWC lambda 1e10, SI c 50,000) applied to the permuted
+    # protocol, orders of magnitude above van de Ven et al.'s permuted-MNIST values (100 and 10).
+    permuted = PROTOCOLS["permuted"]
+    assert float(build_method("ewc", benchmark, "domain", permuted, 10).hparams["ewc"].lambda_) == 100.0
+    assert float(build_method("si", benchmark, "domain", permuted, 10).hparams["si"].c) == 10.0
+
+
 @pytest.fixture(scope="module")
 def tiny_record(tmp_path_factory):
     out = tmp_path_factory.mktemp("compare") / "record.json"

@@ -338,11 +338,20 @@ def test_a_bad_strength_is_named(hparams, message):
 
 
 def test_published_defaults_are_van_de_vens_strengths():
-    lam = {s: float(sj.published_defaults("ewc", s).lambda_) for s in ("task", "domain", "class")}
-    c = {s: float(sj.published_defaults("si", s).c) for s in ("task", "domain", "class")}
+    # Catches split MNIST's strengths used on permuted MNIST (lambda 1e10 there freezes the network after
+    # the first task), a scenario's value swapped with another's, and an unknown benchmark passing silently.
+    scenarios = ("task", "domain", "class")
+    lam = {s: float(sj.published_defaults("ewc", s).lambda_) for s in scenarios}
+    c = {s: float(sj.published_defaults("si", s).c) for s in scenarios}
     assert lam == {"task": 1e5, "domain": 1e10, "class": 1e9}
     assert c == {"task": 10.0, "domain": 50_000.0, "class": 5_000.0}
+    lam = {s: float(sj.published_defaults("online-ewc", s, "permuted-mnist").lambda_) for s in scenarios}
+    c = {s: float(sj.published_defaults("si", s, "permuted-mnist").c) for s in scenarios}
+    assert lam == {"task": 100.0, "domain": 100.0, "class": 100.0}
+    assert c == {"task": 10.0, "domain": 10.0, "class": 5.0}
     assert sj.published_defaults("replay", "class") is None
+    with pytest.raises(ValueError, match="no published defaults for benchmark 'cifar'"):
+        sj.published_defaults("lwf", "class", "cifar")
     with pytest.raises(ValueError, match="unknown method 'ewk'"):
         sj.published_defaults("ewk", "class")
     with pytest.raises(ValueError, match="unknown scenario 'classes'"):

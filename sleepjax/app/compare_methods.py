@@ -160,9 +160,14 @@ def _window(benchmark: str, protocol: Protocol) -> InputWindow | None:
 PHASE_OPTIONS = {"lwf": {"lwf.convention": "van-de-ven"}, "lwf-li-hoiem": {"lwf.convention": "li-hoiem"}}
 
 
-def _method_phases(method: str, scenario: str, memory: int) -> tuple[dict, dict]:
+#: The benchmark whose published strengths a benchmark's methods start from: rotated MNIST has none of its
+#: own and runs the permuted-MNIST protocol (the same network, optimiser and updates per task).
+STRENGTHS_OF = {"split-mnist": "split-mnist", "permuted-mnist": "permuted-mnist", "rotated-mnist": "permuted-mnist"}
+
+
+def _method_phases(method: str, benchmark: str, scenario: str, memory: int) -> tuple[dict, dict]:
     """The phases a method runs after the wake phase (before any sleep), and their hyperparameters (the
-    published defaults of :func:`sleepjax.published_defaults`)."""
+    published defaults of :func:`sleepjax.published_defaults` for the benchmark's :data:`STRENGTHS_OF`)."""
     phases, hparams = {}, {}
     if method in ("replay", "replay+agem", "src+replay"):
         phases["replay"] = replay(memory)
@@ -181,7 +186,7 @@ def _method_phases(method: str, scenario: str, memory: int) -> tuple[dict, dict]
     if method in strengths:
         name, factory = strengths[method]
         defaults = "lwf" if method.startswith("lwf") else method
-        phases[name], hparams[name] = factory(), published_defaults(defaults, scenario)
+        phases[name], hparams[name] = factory(), published_defaults(defaults, scenario, STRENGTHS_OF[benchmark])
     return phases, hparams
 
 
@@ -192,7 +197,7 @@ def build_method(method: str, benchmark: str, scenario: str, protocol: Protocol,
     uses_src = method.startswith("src") or method == "finetune-bias-free"
     own = protocol.for_src() if uses_src else protocol
     train, train_hparams = own.wake_phase(num_tasks if method == "joint" else None)
-    extra, extra_hparams = _method_phases(method, scenario, own.memory)
+    extra, extra_hparams = _method_phases(method, benchmark, scenario, own.memory)
     phases, hparams = {"wake": train, **extra}, {"wake": train_hparams, **extra_hparams}
     if method.startswith("src"):
         phases["sleep"] = src_phase(_window(benchmark, own))

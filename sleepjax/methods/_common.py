@@ -24,6 +24,20 @@ SCENARIOS = ("class", "task", "domain")
 """The three continual-learning scenarios of van de Ven et al. (2022) that published defaults are given for."""
 
 
+BENCHMARKS = ("split-mnist", "permuted-mnist")
+"""The benchmarks published defaults are given for: the strengths that suit split MNIST's five two-class
+tasks are orders of magnitude off for permuted MNIST's ten ten-class tasks."""
+
+
+def check_published_setting(scenario: str, benchmark: str) -> str:
+    """``scenario`` if it and ``benchmark`` are among :data:`SCENARIOS` and :data:`BENCHMARKS`, else
+    ``ValueError`` naming the unknown one."""
+    if benchmark not in BENCHMARKS:
+        given = ", ".join(BENCHMARKS)
+        raise ValueError(f"no published defaults for benchmark {benchmark!r}; they are given for {given}")
+    return check_scenario(scenario)
+
+
 def check_scenario(scenario: str) -> str:
     """``scenario`` if it is one of :data:`SCENARIOS`, else ``ValueError`` naming it."""
     if scenario not in SCENARIOS:

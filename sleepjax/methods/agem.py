@@ -20,10 +20,10 @@ from sleepjax.methods import memory as mem
 from sleepjax.methods.replay import memory_phase
 
 
-def published_defaults(scenario: str) -> None:
-    """A-GEM has no strength to set: ``None`` for every scenario (its memory and reference batch are the
-    factory's arguments)."""
-    common.check_scenario(scenario)
+def published_defaults(scenario: str, benchmark: str = "split-mnist") -> None:
+    """A-GEM has no strength to set: ``None`` for every scenario and benchmark (its memory and reference
+    batch are the factory's arguments)."""
+    common.check_published_setting(scenario, benchmark)
     return None
 
 

@@ -44,11 +44,11 @@ class DERHparams(NamedTuple):
         common.check_values("DER++", alpha=(self.alpha, 0.0, False, math.inf), beta=(self.beta, 0.0, False, math.inf))
 
 
-def published_defaults(scenario: str) -> DERHparams:
+def published_defaults(scenario: str, benchmark: str = "split-mnist") -> DERHparams:
     """Buzzega et al. 2020's strengths for a memory of 500 on sequential MNIST (the published setting
-    closest to a memory of 1,100; ``mammoth``, ``utils/best_args.py``), for every scenario: alpha = 1,
-    beta = 0.5 (their permuted MNIST with 500 uses the same)."""
-    common.check_scenario(scenario)
+    closest to a memory of 1,100; ``mammoth``, ``utils/best_args.py``), for every scenario and benchmark:
+    alpha = 1, beta = 0.5 (their permuted MNIST with 500 uses the same)."""
+    common.check_published_setting(scenario, benchmark)
     return DERHparams(jnp.float32(1.0), jnp.float32(0.5))
 
 

@@ -39,8 +39,11 @@ FISHER_LABELS = ("exact", "sampled", "predicted", "empirical")
 _CHUNK_ENTRIES = 2**22  # per-example gradient entries held at once by the Fisher estimate (16 MiB in float32)
 
 # van de Ven, Tuytelaars & Tolias 2022, "Three types of incremental learning", Nature Machine Intelligence
-# 4: split MNIST (continual-learning, params/param_values.py).
-_PUBLISHED_LAMBDA = {"task": 1e5, "domain": 1e10, "class": 1e9}
+# 4 (continual-learning, params/param_values.py), by benchmark and scenario.
+_PUBLISHED_LAMBDA = {
+    "split-mnist": {"task": 1e5, "domain": 1e10, "class": 1e9},
+    "permuted-mnist": {"task": 100.0, "domain": 100.0, "class": 100.0},
+}
 
 
 class EWCHparams(NamedTuple):
@@ -70,12 +73,14 @@ class EWCState(NamedTuple):
     offset: Array
 
 
-def published_defaults(scenario: str, online: bool = False) -> EWCHparams:
-    """van de Ven et al. 2022's EWC strength for split MNIST in ``scenario`` (``"class"``, ``"task"`` or
-    ``"domain"``): lambda 1e9 / 1e5 / 1e10, gamma 1. They publish no separate online-EWC values; the same
-    lambda with gamma = 1 (their default decay) is the starting point for it."""
+def published_defaults(scenario: str, online: bool = False, benchmark: str = "split-mnist") -> EWCHparams:
+    """van de Ven et al. 2022's EWC strength in ``scenario`` (``"class"``, ``"task"`` or ``"domain"``) of
+    ``benchmark``: on split MNIST lambda 1e9 / 1e5 / 1e10, on permuted MNIST 100 in every scenario;
+    gamma 1. They publish no separate online-EWC values; the same lambda with gamma = 1 (their default
+    decay) is the starting point for it."""
     del online
-    return EWCHparams(jnp.float32(_PUBLISHED_LAMBDA[common.check_scenario(scenario)]), jnp.float32(1.0))
+    scenario = common.check_published_setting(scenario, benchmark)
+    return EWCHparams(jnp.float32(_PUBLISHED_LAMBDA[benchmark][scenario]), jnp.float32(1.0))
 
 
 def fisher_information(
@@ -188,8 +193,9 @@ def ewc(
     examples and adds ``lambda / 2 * F (theta - theta*)^2`` (summed over earlier tasks; online: one decayed
     running Fisher and the latest anchor, times ``gamma``) to the training loss of every later task.
 
-    Published default strengths (van de Ven et al. 2022, split MNIST, :func:`published_defaults`):
-    lambda = 1e5 (task-incremental), 1e10 (domain-incremental), 1e9 (class-incremental); gamma = 1.
+    Published default strengths (van de Ven et al. 2022, :func:`published_defaults`): on split MNIST
+    lambda = 1e5 (task-incremental), 1e10 (domain-incremental), 1e9 (class-incremental); on permuted
+    MNIST lambda = 100; gamma = 1.
 
     Args:
         online: online EWC (one running Fisher decayed by ``gamma``, the latest anchor) instead of one

@@ -47,9 +47,10 @@ class ICaRLState(NamedTuple):
     teacher: PyTree
 
 
-def published_defaults(scenario: str) -> None:
-    """iCaRL has no strength to set: ``None`` for every scenario (its budget is the factory's argument)."""
-    common.check_scenario(scenario)
+def published_defaults(scenario: str, benchmark: str = "split-mnist") -> None:
+    """iCaRL has no strength to set: ``None`` for every scenario and benchmark (its budget is the factory's
+    argument)."""
+    common.check_published_setting(scenario, benchmark)
     return None
 
 

@@ -66,10 +66,10 @@ class LwFState(NamedTuple):
     head: Int[Array, " C"]
 
 
-def published_defaults(scenario: str) -> LwFHparams:
-    """Li & Hoiem 2017's settings, for every scenario: alpha (their ``lambda_o``) = 1, T = 2 (van de Ven
-    et al. 2022 also distil at T = 2)."""
-    common.check_scenario(scenario)
+def published_defaults(scenario: str, benchmark: str = "split-mnist") -> LwFHparams:
+    """Li & Hoiem 2017's settings, for every scenario and benchmark: alpha (their ``lambda_o``) = 1, T = 2
+    (van de Ven et al. 2022 also distil at T = 2)."""
+    common.check_published_setting(scenario, benchmark)
     return LwFHparams(jnp.float32(1.0), jnp.float32(2.0))
 
 

@@ -32,10 +32,10 @@ from sleepjax.methods import memory as mem
 MODES = ("merge", "batch")
 
 
-def published_defaults(scenario: str) -> None:
+def published_defaults(scenario: str, benchmark: str = "split-mnist") -> None:
     """Replay has no strength to set (its budget and modes are the factory's arguments): ``None`` for
-    every scenario. Hsu et al. 2018 use a memory of 1,100 examples on split MNIST."""
-    common.check_scenario(scenario)
+    every scenario and benchmark. Hsu et al. 2018 use a memory of 1,100 examples on split MNIST."""
+    common.check_published_setting(scenario, benchmark)
     return None
 
 

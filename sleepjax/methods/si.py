@@ -28,8 +28,12 @@ from sleepjax._typing import Array, PyTree
 from sleepjax.methods import _common as common
 
 # van de Ven, Tuytelaars & Tolias 2022, "Three types of incremental learning", Nature Machine Intelligence
-# 4: split MNIST (continual-learning, params/param_values.py; xi is their --epsilon, default 0.1).
-_PUBLISHED_C = {"task": 10.0, "domain": 50_000.0, "class": 5_000.0}
+# 4 (continual-learning, params/param_values.py; xi is their --epsilon, default 0.1), by benchmark and
+# scenario.
+_PUBLISHED_C = {
+    "split-mnist": {"task": 10.0, "domain": 50_000.0, "class": 5_000.0},
+    "permuted-mnist": {"task": 10.0, "domain": 10.0, "class": 5.0},
+}
 
 
 class SIHparams(NamedTuple):
@@ -57,10 +61,11 @@ class SIState(NamedTuple):
     anchor: PyTree
 
 
-def published_defaults(scenario: str) -> SIHparams:
-    """van de Ven et al. 2022's SI strength for split MNIST in ``scenario`` (``"class"``, ``"task"`` or
-    ``"domain"``): c = 5,000 / 10 / 50,000, xi = 0.1."""
-    return SIHparams(jnp.float32(_PUBLISHED_C[common.check_scenario(scenario)]), jnp.float32(0.1))
+def published_defaults(scenario: str, benchmark: str = "split-mnist") -> SIHparams:
+    """van de Ven et al. 2022's SI strength in ``scenario`` (``"class"``, ``"task"`` or ``"domain"``) of
+    ``benchmark``: on split MNIST c = 5,000 / 10 / 50,000, on permuted MNIST 5 / 10 / 10; xi = 0.1."""
+    scenario = common.check_published_setting(scenario, benchmark)
+    return SIHparams(jnp.float32(_PUBLISHED_C[benchmark][scenario]), jnp.float32(0.1))
 
 
 def si() -> Phase:
@@ -71,8 +76,9 @@ def si() -> Phase:
     importance ``Omega += omega / (Delta^2 + xi)`` and anchors the penalty ``c * Omega (theta - theta*)^2``
     of later tasks at the weights reached.
 
-    Published default strengths (van de Ven et al. 2022, split MNIST, :func:`published_defaults`):
-    c = 10 (task-incremental), 50,000 (domain-incremental), 5,000 (class-incremental); xi = 0.1.
+    Published default strengths (van de Ven et al. 2022, :func:`published_defaults`): on split MNIST
+    c = 10 (task-incremental), 50,000 (domain-incremental), 5,000 (class-incremental); on permuted MNIST
+    10 / 10 / 5; xi = 0.1.
 
     Hyperparameters: :class:`SIHparams`. State: :class:`SIState`. Metrics: ``{"path_integral"}``, the sum
     of the task's path integral. Compose after the training phase: ``sequence(wake=..., si=sj.si())``.

@@ -1446,6 +1446,14 @@ MUTANTS = (
         (REG + "test_fisher_is_the_mean_of_per_example_squared_gradients",),
     ),
     method(
+        "methods-ewc-split-strengths-everywhere",
+        "ewc",
+        "_PUBLISHED_LAMBDA[benchmark][scenario]",
+        '_PUBLISHED_LAMBDA["split-mnist"][scenario]',
+        "EWC's published lambda for permuted MNIST taken from split MNIST (1e10 in domain-IL instead of 100)",
+        (REG + "test_published_defaults_are_van_de_vens_strengths",),
+    ),
+    method(
         "methods-ewc-fisher-bias-mean",
         "ewc",
         "biases = tuple(b + d.sum(axis=0) for",
@@ -2034,6 +2042,14 @@ SHIFT = "tests/test_scenarios_shifted.py::"
 TRAIN = "tests/test_scenarios_training.py::"
 COMPARE = "tests/test_compare.py::"
 SCENARIO_MUTANTS = (
+    Mutant(
+        "compare-permuted-with-split-strengths",
+        "sleepjax/app/compare_methods.py",
+        "published_defaults(defaults, scenario, STRENGTHS_OF[benchmark])",
+        "published_defaults(defaults, scenario)",
+        "permuted and rotated MNIST compared with split MNIST's strengths (EWC lambda 1e10, SI c 50,000)",
+        (COMPARE + "test_permuted_and_rotated_mnist_start_from_permuted_mnists_strengths",),
+    ),
     Mutant(
         "scenarios-class-loss-current-task-only",
         "sleepjax/_scenarios.py",
