@@ -48,6 +48,7 @@ from sleepjax._nets import MLP as MLP
 from sleepjax._nets import weights_of as weights_of
 from sleepjax._nets import with_weights as with_weights
 from sleepjax._phases import Peer as Peer
+from sleepjax._program_store import use_program_store as use_program_store
 from sleepjax._phases import Phase as Phase
 from sleepjax._phases import SupervisedTask as SupervisedTask
 from sleepjax._phases import TrainingHooks as TrainingHooks
@@ -221,6 +222,7 @@ __all__ = [
     "rotated_images",
     "run_batch",
     "run_seeds",
+    "use_program_store",
     "save_src_vector",
     "sequence",
     "set_hparams",

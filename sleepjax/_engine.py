@@ -38,6 +38,7 @@ from sleepjax._continual import (
 )
 from sleepjax._hparams import check_nodes, key_name
 from sleepjax._phases import Phase
+from sleepjax._program_store import call_stored
 from sleepjax._typing import PRNGKey, PyTree
 
 
@@ -277,11 +278,16 @@ def run_batch(
     keys = member_key_data(seeds, member_keys)
     keys_placed = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec(None, "batch"))
 
-    def program(num):
-        return batch_program(
+    constants = hparams if constant_hparams else None
+
+    def call(num, *args):
+        """The program of ``num`` tasks on ``args``, through the program store when one is in use."""
+        program = batch_program(
             phase, make_params, mesh, hparams_batched=hparams_batched, num=num,
-            key_schedule=key_schedule, keep_final=carried, constants=hparams if constant_hparams else None,
+            key_schedule=key_schedule, keep_final=carried, constants=constants,
         )  # fmt: skip
+        identity = (phase, make_params, mesh, hparams_batched, num, key_schedule, carried, constants)
+        return call_stored(program, identity, args)
 
     label = progress if isinstance(progress, str) else "runs"
     bar = tqdm(total=-(-n // chunk) * len(segments), desc=f"{label} ({n})", unit="call", disable=not progress)
@@ -297,7 +303,7 @@ def run_batch(
             state = None if start is None else _take(start.state, rows, placed)
             parts = []
             for a, b in segments:
-                out = program(b - a)(chunk_keys, chunk_hparams, tasks, evaluate, params, state, jnp.int32(a))
+                out = call(b - a, chunk_keys, chunk_hparams, tasks, evaluate, params, state, jnp.int32(a))
                 if carried:
                     params, state = out.final
                 parts.append(jax.tree.map(lambda x, k=members.size: to_host(x)[:k], out[:2]))

@@ -287,6 +287,35 @@ def test_the_compilation_cache_is_on_by_default_and_can_be_turned_off(tmp_path, 
     assert cache.cache_dir() == tmp_path / "mine"
 
 
+def test_the_cache_also_keeps_the_traced_programs(tmp_path, monkeypatch):
+    # Catches the command line's cache leaving sleepjax's store of traced programs off: a warm invocation
+    # would still trace every program to find it in JAX's cache.
+    import jax
+
+    from sleepjax import _program_store
+    from sleepjax.app import cache
+
+    monkeypatch.setattr(jax.config, "update", lambda name, value: None)  # JAX's own cache stays off here
+    try:
+        assert cache.enable(tmp_path / "jax") == tmp_path / "jax"
+        assert _program_store._DIRECTORY == tmp_path / "jax" / "programs"
+    finally:
+        _program_store.use_program_store(None)
+
+
+def test_a_second_invocation_neither_traces_nor_compiles_the_run(tmp_path):
+    # Catches a warm invocation that traces the run's program again (its store entry not found: a key
+    # that differs between processes) or compiles it again (the persistent cache not hit).
+    import subprocess
+
+    env = dict(os.environ, SLEEPJAX_CACHE_DIR=str(tmp_path / "cache"), JAX_LOG_COMPILES="1")
+    command = [sys.executable, "-m", "sleepjax.app.cli", *RUN, "--arms", "finetune", "--seeds", "1", *FAST]
+    logs = [subprocess.run(command, env=env, capture_output=True, text=True, check=True).stderr for _ in range(2)]
+    assert "Finished tracing program_of_arrays" in logs[0]
+    assert "Finished tracing program_of_arrays" not in logs[1]
+    assert "Persistent compilation cache hit for 'jit_call'" in logs[1]
+
+
 def test_library_errors_name_the_flag():
     # Catches a library parameter name reaching the user instead of the flag they typed.
     from sleepjax.app.cli import in_flags

@@ -5,6 +5,8 @@ import re
 import shlex
 from pathlib import Path
 
+import pytest
+
 from sleepjax.app.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,3 +76,39 @@ def test_the_readme_sweep_table_is_the_committed_sweep_record():
     rows = json.loads((ROOT / "experiments" / "results" / "sweep_inc_bundled.rows.json").read_text())["rows"]
     table = format_sweep(rows, ["sleep.src.inc"])
     assert table in (ROOT / "README.md").read_text()
+
+
+#: The first words of each method's row in the baselines page's tables.
+BASELINE_ROWS = {
+    "finetune": "finetune", "joint": "joint", "ewc": "EWC", "online-ewc": "online EWC", "si": "SI",
+    "lwf": "LwF, van de Ven", "lwf-li-hoiem": "LwF, Li & Hoiem", "replay": "replay", "agem": "A-GEM",
+    "replay+agem": "GEM stand-in", "icarl": "iCaRL", "der++": "DER++", "src": "SRC, reference",
+    "src-tuned": "SRC, `mnist-tuned`", "src+replay": "SRC + replay", "src+icarl": "SRC + iCaRL",
+}  # fmt: skip
+BASELINE_RECORDS = {
+    "class": "compare_split_mnist_class_all.json",
+    "task": "compare_split_mnist_task.json",
+    "domain": "compare_split_mnist_domain.json",
+}
+
+
+@pytest.mark.parametrize("scenario", sorted(BASELINE_RECORDS))
+def test_the_baselines_tables_are_the_committed_records(scenario):
+    """Catches a baselines table left behind when its record is remade, or a row's numbers set beside the
+    wrong method: each method's row must hold its record's average accuracy and BWT (mean ± SD), and the
+    table one row per method of the record."""
+    import json
+
+    from sleepjax.app.report import cell
+
+    record = json.loads((ROOT / "experiments" / "results" / BASELINE_RECORDS[scenario]).read_text())
+    page = (ROOT / "docs" / "reproductions" / "baselines.md").read_text()
+    table = page.split(f"<!-- baselines-{scenario}:begin -->")[1].split(f"<!-- baselines-{scenario}:end -->")[0]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in table.strip().splitlines()[2:]]
+    assert len(rows) == len(record["methods"])
+    for method, entry in record["methods"].items():
+        (row,) = [r for r in rows if r[0].startswith(BASELINE_ROWS[method])]
+        summary = entry["summary"]
+        assert row[1] == cell(summary["average_accuracy"], digits=2), f"{scenario}: {method}'s accuracy"
+        bwt = cell(summary["bwt"]) if "bwt" in summary else "-"
+        assert row[4].removeprefix("+") == bwt, f"{scenario}: {method}'s BWT"

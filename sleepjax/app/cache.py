@@ -1,10 +1,12 @@
-"""JAX's persistent compilation cache for the command line: a second invocation of the same command
-loads its compiled programs from disk instead of compiling them again.
+"""JAX's persistent compilation cache and sleepjax's store of traced programs for the command line: a
+second invocation of the same command loads its programs from disk instead of tracing and compiling them
+again.
 
 On by default, in ``$SLEEPJAX_CACHE_DIR`` or else ``$XDG_CACHE_HOME/sleepjax/jax`` (``~/.cache/sleepjax/jax``);
 ``--no-compilation-cache`` (or ``SLEEPJAX_CACHE_DIR=off``) turns it off. Programs are kept whatever their
 compile time (the run engine's programs take seconds, a sleep's tiny helpers milliseconds). The library
-itself never switches the cache on: a user's own script decides, with ``jax.config`` as below.
+itself never switches the cache on: a user's own script decides, with ``jax.config`` as below (and
+:func:`sleepjax.use_program_store` for the traced programs, kept here in the ``programs`` subdirectory).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import os
 from pathlib import Path
 
 import jax
+
+from sleepjax._program_store import use_program_store
 
 CACHE_ENV = "SLEEPJAX_CACHE_DIR"
 
@@ -27,8 +31,9 @@ def cache_dir() -> Path | None:
 
 
 def enable(directory: Path | None) -> Path | None:
-    """Switch JAX's persistent compilation cache on in ``directory`` (created if missing); a directory that
-    cannot be created leaves the cache off rather than stopping the command. Returns the directory used."""
+    """Switch JAX's persistent compilation cache on in ``directory`` (created if missing), and the store of
+    traced programs in its ``programs`` subdirectory; a directory that cannot be created leaves both off
+    rather than stopping the command. Returns the directory used."""
     if directory is None:
         return None
     try:
@@ -38,4 +43,8 @@ def enable(directory: Path | None) -> Path | None:
     jax.config.update("jax_compilation_cache_dir", str(directory))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    try:
+        use_program_store(directory / "programs")
+    except OSError:
+        pass
     return directory

@@ -2041,6 +2041,43 @@ SCEN = "tests/test_scenarios.py::"
 SHIFT = "tests/test_scenarios_shifted.py::"
 TRAIN = "tests/test_scenarios_training.py::"
 COMPARE = "tests/test_compare.py::"
+STORE = "tests/test_program_store.py::"
+STORE_MUTANTS = (
+    Mutant(
+        "store-key-ignores-closures",
+        "sleepjax/_program_store.py",
+        "        self.walk(tuple(_cell(c) for c in fn.__closure__ or ()))\n",
+        "",
+        "the program key names a function without the values it closes over (a run with 2 epochs would take "
+        "the stored program of one with 3)",
+        (STORE + "test_equal_phases_built_twice_share_a_key_and_any_difference_changes_it",),
+    ),
+    Mutant(
+        "store-never-read",
+        "sleepjax/_program_store.py",
+        'serialized, skeleton = pickle.loads(path.read_bytes())',
+        'serialized, skeleton = pickle.loads(b"")',
+        "the store is written but never read: every invocation traces its programs again",
+        (STORE + "test_a_stored_program_runs_without_tracing_and_gives_the_same_numbers",),
+    ),
+    Mutant(
+        "store-key-by-identity",
+        "sleepjax/_program_store.py",
+        'self.put("function", _name(fn))',
+        'self.put("function", _name(fn), id(fn))',
+        "the program key depends on where objects live in memory, so a new process never finds its program",
+        ("tests/test_cli.py::test_a_second_invocation_neither_traces_nor_compiles_the_run",),
+    ),
+    Mutant(
+        "store-output-skeleton-unordered",
+        "sleepjax/_program_store.py",
+        "slots = [_Slot(i) for i in range(parts[\"tree\"].num_leaves)]",
+        "slots = [_Slot(i) for i in reversed(range(parts[\"tree\"].num_leaves))]",
+        "a stored program's outputs put back in the wrong places",
+        (STORE + "test_a_stored_program_runs_without_tracing_and_gives_the_same_numbers",),
+    ),
+)
+
 SCENARIO_MUTANTS = (
     Mutant(
         "compare-permuted-with-split-strengths",
@@ -2256,6 +2293,7 @@ SCENARIO_MUTANTS = (
     ),
 )
 MUTANTS += SCENARIO_MUTANTS
+MUTANTS += STORE_MUTANTS
 
 
 def run_tests(root: Path, tests: tuple[str, ...]) -> subprocess.CompletedProcess:
