@@ -178,17 +178,22 @@ def _pinned(obj) -> bool:
 
 
 @functools.cache
-def _environment() -> str:
-    """The versions, JAX settings and sleepjax source every key includes."""
+def _installed() -> str:
+    """The versions of the packages and sleepjax's own source, which every key includes."""
     digest = hashlib.sha256()
     for package in _VERSIONED:
         digest.update(f"{package}={importlib.metadata.version(package)};".encode())
-    settings = sorted((k, repr(v)) for k, v in jax.config.values.items() if "cache" not in k)
-    digest.update(repr(settings).encode())
     root = Path(__file__).resolve().parent
     for path in sorted(root.rglob("*.py")):
         digest.update(str(path.relative_to(root)).encode() + b"\x00" + path.read_bytes())
     return digest.hexdigest()
+
+
+def _settings() -> list:
+    """JAX's settings as they are now (x64, matmul precision, ...), less those of caching and logging,
+    which leave the traced program as it is."""
+    quiet = ("cache", "log", "explain")
+    return sorted((k, repr(v)) for k, v in jax.config.values.items() if not any(q in k for q in quiet))
 
 
 def call_stored(program: Callable, identity: tuple, args: tuple):
@@ -201,9 +206,12 @@ def call_stored(program: Callable, identity: tuple, args: tuple):
         return program(*args)
     arrays, static = eqx.partition(args, eqx.is_array)
     leaves, in_tree = jax.tree.flatten(arrays)
-    avals = [(leaf.dtype.str, leaf.shape, str(getattr(leaf, "sharding", None))) for leaf in leaves]
+    avals = [
+        (leaf.dtype.str, leaf.shape, bool(getattr(leaf, "weak_type", False)), str(getattr(leaf, "sharding", None)))
+        for leaf in leaves
+    ]
     try:
-        key = fingerprint(_environment(), identity, str(in_tree), avals, static)
+        key = fingerprint(_installed(), _settings(), identity, str(in_tree), avals, static)
     except Unfingerprintable:
         return program(*args)
     if key not in _LOADED:
