@@ -32,8 +32,8 @@ def run(setup, phase, make_params=make_mlp, **options):
 
 @pytest.fixture(scope="module")
 def traced(setup):
-    """The numbers of the setup's run traced as usual (no store), with and without its final carry."""
-    return {keep: run(setup, setup.phase, hparams_batched=False, keep_final=keep) for keep in (False, True)}
+    """The numbers of the setup's run traced as usual (no store)."""
+    return run(setup, setup.phase, hparams_batched=False)
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def forget_loaded_programs():
 def test_a_stored_program_runs_without_tracing_and_gives_the_same_numbers(setup, traced, program_store):
     # Catches a store that is never read (the second run traces again), and a stored program whose
     # numbers differ from the traced one's (arguments flattened in another order, a lost static part).
-    expected = traced[False]
+    expected = traced
     TRACED.clear()
     first = run(setup, setup.phase, hparams_batched=False)
     assert "program_of_arrays" in TRACED and len(list(program_store.iterdir())) == 1
@@ -75,10 +75,13 @@ def test_a_stored_program_runs_without_tracing_and_gives_the_same_numbers(setup,
         np.testing.assert_array_equal(result.metrics["sleep"]["spikes"], expected.metrics["sleep"]["spikes"])
 
 
-def test_a_run_keeping_its_final_carry_is_stored_with_the_carry_whole(setup, traced, program_store):
-    # Catches the static part of the output (the MLP's activation function) lost on the way through the
-    # store: the final model would come back without it.
-    expected = traced[True]
+@pytest.mark.slow
+def test_a_run_keeping_its_final_carry_is_stored_with_the_carry_whole(setup, program_store):
+    # Catches the static part of the output (the MLP's head) lost on the way through the store: the final
+    # model would come back without it.
+    sj.use_program_store(None)
+    expected = run(setup, setup.phase, hparams_batched=False, keep_final=True)
+    sj.use_program_store(program_store)
     run(setup, setup.phase, hparams_batched=False, keep_final=True)
     assert len(list(program_store.iterdir())) == 1
     forget_loaded_programs()
@@ -88,6 +91,7 @@ def test_a_run_keeping_its_final_carry_is_stored_with_the_carry_whole(setup, tra
     np.testing.assert_array_equal(stored.final.params.layers[0].weight, expected.final.params.layers[0].weight)
 
 
+@pytest.mark.slow
 def test_a_carry_whose_static_part_cannot_be_saved_runs_through_the_store_unsaved(setup, program_store):
     # Catches an equinox MLP's lambda (its final activation) in the output ending the run with a pickling
     # error, or its carry coming back without its activation function.
@@ -95,6 +99,7 @@ def test_a_carry_whose_static_part_cannot_be_saved_runs_through_the_store_unsave
     assert result.final.params.activation is jax.nn.relu and not list(program_store.iterdir())
 
 
+@pytest.mark.slow
 def test_an_unreadable_stored_program_is_traced_again(setup, traced, program_store):
     # Catches a truncated or foreign file in the store ending the run with an unpickling error.
     run(setup, setup.phase, hparams_batched=False)
@@ -102,7 +107,7 @@ def test_an_unreadable_stored_program_is_traced_again(setup, traced, program_sto
     path.write_bytes(b"not a program")
     forget_loaded_programs()
     result = run(setup, setup.phase, hparams_batched=False)
-    np.testing.assert_array_equal(result.evaluation, traced[False].evaluation)
+    np.testing.assert_array_equal(result.evaluation, traced.evaluation)
 
 
 def test_a_program_with_a_host_callback_runs_as_usual_and_is_not_stored(setup, program_store):
@@ -158,6 +163,7 @@ print("stored", len(list(__import__("pathlib").Path(sys.argv[1]).iterdir())))
 """
 
 
+@pytest.mark.slow
 def test_a_program_sharded_over_four_devices_is_stored_and_gives_the_same_numbers(tmp_path):
     # Catches a stored program whose inputs lose their sharding over the mesh (export records it; a call
     # with the members on other devices would fail or gather them on one).
