@@ -48,7 +48,6 @@ from sleepjax._nets import MLP as MLP
 from sleepjax._nets import weights_of as weights_of
 from sleepjax._nets import with_weights as with_weights
 from sleepjax._phases import Peer as Peer
-from sleepjax._program_store import use_program_store as use_program_store
 from sleepjax._phases import Phase as Phase
 from sleepjax._phases import SupervisedTask as SupervisedTask
 from sleepjax._phases import TrainingHooks as TrainingHooks
@@ -56,6 +55,7 @@ from sleepjax._phases import by_task as by_task
 from sleepjax._phases import every_n_tasks as every_n_tasks
 from sleepjax._phases import interleave as interleave
 from sleepjax._phases import sequence as sequence
+from sleepjax._program_store import use_program_store as use_program_store
 from sleepjax._scenarios import SPLIT_MNIST_CLASSES as SPLIT_MNIST_CLASSES
 from sleepjax._scenarios import EvalSet as EvalSet
 from sleepjax._scenarios import Scenario as Scenario

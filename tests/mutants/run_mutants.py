@@ -2055,7 +2055,7 @@ STORE_MUTANTS = (
     Mutant(
         "store-never-read",
         "sleepjax/_program_store.py",
-        'serialized, skeleton = pickle.loads(path.read_bytes())',
+        "serialized, skeleton = pickle.loads(path.read_bytes())",
         'serialized, skeleton = pickle.loads(b"")',
         "the store is written but never read: every invocation traces its programs again",
         (STORE + "test_a_stored_program_runs_without_tracing_and_gives_the_same_numbers",),
@@ -2071,8 +2071,8 @@ STORE_MUTANTS = (
     Mutant(
         "store-output-skeleton-unordered",
         "sleepjax/_program_store.py",
-        "slots = [_Slot(i) for i in range(parts[\"tree\"].num_leaves)]",
-        "slots = [_Slot(i) for i in reversed(range(parts[\"tree\"].num_leaves))]",
+        'slots = [_Slot(i) for i in range(parts["tree"].num_leaves)]',
+        'slots = [_Slot(i) for i in reversed(range(parts["tree"].num_leaves))]',
         "a stored program's outputs put back in the wrong places",
         (STORE + "test_a_stored_program_runs_without_tracing_and_gives_the_same_numbers",),
     ),
