@@ -281,13 +281,14 @@ def run_batch(
     constants = hparams if constant_hparams else None
 
     def call(num, *args):
-        """The program of ``num`` tasks on ``args``, through the program store when one is in use."""
-        program = batch_program(
-            phase, make_params, mesh, hparams_batched=hparams_batched, num=num,
-            key_schedule=key_schedule, keep_final=carried, constants=constants,
+        """The program of ``num`` tasks on ``args``, through the program store when one is in use (what
+        the program is built from is its identity there)."""
+        settings = dict(
+            hparams_batched=hparams_batched, num=num, key_schedule=key_schedule, keep_final=carried,
+            constants=constants,
         )  # fmt: skip
-        identity = (phase, make_params, mesh, hparams_batched, num, key_schedule, carried, constants)
-        return call_stored(program, identity, args)
+        program = batch_program(phase, make_params, mesh, **settings)
+        return call_stored(program, (phase, make_params, mesh, settings), args)
 
     label = progress if isinstance(progress, str) else "runs"
     bar = tqdm(total=-(-n // chunk) * len(segments), desc=f"{label} ({n})", unit="call", disable=not progress)

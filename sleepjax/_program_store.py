@@ -25,8 +25,8 @@ import importlib.metadata
 import io
 import os
 import pickle
-import tempfile
 import types
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,9 +34,14 @@ import equinox as eqx
 import jax
 import numpy as np
 
+from sleepjax._files import write_bytes_atomic
+
 _DIRECTORY: Path | None = None
 #: key -> (jitted call of the exported program, its output skeleton), or None (cannot be exported)
 _LOADED: dict[str, tuple | None] = {}
+#: program -> the fingerprint of what it was built from (None: cannot be fingerprinted), taken at its first
+#: call: a program object is built once from its identity (the engine caches programs by it).
+_IDENTITY_KEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 #: Top-level packages whose functions are identified by name alone: their code is pinned by the versions
 #: (and, for sleepjax, the source hash) in every key.
@@ -210,8 +215,11 @@ def call_stored(program: Callable, identity: tuple, args: tuple):
         (leaf.dtype.str, leaf.shape, bool(getattr(leaf, "weak_type", False)), str(getattr(leaf, "sharding", None)))
         for leaf in leaves
     ]
+    built_from = _identity_key(program, identity)
     try:
-        key = fingerprint(_installed(), _settings(), identity, str(in_tree), avals, static)
+        if built_from is None:
+            return program(*args)
+        key = fingerprint(_installed(), _settings(), built_from, str(in_tree), avals, static)
     except Unfingerprintable:
         return program(*args)
     if key not in _LOADED:
@@ -221,6 +229,16 @@ def call_stored(program: Callable, identity: tuple, args: tuple):
     call, skeleton = _LOADED[key]
     outputs = call(leaves)
     return jax.tree.map(lambda x: outputs[x.index] if isinstance(x, _Slot) else x, skeleton, is_leaf=_is_slot)
+
+
+def _identity_key(program: Callable, identity: tuple) -> str | None:
+    """The fingerprint of ``identity`` (``None`` where it cannot be taken), once per program object."""
+    if program not in _IDENTITY_KEYS:
+        try:
+            _IDENTITY_KEYS[program] = fingerprint(identity)
+        except Unfingerprintable:
+            _IDENTITY_KEYS[program] = None
+    return _IDENTITY_KEYS[program]
 
 
 class _Slot:
@@ -309,9 +327,7 @@ class _ByName(pickle.Pickler):
 def _write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically; a store that cannot be written is left as it is."""
     try:
-        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".part") as f:
-            f.write(data)
-        os.replace(f.name, path)
+        write_bytes_atomic(path, data)
     except OSError:
         pass
 

@@ -20,7 +20,7 @@ import equinox as eqx
 import jax
 import numpy as np
 
-from sleepjax.app.records import write_bytes_atomic
+from sleepjax._files import write_bytes_atomic
 
 
 def _is_leaf_array(x) -> bool:

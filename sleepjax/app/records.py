@@ -34,6 +34,8 @@ from typing import Any
 
 import jax
 
+from sleepjax._files import write_bytes_atomic
+
 FORMAT = "sleepjax-record/1"
 
 MAX_RECORD_BYTES = 256 * 2**20
@@ -156,25 +158,8 @@ def write_atomic(path: Path, data: Mapping) -> None:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically (:func:`write_bytes_atomic`)."""
+    """Write ``text`` (UTF-8) to ``path`` atomically (:func:`sleepjax._files.write_bytes_atomic`)."""
     write_bytes_atomic(path, text.encode("utf-8"))
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a fresh temporary file in the same directory (never a name an
-    earlier run or another user could have planted a link at), fsync, and an atomic replace: ``path``
-    holds either its old content or the new one, whatever happens."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def differences(stored: Any, wanted: Any, prefix: str = "") -> list[str]:

@@ -93,8 +93,8 @@ def normalize(name: str, old: str, new: str, mistake: str) -> Mutant:
     return Mutant(name, "sleepjax/_sleep/normalize.py", old, new, mistake, NORMALIZE_TESTS)
 
 
-def record(name: str, old: str, new: str, mistake: str) -> Mutant:
-    return Mutant(name, "sleepjax/app/records.py", old, new, mistake, RECORD_TESTS)
+def record(name: str, old: str, new: str, mistake: str, path: str = "sleepjax/app/records.py") -> Mutant:
+    return Mutant(name, path, old, new, mistake, RECORD_TESTS)
 
 
 def interrupt(name: str, old: str, new: str, mistake: str) -> Mutant:
@@ -888,6 +888,7 @@ MUTANTS = (
         'fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")',
         'tmp = f"{path}.tmp"\n    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)',
         "a fixed temporary name that follows a link planted there",
+        path="sleepjax/_files.py",
     ),
     record(
         "record-write-in-place",
@@ -903,12 +904,14 @@ MUTANTS = (
         "            f.flush()\n"
         "            os.fsync(f.fileno())",
         "the record is rewritten in place: a write that fails half way destroys the finished runs",
+        path="sleepjax/_files.py",
     ),
     record(
         "record-failed-write-leaves-temp",
         "Path(tmp).unlink(missing_ok=True)",
         "pass",
         "a failed write leaves its temporary file behind",
+        path="sleepjax/_files.py",
     ),
     record(
         "record-no-size-bound",
