@@ -171,6 +171,48 @@ def test_lwf_conventions_are_told_apart_in_the_record():
     assert "phase_options" not in compare.method_settings(build_method("ewc", "split-mnist", "class", hsu, 5))
 
 
+@pytest.mark.parametrize("method", ["ewc-hsu", "online-ewc-hsu"])
+def test_hsu_settings_estimate_ewcs_fisher_at_the_predicted_labels(method):
+    # Catches an "-hsu" EWC whose record says "ewc.fisher: predicted" while its phase estimates the exact
+    # Fisher (van de Ven's), and Hsu et al.'s strengths not the ones the method runs with: one task through
+    # the method's phases must report the predicted-label Fisher of the weights it trained.
+    import dataclasses
+
+    import jax
+    import jax.numpy as jnp
+
+    from sleepjax._images import InputFormat
+    from sleepjax.methods import _common, published_defaults
+    from sleepjax.methods.ewc import fisher_information
+
+    tiny = dataclasses.replace(PROTOCOLS["hsu"], hidden=(6,), epochs=1, batch_size=8, input_format=InputFormat())
+    setup = build_method(method, "split-mnist", "domain", tiny, 5)
+    assert compare.method_settings(setup)["phase_options"] == {"ewc.fisher": "predicted"}
+    online = method.startswith("online")
+    assert setup.hparams["ewc"] == published_defaults("online-ewc" if online else "ewc", "domain", source="hsu")
+    x = jax.random.uniform(jax.random.key(1), (16, 4))
+    y = (x[:, 0] > 0.5).astype(jnp.int32)
+    task = sj_task(x, y)
+    model = tiny.make_params(4, 2)(jax.random.key(0))
+    state = setup.phase.init(model, jax.random.key(2))
+    trained, _, metrics = setup.phase.apply(model, state, task, setup.hparams, jax.random.key(3))
+    predicted, exact = (
+        float(_common.tree_sum(fisher_information(trained, x, y, None, jax.random.key(0), labels)))
+        for labels in ("predicted", "exact")
+    )
+    assert abs(predicted - exact) > 1e-3 * exact  # the case tells the two estimates apart
+    assert float(metrics["ewc"]["fisher"]) == pytest.approx(predicted, rel=1e-5)
+
+
+def sj_task(x, y):
+    """One task of two outputs as a run hands it to a method's phases."""
+    import jax.numpy as jnp
+
+    from sleepjax import SupervisedTask
+
+    return SupervisedTask(x, y, jnp.asarray(0), x[None], jnp.ones(2, bool))
+
+
 def test_each_methods_seeds_run_as_one_vmapped_call_equal_one_by_one(tmp_path):
     settings = compare.Settings(examples_per_task=128, epochs=1)
     data = load_bundled()

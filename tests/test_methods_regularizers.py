@@ -358,6 +358,24 @@ def test_published_defaults_are_van_de_vens_strengths():
         sj.published_defaults("si", "classes")
 
 
+def test_hsu_settings_are_their_scripts_strengths_in_this_modules_penalties():
+    # Catches Hsu et al.'s --reg_coef taken as EWC's lambda (their penalty reg_coef * F d^2 has no 1/2, so
+    # lambda must be twice it, else EWC runs at half their strength), EWC's and online EWC's values swapped,
+    # and the source accepted where their scripts set nothing (another benchmark, LwF, an unknown source).
+    scenarios = ("task", "domain", "class")
+    hsu = {m: {s: sj.published_defaults(m, s, source="hsu") for s in scenarios} for m in ("ewc", "online-ewc", "si")}
+    assert {s: float(h.lambda_) for s, h in hsu["ewc"].items()} == {"task": 200.0, "domain": 200.0, "class": 1200.0}
+    assert {s: float(h.lambda_) for s, h in hsu["online-ewc"].items()} == {"task": 800, "domain": 1400, "class": 200}
+    assert {s: float(h.c) for s, h in hsu["si"].items()} == {"task": 300.0, "domain": 3000.0, "class": 600.0}
+    assert all(float(h.xi) == pytest.approx(0.1) for h in hsu["si"].values())
+    with pytest.raises(ValueError, match="publish no strengths for 'permuted-mnist'"):
+        sj.published_defaults("ewc", "domain", "permuted-mnist", source="hsu")
+    with pytest.raises(ValueError, match="set no strength for 'lwf'"):
+        sj.published_defaults("lwf", "domain", source="hsu")
+    with pytest.raises(ValueError, match="unknown source 'hsu2018'"):
+        sj.published_defaults("si", "domain", source="hsu2018")
+
+
 def test_lambda_is_addressed_as_ewc_lambda():
     base = {"ewc": sj.published_defaults("ewc", "class")}
     assert list(sj.hparam_names(base)) == ["ewc.lambda", "ewc.gamma"]

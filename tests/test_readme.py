@@ -80,7 +80,8 @@ def test_the_readme_sweep_table_is_the_committed_sweep_record():
 
 #: The first words of each method's row in the baselines page's tables.
 BASELINE_ROWS = {
-    "finetune": "finetune", "joint": "joint", "ewc": "EWC", "online-ewc": "online EWC", "si": "SI",
+    "finetune": "finetune", "joint": "joint", "ewc": "EWC (", "online-ewc": "online EWC (", "si": "SI (",
+    "ewc-hsu": "EWC, Hsu", "online-ewc-hsu": "online EWC, Hsu", "si-hsu": "SI, Hsu",
     "lwf": "LwF, van de Ven", "lwf-li-hoiem": "LwF, Li & Hoiem", "replay": "replay", "agem": "A-GEM",
     "replay+agem": "GEM stand-in", "icarl": "iCaRL", "der++": "DER++", "src": "SRC, reference",
     "src-tuned": "SRC, `mnist-tuned`", "src+replay": "SRC + replay", "src+icarl": "SRC + iCaRL",

@@ -8,7 +8,9 @@ optimiser, batch, schedule and data; a method is the wake phase plus its own pha
 
 * ``finetune``: the wake phase alone; ``joint``: the same on the joint stream (one task, all data);
 * the baselines of :mod:`sleepjax.methods` (EWC, online EWC, SI, LwF, replay, A-GEM, iCaRL, DER++) after
-  the wake phase, with their published default strengths (:func:`sleepjax.published_defaults`); ``lwf``
+  the wake phase, with their published default strengths (:func:`sleepjax.published_defaults`, van de Ven
+  et al.'s); ``ewc-hsu``, ``online-ewc-hsu`` and ``si-hsu`` take Hsu et al.'s own settings instead (their
+  scripts' strengths, EWC's Fisher from the predicted labels: :data:`HSU_SETTINGS`); ``lwf``
   takes van de Ven & Tolias's loss (the source of the published LwF numbers on split MNIST),
   ``lwf-li-hoiem`` Li & Hoiem's (``sleepjax.lwf``'s ``convention``);
 * ``replay+agem``: rehearsal merged into the training set and A-GEM's projection (each with its own memory
@@ -157,7 +159,15 @@ def _window(benchmark: str, protocol: Protocol) -> InputWindow | None:
 
 #: What a method's phases are built with beyond their hyperparameters (kept in its record entry, so that a
 #: record made with another construction is not resumed).
-PHASE_OPTIONS = {"lwf": {"lwf.convention": "van-de-ven"}, "lwf-li-hoiem": {"lwf.convention": "li-hoiem"}}
+PHASE_OPTIONS = {
+    "lwf": {"lwf.convention": "van-de-ven"},
+    "lwf-li-hoiem": {"lwf.convention": "li-hoiem"},
+    "ewc-hsu": {"ewc.fisher": "predicted"},
+    "online-ewc-hsu": {"ewc.fisher": "predicted"},
+}
+#: The methods run with Hsu et al.'s own settings (``published_defaults(..., source="hsu")``; EWC's Fisher
+#: from the predicted labels, as their ``EWC_mnist`` agent), by the method they are a setting of.
+HSU_SETTINGS = {"ewc-hsu": "ewc", "online-ewc-hsu": "online-ewc", "si-hsu": "si"}
 
 
 #: The benchmark whose published strengths a benchmark's methods start from: rotated MNIST has none of its
@@ -182,11 +192,16 @@ def _method_phases(method: str, benchmark: str, scenario: str, memory: int) -> t
         "lwf": ("lwf", lambda: lwf(convention=PHASE_OPTIONS["lwf"]["lwf.convention"])),
         "lwf-li-hoiem": ("lwf", lambda: lwf(convention=PHASE_OPTIONS["lwf-li-hoiem"]["lwf.convention"])),
         "der++": ("der", lambda: der(memory)),
+        "ewc-hsu": ("ewc", lambda: ewc(fisher=PHASE_OPTIONS["ewc-hsu"]["ewc.fisher"])),
+        "online-ewc-hsu": ("ewc", lambda: ewc(online=True, fisher=PHASE_OPTIONS["online-ewc-hsu"]["ewc.fisher"])),
+        "si-hsu": ("si", si),
     }
     if method in strengths:
         name, factory = strengths[method]
-        defaults = "lwf" if method.startswith("lwf") else method
-        phases[name], hparams[name] = factory(), published_defaults(defaults, scenario, STRENGTHS_OF[benchmark])
+        defaults = "lwf" if method.startswith("lwf") else HSU_SETTINGS.get(method, method)
+        source = "hsu" if method in HSU_SETTINGS else "van-de-ven"
+        phases[name] = factory()
+        hparams[name] = published_defaults(defaults, scenario, STRENGTHS_OF[benchmark], source=source)
     return phases, hparams
 
 
@@ -213,6 +228,9 @@ METHODS = (
     "ewc",
     "online-ewc",
     "si",
+    "ewc-hsu",
+    "online-ewc-hsu",
+    "si-hsu",
     "lwf",
     "lwf-li-hoiem",
     "replay",

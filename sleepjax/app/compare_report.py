@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from sleepjax import _metrics as metrics
-from sleepjax.app.compare_methods import PROTOCOLS, build_method, method_settings
+from sleepjax.app.compare_methods import HSU_SETTINGS, PROTOCOLS, build_method, method_settings
 from sleepjax.app.plots import require_matplotlib
 from sleepjax.app.records import as_json
 from sleepjax.app.report import cell, format_table, mean_sd
@@ -54,6 +54,7 @@ def published(record: dict) -> dict[str, float]:
         means = dict(PERMUTED_TARGET)
     else:
         means = dict(PUBLISHED.get(key, {}))
+        means.update({variant: means[method] for variant, method in HSU_SETTINGS.items() if method in means})
     tasks = len(identity["train_sizes"])
     for method, entry in record.get("methods", {}).items():
         if method in means:

@@ -29,6 +29,22 @@ BENCHMARKS = ("split-mnist", "permuted-mnist")
 tasks are orders of magnitude off for permuted MNIST's ten ten-class tasks."""
 
 
+SOURCES = ("van-de-ven", "hsu")
+"""Where published strengths come from: van de Ven, Tuytelaars & Tolias 2022 (``continual-learning``,
+``params/param_values.py``), or the scripts of Hsu et al. 2018 (``Continual-Learning-Benchmark``,
+``scripts/split_MNIST_incremental_*.sh``), whose runs made the split-MNIST means of their Table 2."""
+
+
+def check_source(source: str, benchmark: str) -> str:
+    """``source`` if it is one of :data:`SOURCES` and gives values for ``benchmark``, else ``ValueError``
+    naming it (Hsu et al.'s scripts set strengths for split MNIST only)."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r} of published strengths; the sources are {', '.join(SOURCES)}")
+    if source == "hsu" and benchmark != "split-mnist":
+        raise ValueError(f"Hsu et al.'s scripts publish no strengths for {benchmark!r}, only for 'split-mnist'")
+    return source
+
+
 def check_published_setting(scenario: str, benchmark: str) -> str:
     """``scenario`` if it and ``benchmark`` are among :data:`SCENARIOS` and :data:`BENCHMARKS`, else
     ``ValueError`` naming the unknown one."""

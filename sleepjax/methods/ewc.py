@@ -44,6 +44,13 @@ _PUBLISHED_LAMBDA = {
     "split-mnist": {"task": 1e5, "domain": 1e10, "class": 1e9},
     "permuted-mnist": {"task": 100.0, "domain": 100.0, "class": 100.0},
 }
+# Hsu et al. 2018's split-MNIST scripts (Continual-Learning-Benchmark, scripts/split_MNIST_incremental_*.sh:
+# --reg_coef of EWC_mnist and EWC_online_mnist), doubled: their penalty is reg_coef * F (theta - theta*)^2,
+# this module's lambda / 2 * F (theta - theta*)^2.
+_HSU_LAMBDA = {
+    False: {"task": 200.0, "domain": 200.0, "class": 1200.0},
+    True: {"task": 800.0, "domain": 1400.0, "class": 200.0},
+}
 
 
 class EWCHparams(NamedTuple):
@@ -73,13 +80,21 @@ class EWCState(NamedTuple):
     offset: Array
 
 
-def published_defaults(scenario: str, online: bool = False, benchmark: str = "split-mnist") -> EWCHparams:
-    """van de Ven et al. 2022's EWC strength in ``scenario`` (``"class"``, ``"task"`` or ``"domain"``) of
-    ``benchmark``: on split MNIST lambda 1e9 / 1e5 / 1e10, on permuted MNIST 100 in every scenario;
-    gamma 1. They publish no separate online-EWC values; the same lambda with gamma = 1 (their default
-    decay) is the starting point for it."""
-    del online
+def published_defaults(
+    scenario: str, online: bool = False, benchmark: str = "split-mnist", source: str = "van-de-ven"
+) -> EWCHparams:
+    """The published EWC strength in ``scenario`` (``"class"``, ``"task"`` or ``"domain"``) of
+    ``benchmark``; gamma 1.
+
+    ``source="van-de-ven"`` (van de Ven et al. 2022): on split MNIST lambda 1e9 / 1e5 / 1e10, on permuted
+    MNIST 100 in every scenario; they publish no separate online-EWC values, so the same lambda with
+    gamma = 1 (their default decay) is the starting point for it. ``source="hsu"`` (Hsu et al. 2018's
+    split-MNIST scripts, which made their Table 2): lambda 1,200 / 200 / 200, online 200 / 800 / 1,400
+    (twice their ``reg_coef``: their penalty has no 1/2), with their Fisher from the predicted labels
+    (:func:`ewc`'s ``fisher="predicted"``)."""
     scenario = common.check_published_setting(scenario, benchmark)
+    if common.check_source(source, benchmark) == "hsu":
+        return EWCHparams(jnp.float32(_HSU_LAMBDA[online][scenario]), jnp.float32(1.0))
     return EWCHparams(jnp.float32(_PUBLISHED_LAMBDA[benchmark][scenario]), jnp.float32(1.0))
 
 

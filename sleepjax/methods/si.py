@@ -34,6 +34,9 @@ _PUBLISHED_C = {
     "split-mnist": {"task": 10.0, "domain": 50_000.0, "class": 5_000.0},
     "permuted-mnist": {"task": 10.0, "domain": 10.0, "class": 5.0},
 }
+# Hsu et al. 2018's split-MNIST scripts (Continual-Learning-Benchmark, scripts/split_MNIST_incremental_*.sh:
+# SI's --reg_coef; their damping is 0.1). Their penalty is this module's.
+_HSU_C = {"task": 300.0, "domain": 3000.0, "class": 600.0}
 
 
 class SIHparams(NamedTuple):
@@ -61,10 +64,14 @@ class SIState(NamedTuple):
     anchor: PyTree
 
 
-def published_defaults(scenario: str, benchmark: str = "split-mnist") -> SIHparams:
-    """van de Ven et al. 2022's SI strength in ``scenario`` (``"class"``, ``"task"`` or ``"domain"``) of
-    ``benchmark``: on split MNIST c = 5,000 / 10 / 50,000, on permuted MNIST 5 / 10 / 10; xi = 0.1."""
+def published_defaults(scenario: str, benchmark: str = "split-mnist", source: str = "van-de-ven") -> SIHparams:
+    """The published SI strength in ``scenario`` (``"class"``, ``"task"`` or ``"domain"``) of ``benchmark``;
+    xi = 0.1. ``source="van-de-ven"`` (van de Ven et al. 2022): on split MNIST c = 5,000 / 10 / 50,000, on
+    permuted MNIST 5 / 10 / 10. ``source="hsu"`` (Hsu et al. 2018's split-MNIST scripts, which made their
+    Table 2): c = 600 / 300 / 3,000."""
     scenario = common.check_published_setting(scenario, benchmark)
+    if common.check_source(source, benchmark) == "hsu":
+        return SIHparams(jnp.float32(_HSU_C[scenario]), jnp.float32(0.1))
     return SIHparams(jnp.float32(_PUBLISHED_C[benchmark][scenario]), jnp.float32(0.1))
 
 

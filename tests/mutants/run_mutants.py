@@ -93,8 +93,8 @@ def normalize(name: str, old: str, new: str, mistake: str) -> Mutant:
     return Mutant(name, "sleepjax/_sleep/normalize.py", old, new, mistake, NORMALIZE_TESTS)
 
 
-def record(name: str, old: str, new: str, mistake: str, path: str = "sleepjax/app/records.py") -> Mutant:
-    return Mutant(name, path, old, new, mistake, RECORD_TESTS)
+def record(name: str, old: str, new: str, mistake: str, path: str = "sleepjax/app/records.py", tests=()) -> Mutant:
+    return Mutant(name, path, old, new, mistake, RECORD_TESTS + tuple(tests))
 
 
 def interrupt(name: str, old: str, new: str, mistake: str) -> Mutant:
@@ -887,8 +887,9 @@ MUTANTS = (
         "record-predictable-temp",
         'fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")',
         'tmp = f"{path}.tmp"\n    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)',
-        "a fixed temporary name that follows a link planted there",
+        "records and tables written through a fixed temporary name that follows a link planted there",
         path="sleepjax/_files.py",
+        tests=("tests/test_sweep.py::test_the_table_is_written_atomically_without_following_a_planted_link",),
     ),
     record(
         "record-write-in-place",
@@ -1219,14 +1220,6 @@ MUTANTS = (
         "rows carry only the names their own configuration sets ({} beside a tuned one cannot be tabulated)",
         ("tests/test_sweep.py::test_rows_carry_every_swept_name_with_the_base_value_where_a_configuration_leaves_it",),
     ),
-    Mutant(
-        "record-text-fixed-temp-name",
-        "sleepjax/app/records.py",
-        'fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")',
-        'tmp = str(path.parent / f".{path.name}.tmp")\n    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)',
-        "tables and records written through a predictable temporary name (a planted link is followed)",
-        ("tests/test_sweep.py::test_the_table_is_written_atomically_without_following_a_planted_link",),
-    ),
     # --- class orders and searches over several setups (sleepjax/app/class_orders.py, sleepjax/_tune.py) ----
     Mutant(
         "orders-seed-ignored",
@@ -1455,6 +1448,14 @@ MUTANTS = (
         '_PUBLISHED_LAMBDA["split-mnist"][scenario]',
         "EWC's published lambda for permuted MNIST taken from split MNIST (1e10 in domain-IL instead of 100)",
         (REG + "test_published_defaults_are_van_de_vens_strengths",),
+    ),
+    method(
+        "methods-ewc-hsu-reg-coef-as-lambda",
+        "ewc",
+        'False: {"task": 200.0, "domain": 200.0, "class": 1200.0}',
+        'False: {"task": 100.0, "domain": 100.0, "class": 600.0}',
+        "Hsu et al.'s reg_coef taken as lambda: their EWC at half its strength (their penalty has no 1/2)",
+        (REG + "test_hsu_settings_are_their_scripts_strengths_in_this_modules_penalties",),
     ),
     method(
         "methods-ewc-fisher-bias-mean",
@@ -2085,10 +2086,26 @@ SCENARIO_MUTANTS = (
     Mutant(
         "compare-permuted-with-split-strengths",
         "sleepjax/app/compare_methods.py",
-        "published_defaults(defaults, scenario, STRENGTHS_OF[benchmark])",
-        "published_defaults(defaults, scenario)",
+        "published_defaults(defaults, scenario, STRENGTHS_OF[benchmark], source=source)",
+        "published_defaults(defaults, scenario, source=source)",
         "permuted and rotated MNIST compared with split MNIST's strengths (EWC lambda 1e10, SI c 50,000)",
         (COMPARE + "test_permuted_and_rotated_mnist_start_from_permuted_mnists_strengths",),
+    ),
+    Mutant(
+        "compare-ewc-hsu-exact-fisher",
+        "sleepjax/app/compare_methods.py",
+        'ewc(fisher=PHASE_OPTIONS["ewc-hsu"]["ewc.fisher"])',
+        "ewc()",
+        "ewc-hsu's record says Fisher from predicted labels while its phase estimates the exact Fisher",
+        (COMPARE + "test_hsu_settings_estimate_ewcs_fisher_at_the_predicted_labels",),
+    ),
+    Mutant(
+        "compare-hsu-with-van-de-vens-strengths",
+        "sleepjax/app/compare_methods.py",
+        'source = "hsu" if method in HSU_SETTINGS else "van-de-ven"',
+        'source = "van-de-ven"',
+        "the -hsu methods run with van de Ven et al.'s strengths (EWC lambda 1e10 in domain-IL, not 200)",
+        (COMPARE + "test_hsu_settings_estimate_ewcs_fisher_at_the_predicted_labels",),
     ),
     Mutant(
         "scenarios-class-loss-current-task-only",
