@@ -209,6 +209,8 @@ def build_method(method: str, benchmark: str, scenario: str, protocol: Protocol,
     """The :class:`MethodSetup` of ``method`` (one of :data:`METHODS`) in ``scenario`` of ``benchmark``."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; the methods are {', '.join(METHODS)}")
+    if method in HSU_SETTINGS and benchmark != "split-mnist":
+        raise ValueError(f"{method} runs Hsu et al.'s split-MNIST settings; they set none for {benchmark}")
     uses_src = method.startswith("src") or method == "finetune-bias-free"
     own = protocol.for_src() if uses_src else protocol
     train, train_hparams = own.wake_phase(num_tasks if method == "joint" else None)
