@@ -42,7 +42,7 @@ from sleepjax._files import write_bytes_atomic
 from sleepjax._host import host_cpu
 
 _DIRECTORY: Path | None = None
-#: key -> (jitted call of the exported program, its output skeleton), or None (cannot be exported)
+#: key -> (the compiled call of the stored program, its output skeleton), or None (cannot be exported)
 _LOADED: dict[str, tuple | None] = {}
 #: program -> the fingerprint of what it was built from (None: cannot be fingerprinted), taken at its first
 #: call: a program object is built once from its identity (the engine caches programs by it).
@@ -221,9 +221,9 @@ def call_stored(program: Callable, identity: tuple, args: tuple):
         for leaf in leaves
     ]
     built_from = _identity_key(program, identity)
+    if built_from is None:
+        return program(*args)
     try:
-        if built_from is None:
-            return program(*args)
         key = fingerprint(_installed(), _settings(), built_from, str(in_tree), avals, static)
     except Unfingerprintable:
         return program(*args)
