@@ -6,11 +6,8 @@ the run engine serialises each program it traces (:mod:`jax.export`) under a key
 tracing: a fingerprint of everything the program is built from (the phase's functions, their code and
 the values they close over, the arguments' shapes, dtypes and static parts, the devices, the versions of
 jax, jaxlib, optax, equinox and numpy, JAX's settings and sleepjax's own source). A later invocation with
-the same key deserialises the program instead of tracing it. Beside it the store keeps the compiled
-executable, per host CPU (its model and vector extensions, on which compiled code depends), so that a
-later invocation on the same kind of machine neither lowers nor compiles; elsewhere the stored program
-is compiled (JAX's persistent compilation cache supplies the code where it holds it) and its executable
-saved in turn.
+the same key deserialises the program instead of tracing it; the persistent compilation cache then
+supplies the compiled code.
 
 A program whose parts cannot all be fingerprinted (an object of a kind the fingerprint does not know) or
 that cannot be exported (a host callback inside) is simply run as usual and not stored.
@@ -36,13 +33,11 @@ from pathlib import Path
 import equinox as eqx
 import jax
 import numpy as np
-from jax.experimental import serialize_executable
 
 from sleepjax._files import write_bytes_atomic
-from sleepjax._host import host_cpu
 
 _DIRECTORY: Path | None = None
-#: key -> (the compiled call of the stored program, its output skeleton), or None (cannot be exported)
+#: key -> (the jitted call of the stored program, its output skeleton), or None (cannot be exported)
 _LOADED: dict[str, tuple | None] = {}
 #: program -> the fingerprint of what it was built from (None: cannot be fingerprinted), taken at its first
 #: call: a program object is built once from its identity (the engine caches programs by it).
@@ -228,7 +223,7 @@ def call_stored(program: Callable, identity: tuple, args: tuple):
     except Unfingerprintable:
         return program(*args)
     if key not in _LOADED:
-        _LOADED[key] = _load(key, leaves) or _export(program, static, in_tree, leaves, key)
+        _LOADED[key] = _load(_DIRECTORY / f"{key}.exported") or _export(program, static, in_tree, leaves, key)
     if _LOADED[key] is None:  # cannot be exported: the program as it is
         return program(*args)
     call, skeleton = _LOADED[key]
@@ -262,45 +257,18 @@ def _is_slot(x) -> bool:
     return isinstance(x, _Slot)
 
 
-def _load(key: str, leaves: list):
-    """The compiled call and output skeleton of a stored program, or ``None`` when absent or unreadable."""
+def _load(path: Path):
+    """The jitted call and output skeleton of a stored program, or ``None`` when absent or unreadable."""
     try:
-        serialized, skeleton = pickle.loads((_DIRECTORY / f"{key}.exported").read_bytes())
+        serialized, skeleton = pickle.loads(path.read_bytes())
         exported = jax.export.deserialize(bytearray(serialized))
     except Exception:  # noqa: BLE001 - a missing, truncated or foreign file is traced again
         return None
-    try:
-        compiled = serialize_executable.deserialize_and_load(*pickle.loads(_executable_path(key).read_bytes()))
-    except Exception:  # noqa: BLE001 - no executable for this machine (yet): compile the stored program
-        compiled = _compile(exported, leaves, key)
-    return compiled, skeleton
-
-
-def _compile(exported, leaves: list, key: str):
-    """``exported`` compiled for ``leaves`` (JAX's persistent cache supplies the code where it holds it),
-    its executable saved for this machine where it can be serialised."""
-    compiled = jax.jit(exported.call).lower(leaves).compile()
-    try:
-        payload = pickle.dumps(serialize_executable.serialize(compiled))
-    except Exception:  # noqa: BLE001 - a backend that cannot serialise executables keeps JAX's cache only
-        return compiled
-    _write(_executable_path(key), payload)
-    return compiled
-
-
-def _executable_path(key: str) -> Path:
-    """Where the executable of the program ``key`` compiled on this machine is kept: compiled code is
-    specific to the CPU's vector extensions (and to the devices, which the key already names)."""
-    return _DIRECTORY / f"{key}-{_host_key()}.executable"
-
-
-@functools.cache
-def _host_key() -> str:
-    return hashlib.sha256(repr(sorted(host_cpu().items())).encode()).hexdigest()[:16]
+    return jax.jit(exported.call), skeleton
 
 
 def _export(program, static, in_tree, leaves, key: str):
-    """Trace ``program`` once, as a function of its arrays only, and return its compiled call and output
+    """Trace ``program`` once, as a function of its arrays only, and return its jitted call and output
     skeleton (the output with a :class:`_Slot` for each array: its structure and non-array parts, e.g. a
     final model's activation function), saved under ``key`` where the skeleton can be pickled; ``None``
     when it cannot be exported (e.g. a host callback inside)."""
@@ -323,9 +291,10 @@ def _export(program, static, in_tree, leaves, key: str):
     try:
         _ByName(buffer).dump((bytes(serialized), skeleton))
     except Exception:  # noqa: BLE001 - e.g. a lambda in the output: usable in this process only
-        return jax.jit(exported.call), skeleton
-    _write(_DIRECTORY / f"{key}.exported", buffer.getvalue())
-    return _compile(exported, leaves, key), skeleton
+        pass
+    else:
+        _write(_DIRECTORY / f"{key}.exported", buffer.getvalue())
+    return jax.jit(exported.call), skeleton
 
 
 def _named(module: str, qualname: str, unwrap: bool):

@@ -35,7 +35,6 @@ from typing import Any
 import jax
 
 from sleepjax._files import write_bytes_atomic
-from sleepjax._host import host_cpu
 
 FORMAT = "sleepjax-record/1"
 
@@ -75,6 +74,28 @@ def check_matrix(value: Any, field: str, shape: tuple[int, int], low: float = 0.
     require(ok, field, f"expected a {shape[0]}x{shape[1]} matrix")
     bad = [v for row in value for v in row if not (is_number(v) and low <= v <= high)]
     require(not bad, field, f"values must be numbers in [{low}, {high}], found {bad[0]!r}" if bad else "")
+
+
+def host_cpu() -> dict:
+    """The host CPU's model and the vector extensions XLA's CPU code generator picks from. Two CPUs with
+    different extensions (e.g. AVX-512 or not) compile the same program to differently rounded code, so
+    a seed's numbers reproduce digit for digit only on the same kind of CPU."""
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name":
+                    model = value.strip()
+                elif key.strip() == "flags":
+                    flags = set(value.split())
+                    break
+    except OSError:
+        pass
+    return {"model": model, "extensions": sorted(f for f in flags if f in _VECTOR_EXTENSIONS or f.startswith("avx512"))}
+
+
+_VECTOR_EXTENSIONS = {"sse4_1", "sse4_2", "avx", "avx2", "fma", "f16c", "amx_bf16", "amx_tile"}
 
 
 def environment() -> dict:

@@ -2048,22 +2048,6 @@ COMPARE = "tests/test_compare.py::"
 STORE = "tests/test_program_store.py::"
 STORE_MUTANTS = (
     Mutant(
-        "store-executable-never-read",
-        "sleepjax/_program_store.py",
-        "compiled = serialize_executable.deserialize_and_load(*pickle.loads(_executable_path(key).read_bytes()))",
-        "compiled = _compile(exported, leaves, key)",
-        "the executable is saved but never read: every invocation lowers and compiles the stored program again",
-        (STORE + "test_a_stored_program_runs_without_tracing_and_gives_the_same_numbers",),
-    ),
-    Mutant(
-        "store-executable-for-any-cpu",
-        "sleepjax/_program_store.py",
-        'return _DIRECTORY / f"{key}-{_host_key()}.executable"',
-        'return _DIRECTORY / f"{key}.executable"',
-        "an executable compiled for one CPU's vector extensions loaded on another, whose code cannot run there",
-        (STORE + "test_an_executable_is_loaded_only_on_the_kind_of_cpu_that_compiled_it",),
-    ),
-    Mutant(
         "store-key-ignores-closures",
         "sleepjax/_program_store.py",
         "        self.walk(tuple(_cell(c) for c in fn.__closure__ or ()))\n",
@@ -2075,7 +2059,7 @@ STORE_MUTANTS = (
     Mutant(
         "store-never-read",
         "sleepjax/_program_store.py",
-        'serialized, skeleton = pickle.loads((_DIRECTORY / f"{key}.exported").read_bytes())',
+        "serialized, skeleton = pickle.loads(path.read_bytes())",
         'serialized, skeleton = pickle.loads(b"")',
         "the store is written but never read: every invocation traces its programs again",
         (STORE + "test_a_stored_program_runs_without_tracing_and_gives_the_same_numbers",),
