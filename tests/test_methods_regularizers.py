@@ -368,7 +368,7 @@ def test_hsu_settings_are_their_scripts_strengths_in_this_modules_penalties():
     assert {s: float(h.lambda_) for s, h in hsu["online-ewc"].items()} == {"task": 800, "domain": 1400, "class": 200}
     assert {s: float(h.c) for s, h in hsu["si"].items()} == {"task": 300.0, "domain": 3000.0, "class": 600.0}
     assert all(float(h.xi) == pytest.approx(0.1) for h in hsu["si"].values())
-    with pytest.raises(ValueError, match="publish no strengths for 'permuted-mnist'"):
+    with pytest.raises(ValueError, match="settings for 'split-mnist' only, not for 'permuted-mnist'"):
         sj.published_defaults("ewc", "domain", "permuted-mnist", source="hsu")
     with pytest.raises(ValueError, match="set no strength for 'lwf'"):
         sj.published_defaults("lwf", "domain", source="hsu")

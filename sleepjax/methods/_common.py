@@ -37,11 +37,12 @@ SOURCES = ("van-de-ven", "hsu")
 
 def check_source(source: str, benchmark: str) -> str:
     """``source`` if it is one of :data:`SOURCES` and gives values for ``benchmark``, else ``ValueError``
-    naming it (Hsu et al.'s scripts set strengths for split MNIST only)."""
+    naming it. Source ``"hsu"`` holds their split-MNIST settings only: their permuted-MNIST scripts train
+    for 10 epochs per task with a minibatch Fisher, another protocol than ``"permuted-mnist"``'s here."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r} of published strengths; the sources are {', '.join(SOURCES)}")
     if source == "hsu" and benchmark != "split-mnist":
-        raise ValueError(f"Hsu et al.'s scripts publish no strengths for {benchmark!r}, only for 'split-mnist'")
+        raise ValueError(f"source 'hsu' holds Hsu et al.'s settings for 'split-mnist' only, not for {benchmark!r}")
     return source
 
 
