@@ -46,6 +46,7 @@ from sleepjax._sleep.vectors import load_vector
 from sleepjax._wake import wake, wake_defaults
 from sleepjax.app.records import as_json
 from sleepjax.methods import published_defaults
+from sleepjax.methods._common import check_source
 from sleepjax.methods.agem import agem
 from sleepjax.methods.der import der
 from sleepjax.methods.ewc import ewc
@@ -157,17 +158,16 @@ def _window(benchmark: str, protocol: Protocol) -> InputWindow | None:
     return InputWindow(side, side, 11)
 
 
+#: The methods run with Hsu et al.'s own settings (``published_defaults(..., source="hsu")``; EWC's Fisher
+#: from the predicted labels, as their ``EWC_mnist`` agent), by the method they are a setting of.
+HSU_SETTINGS = {"ewc-hsu": "ewc", "online-ewc-hsu": "online-ewc", "si-hsu": "si"}
 #: What a method's phases are built with beyond their hyperparameters (kept in its record entry, so that a
 #: record made with another construction is not resumed).
 PHASE_OPTIONS = {
     "lwf": {"lwf.convention": "van-de-ven"},
     "lwf-li-hoiem": {"lwf.convention": "li-hoiem"},
-    "ewc-hsu": {"ewc.fisher": "predicted"},
-    "online-ewc-hsu": {"ewc.fisher": "predicted"},
+    **{method: {"ewc.fisher": "predicted"} for method, base in HSU_SETTINGS.items() if base.endswith("ewc")},
 }
-#: The methods run with Hsu et al.'s own settings (``published_defaults(..., source="hsu")``; EWC's Fisher
-#: from the predicted labels, as their ``EWC_mnist`` agent), by the method they are a setting of.
-HSU_SETTINGS = {"ewc-hsu": "ewc", "online-ewc-hsu": "online-ewc", "si-hsu": "si"}
 
 
 #: The benchmark whose published strengths a benchmark's methods start from: rotated MNIST has none of its
@@ -209,8 +209,11 @@ def build_method(method: str, benchmark: str, scenario: str, protocol: Protocol,
     """The :class:`MethodSetup` of ``method`` (one of :data:`METHODS`) in ``scenario`` of ``benchmark``."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; the methods are {', '.join(METHODS)}")
-    if method in HSU_SETTINGS and benchmark != "split-mnist":
-        raise ValueError(f"{method} runs Hsu et al.'s split-MNIST settings; they set none for {benchmark}")
+    if method in HSU_SETTINGS:
+        try:
+            check_source("hsu", benchmark)
+        except ValueError as error:
+            raise ValueError(f"{method}: {error}") from None
     uses_src = method.startswith("src") or method == "finetune-bias-free"
     own = protocol.for_src() if uses_src else protocol
     train, train_hparams = own.wake_phase(num_tasks if method == "joint" else None)

@@ -27,12 +27,12 @@ def published_defaults(method: str, scenario: str, benchmark: str = "split-mnist
     says where its values come from."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; the methods are {', '.join(METHODS)}")
-    if _common.check_source(source, benchmark) == "hsu" and method not in HSU_METHODS:
-        raise ValueError(
-            f"Hsu et al.'s scripts set no strength for {method!r}; source 'hsu' covers {', '.join(HSU_METHODS)}"
-        )
     if method == "online-ewc":
         return ewc.published_defaults(scenario, online=True, benchmark=benchmark, source=source)
     if method in HSU_METHODS:
         return _MODULES[method].published_defaults(scenario, benchmark=benchmark, source=source)
+    if _common.check_source(source, benchmark) == "hsu":
+        raise ValueError(
+            f"Hsu et al.'s scripts set no strength for {method!r}; source 'hsu' covers {', '.join(HSU_METHODS)}"
+        )
     return _MODULES[method].published_defaults(scenario, benchmark=benchmark)

@@ -2108,6 +2108,14 @@ SCENARIO_MUTANTS = (
         (COMPARE + "test_hsu_settings_estimate_ewcs_fisher_at_the_predicted_labels",),
     ),
     Mutant(
+        "compare-hsu-refusal-unnamed",
+        "sleepjax/app/compare_methods.py",
+        'raise ValueError(f"{method}: {error}") from None',
+        "raise",
+        "si-hsu asked for on rotated MNIST is refused naming permuted MNIST, and not the method the user gave",
+        (COMPARE + "test_permuted_and_rotated_mnist_start_from_permuted_mnists_strengths",),
+    ),
+    Mutant(
         "scenarios-class-loss-current-task-only",
         "sleepjax/_scenarios.py",
         "seen = np.logical_or.accumulate(own, axis=0)",
