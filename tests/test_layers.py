@@ -2,13 +2,16 @@
 
 Catches a library module importing the command line, records, plots or interruption handling (which
 would drag the application into every user's import and tie library errors to command-line flags), and
-a public name that is a module, appears twice, or is missing from the API reference.
+a public name that is a module, appears twice, or is missing from the API reference; and an import that
+starts JAX's backend (a module-level JAX array), after which ``jax.distributed.initialize`` is refused.
 """
 
 import ast
 import importlib
 import inspect
 import re
+import subprocess
+import sys
 import types
 from pathlib import Path
 
@@ -110,3 +113,12 @@ def test_every_public_object_has_a_docstring(name):
 def test_typed_package_marker_ships():
     assert (PACKAGE / "py.typed").is_file()
     assert importlib.util.find_spec("sleepjax") is not None
+
+
+def test_importing_sleepjax_starts_no_jax_backend():
+    """``import sleepjax as sj`` before ``jax.distributed.initialize()`` (or a choice of platform) must
+    work: no module builds a JAX array when imported. Caught: ``OFFSETS = jnp.array(...)`` at module level."""
+    code = "import sleepjax\nfrom jax._src import xla_bridge\nprint(xla_bridge.backends_are_initialized())"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "False"

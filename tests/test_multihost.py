@@ -22,11 +22,11 @@ HOST = """
 import json, sys, jax
 jax.config.update("jax_cpu_collectives_implementation", "gloo")
 sys.path.insert(0, {tests!r})
+import sleepjax as sj  # imported first, as a user would: it must not start the backend
 process = int(sys.argv[1])
 if process >= 0:
     jax.distributed.initialize(coordinator_address="127.0.0.1:{port}", num_processes=2, process_id=process)
-from test_sweep import BASE, make_setup
-import sleepjax as sj
+from test_sweep import BASE, make_setup  # builds arrays: after the initialisation
 configs = [{{"sleep.src.inc": v}} for v in (0.005, 0.02)]
 result = sj.sweep(make_setup(), BASE, configs, [0, 1], chunk_size=4, progress=False)
 print(json.dumps([len(jax.devices()), jax.process_count(), result.rows]))

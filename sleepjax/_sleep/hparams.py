@@ -11,6 +11,7 @@ reported ``invalid``. The run engine and sweeps check every hyperparameter eager
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import jax
@@ -82,10 +83,10 @@ class SRCHparams(NamedTuple):
     dec: jax.Array
     beta: jax.Array
     alpha_scale: jax.Array
-    decay: jax.Array = jnp.asarray(0.999)
-    threshold: jax.Array = jnp.asarray(1.0)
-    dt: jax.Array = jnp.asarray(0.001)
-    weight_scale: jax.Array = jnp.asarray(SRC_WEIGHT_SCALE)
+    decay: jax.Array = np.float32(0.999)
+    threshold: jax.Array = np.float32(1.0)
+    dt: jax.Array = np.float32(0.001)
+    weight_scale: jax.Array = np.float32(SRC_WEIGHT_SCALE)
     window_size: jax.Array | None = None
 
     def check(self) -> None:
@@ -116,13 +117,40 @@ class SRCHparams(NamedTuple):
         )
 
 
-#: The reference hyperparameters of the published experiments (MNIST: 784-1200-1200-10).
-REFERENCE_HPARAMS = {
-    "mnist": SRCHparams.create(239.515363, 0.032064, 0.003344, (14.548273, 44.560317, 38.046326), 55.882454),
-    "fashion-mnist": SRCHparams.create(181.047258, 0.041001, 0.003344, (40.446884, 27.596929, 33.109393), 31.592987),
-    "mnist-rehearsal": SRCHparams.create(21.0, 0.1, 1e-6, (22.259158, 0.318765, 0.0), 0.1),
-    "cifar10-features": SRCHparams.create(453.020604, 0.078129, 0.003005, (8.070491, 0.907842, 1.728840), 4.131109),
-}
+class _ReferenceVectors(Mapping):
+    """The reference vectors by name, each built as :class:`SRCHparams` on first use: building JAX arrays
+    when sleepjax is imported would start JAX's backend then, and ``jax.distributed.initialize`` (or a
+    choice of platform) must come before that."""
+
+    def __init__(self, values: dict[str, tuple]):
+        self._values, self._built = values, {}
+
+    def __getitem__(self, name: str) -> SRCHparams:
+        if name not in self._built:
+            with jax.ensure_compile_time_eval():  # concrete arrays, even when first asked for inside a trace
+                self._built[name] = SRCHparams.create(*self._values[name])
+        return self._built[name]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"REFERENCE_HPARAMS({', '.join(self._values)})"
+
+
+#: The reference hyperparameters of the published experiments (MNIST: 784-1200-1200-10), by name:
+#: ``max_rate, inc, dec, beta, alpha_scale`` of :meth:`SRCHparams.create`.
+REFERENCE_HPARAMS = _ReferenceVectors(
+    {
+        "mnist": (239.515363, 0.032064, 0.003344, (14.548273, 44.560317, 38.046326), 55.882454),
+        "fashion-mnist": (181.047258, 0.041001, 0.003344, (40.446884, 27.596929, 33.109393), 31.592987),
+        "mnist-rehearsal": (21.0, 0.1, 1e-6, (22.259158, 0.318765, 0.0), 0.1),
+        "cifar10-features": (453.020604, 0.078129, 0.003005, (8.070491, 0.907842, 1.728840), 4.131109),
+    }
+)
 
 
 class _WindowFields(NamedTuple):

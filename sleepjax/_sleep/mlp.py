@@ -131,8 +131,8 @@ class SRCPhaseHparams(NamedTuple):
     """
 
     src: SRCHparams
-    base_steps: jax.Array = jnp.asarray(15000, jnp.int32)
-    steps_per_task: jax.Array = jnp.asarray(5000, jnp.int32)
+    base_steps: jax.Array = np.int32(15000)
+    steps_per_task: jax.Array = np.int32(5000)
 
     def check(self) -> None:
         """Raise ``ValueError`` naming the field for a value no sleep can use (see

@@ -18,15 +18,16 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 #: Particle kinds and the offset (row, column) of each kind's second pixel from its first.
 HORIZONTAL, VERTICAL, POSITIVE_DIAGONAL, NEGATIVE_DIAGONAL = 0, 1, 2, 3
 KINDS = ("horizontal", "vertical", "positive diagonal", "negative diagonal")
-OFFSETS = jnp.array([[0, 1], [1, 0], [-1, 1], [1, 1]], jnp.int32)
+OFFSETS = np.array([[0, 1], [1, 0], [-1, 1], [1, 1]], np.int32)
 
 #: The 8 moves (row, column), in the order of the output neurons (3x3 grid, row-major, no centre).
-MOVES = jnp.array([[-1, -1], [-1, 0], [-1, 1], [0, -1], [0, 1], [1, -1], [1, 0], [1, 1]], jnp.int32)
+MOVES = np.array([[-1, -1], [-1, 0], [-1, 1], [0, -1], [0, 1], [1, -1], [1, 0], [1, 1]], np.int32)
 
 #: ``eaten`` value of a step that found no food.
 NOTHING = -1
@@ -64,7 +65,7 @@ class World(NamedTuple):
 
 def pixels(anchors: jax.Array, kinds: jax.Array, size: int) -> jax.Array:
     """``(P, 2, 2)``: both pixels (row, column) of every particle, wrapped onto the torus."""
-    return jnp.stack([anchors, anchors + OFFSETS[kinds]], axis=1) % size
+    return jnp.stack([anchors, anchors + jnp.asarray(OFFSETS)[kinds]], axis=1) % size
 
 
 def _torus_distance(a: jax.Array, b: jax.Array, size: int) -> jax.Array:
@@ -140,7 +141,7 @@ def step(
 
     An eaten particle is re-placed at random among the others (away from the agent's new cell).
     """
-    agent = (world.agent + MOVES[move]) % config.size
+    agent = (world.agent + jnp.asarray(MOVES)[move]) % config.size
     world = world._replace(agent=agent)
     on_agent = pixels(world.anchors, world.kinds, config.size) == agent[None, None]  # (P, 2, 2)
     hit = jnp.any(jnp.all(on_agent, axis=-1), axis=-1)  # (P,)

@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from sleepjax.foraging.constants import Hparams
@@ -167,7 +168,7 @@ def particle_pairs(view: int) -> jax.Array:
 
 
 #: Which task shows each particle kind (Task 1: horizontal and negative diagonal; Task 2: the others).
-KIND_TASK = jnp.array([0, 1, 1, 0], jnp.int32)
+KIND_TASK = np.array([0, 1, 1, 0], np.int32)
 
 
 def _other_cells(key, taken, count):
@@ -196,7 +197,8 @@ def wired_detectors(key: jax.Array, n_hidden: int, fan_in: int, view: int, mixed
 
     single = jnp.concatenate([wired, _other_cells(k_others, holds(wired), fan_in - 2)], axis=1)
     # the second position: another task's kind, no cell shared with the first (random among those)
-    other_task = KIND_TASK[kinds][None, :] != KIND_TASK[kinds[order]][:, None]  # (H, P)
+    kind_task = jnp.asarray(KIND_TASK)
+    other_task = kind_task[kinds][None, :] != kind_task[kinds[order]][:, None]  # (H, P)
     shares = (pairs[None, :, :, None] == wired[:, None, None, :]).any(axis=(-1, -2))  # (H, P)
     allowed = other_task & ~shares
     k_second = jax.random.fold_in(key, 1)
