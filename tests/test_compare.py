@@ -2,6 +2,7 @@
 run as one vmapped call, the record holds what the issue promises and resumes, and the summaries and the
 published column are right."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -11,7 +12,7 @@ import sleepjax.app.stored_runs as stored_runs
 from sleepjax._datasets import load_bundled
 from sleepjax.app import compare, compare_report
 from sleepjax.app.cli import main
-from sleepjax.app.compare_methods import PROTOCOLS, build_method
+from sleepjax.app.compare_methods import PROTOCOLS, build_method, method_settings
 from sleepjax.app.records import RecordError
 
 TINY = ["--examples-per-task", "128", "--epochs", "1", "--memory", "32", "--no-progress"]
@@ -241,6 +242,27 @@ def test_summaries_of_hand_made_matrices():
     assert s["per_task_final"]["mean"] == pytest.approx([0.4, 0.7])
     joint = compare_report.summarize(r[:, 1:], np.zeros((2, 2)), [100, 300])
     assert "bwt" not in joint and joint["average_accuracy"]["mean"] == pytest.approx(0.55)
+
+
+def test_permuted32_differs_from_permuted_only_in_its_32x32_inputs(tiny_record):
+    # Catches a permuted32 protocol that changes anything but the padding (its runs would not isolate the
+    # input format), padding lost before the permutation, and its runs printed without the 0.94 target.
+    plain, padded = PROTOCOLS["permuted"], PROTOCOLS["permuted32"]
+    assert dataclasses.replace(padded, name="permuted", input_format=plain.input_format) == plain
+    data = load_bundled()
+    settings = compare.Settings(benchmark="permuted-mnist", scenario="domain", num_tasks=2)
+    small = dataclasses.replace(padded, examples_per_task=64)
+    scenario = compare.make_scenario(data, settings, small)
+    assert scenario.train.x.shape == (2, 64, 1024)
+    # the 240 padded inputs are zero in every image, at positions that differ between the tasks
+    zero = [np.flatnonzero(np.all(scenario.train.x[t] == 0, axis=0)) for t in range(2)]
+    assert all(len(z) >= 240 for z in zero) and not np.array_equal(zero[0], zero[1])
+    record = json.loads(tiny_record.read_text())
+    record["identity"].update(benchmark="permuted-mnist", scenario="domain")
+    record["identity"]["protocol"] = json.loads(json.dumps(dataclasses.asdict(padded)))
+    published_ewc = build_method("ewc", "permuted-mnist", "domain", padded, 5)
+    record["methods"]["ewc"]["settings"]["hparams"] = method_settings(published_ewc)["hparams"]
+    assert compare_report.published(record) == {"ewc": 0.94, "si": 0.94}
 
 
 def test_published_means_apply_only_to_the_published_protocol_on_test(tiny_record):

@@ -124,6 +124,11 @@ PROTOCOLS = {
     "permuted": Protocol(
         "permuted", (1000, 1000), "adam", 1e-4, 128, None, 5000, "ce", "linear", True, InputFormat(), 4000
     ),
+    # The same with van de Ven et al.'s permuted-MNIST input: 28x28 padded to 32x32 (1,024 inputs, not
+    # standardised) before the pixels are permuted.
+    "permuted32": Protocol(
+        "permuted32", (1000, 1000), "adam", 1e-4, 128, None, 5000, "ce", "linear", True, InputFormat(pad=2), 4000
+    ),
     # The reference SRC protocol (Tadros et al. 2022; ``sleepjax run split-mnist``): 784-1200-1200-10 without
     # biases, ReLU output trained with squared error, SGD 0.1 momentum 0.5, dropout 0.25, batch 100,
     # 2 epochs on the first 5,000 examples of each task.

@@ -50,7 +50,7 @@ def published(record: dict) -> dict[str, float]:
     key = (identity["benchmark"], name, identity["scenario"])
     if identity.get("split") != "test" or identity["protocol"] != as_json(dataclasses.asdict(PROTOCOLS[name])):
         return {}
-    if identity["benchmark"] == "permuted-mnist" and identity["protocol"]["name"] == "permuted":
+    if identity["benchmark"] == "permuted-mnist" and name in ("permuted", "permuted32"):
         means = dict(PERMUTED_TARGET)
     else:
         means = dict(PUBLISHED.get(key, {}))

@@ -2124,6 +2124,22 @@ SCENARIO_MUTANTS = (
         (COMPARE + "test_permuted_and_rotated_mnist_start_from_permuted_mnists_strengths",),
     ),
     Mutant(
+        "compare-permuted32-no-target",
+        "sleepjax/app/compare_report.py",
+        'name in ("permuted", "permuted32")',
+        'name == "permuted"',
+        "permuted MNIST on 32x32 inputs is printed without the 0.94 target of EWC and SI",
+        (COMPARE + "test_permuted32_differs_from_permuted_only_in_its_32x32_inputs",),
+    ),
+    Mutant(
+        "compare-permuted32-unpadded",
+        "sleepjax/app/compare_methods.py",
+        "True, InputFormat(pad=2), 4000",
+        "True, InputFormat(), 4000",
+        "the permuted32 protocol loses its padding: its runs are the 784-input protocol under another name",
+        (COMPARE + "test_permuted32_differs_from_permuted_only_in_its_32x32_inputs",),
+    ),
+    Mutant(
         "scenarios-class-loss-current-task-only",
         "sleepjax/_scenarios.py",
         "seen = np.logical_or.accumulate(own, axis=0)",
