@@ -37,6 +37,8 @@ PUBLISHED = {
         "replay": 0.9078, "replay+agem": 0.9220, "joint": 0.9753,
     },
 }  # fmt: skip
+#: Accuracy matrices per row of the matrices figure (more methods wrap onto further rows).
+MATRIX_COLUMNS = 6
 #: The papers' permuted-MNIST figure that EWC and SI should reach (issue 25): average accuracy >= 0.94.
 PERMUTED_TARGET = {"ewc": 0.94, "si": 0.94}
 
@@ -165,8 +167,12 @@ def figures(record: dict, directory: Path) -> list[Path]:
     fig.savefig(bars, dpi=120)
     plt.close(fig)
 
-    fig, axes = plt.subplots(1, len(entries), figsize=(2.6 * len(entries), 2.8), squeeze=False)
-    for ax, (method, entry) in zip(axes[0], entries):
+    columns = min(len(entries), MATRIX_COLUMNS)
+    rows = -(-len(entries) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 2.8 * rows), squeeze=False)
+    for ax in axes.flat[len(entries) :]:
+        ax.axis("off")
+    for ax, (method, entry) in zip(axes.flat, entries):
         r = 100 * np.mean([u["accuracy"] for u in entry["runs"].values()], axis=0)
         ax.imshow(r, vmin=0, vmax=100, cmap="viridis", aspect="auto")
         if r.size <= 100:
