@@ -115,20 +115,17 @@ class Protocol:
         return phase, wake_defaults(**settings)
 
 
+# Permuted (and rotated) MNIST of issue 25: 784 inputs, 1000-1000, Adam 1e-4, batch 128, 5,000 updates per task;
+# Hsu et al.'s rehearsal memory for permuted MNIST, 4,000.
+_PERMUTED = Protocol("permuted", (1000, 1000), "adam", 1e-4, 128, None, 5000, "ce", "linear", True, InputFormat(), 4000)
 PROTOCOLS = {
     # Hsu et al. 2018, split MNIST: 32x32 padded inputs (1024), 400-400 ReLU with biases, Adam 1e-3, batch 128,
     # 4 epochs per task on all training examples of the task's classes, rehearsal memory 1,100 in total.
     "hsu": Protocol("hsu", (400, 400), "adam", 1e-3, 128, 4, None, "ce", "linear", True, HSU_MNIST_INPUT, 1100),
-    # Permuted (and rotated) MNIST of issue 25: 784 inputs, 1000-1000, Adam 1e-4, batch 128, 5,000 updates per
-    # task; Hsu et al.'s rehearsal memory for permuted MNIST, 4,000.
-    "permuted": Protocol(
-        "permuted", (1000, 1000), "adam", 1e-4, 128, None, 5000, "ce", "linear", True, InputFormat(), 4000
-    ),
+    "permuted": _PERMUTED,
     # The same with van de Ven et al.'s permuted-MNIST input: 28x28 padded to 32x32 (1,024 inputs, not
     # standardised) before the pixels are permuted.
-    "permuted32": Protocol(
-        "permuted32", (1000, 1000), "adam", 1e-4, 128, None, 5000, "ce", "linear", True, InputFormat(pad=2), 4000
-    ),
+    "permuted32": dataclasses.replace(_PERMUTED, name="permuted32", input_format=InputFormat(pad=2)),
     # The reference SRC protocol (Tadros et al. 2022; ``sleepjax run split-mnist``): 784-1200-1200-10 without
     # biases, ReLU output trained with squared error, SGD 0.1 momentum 0.5, dropout 0.25, batch 100,
     # 2 epochs on the first 5,000 examples of each task.

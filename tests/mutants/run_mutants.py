@@ -2134,8 +2134,8 @@ SCENARIO_MUTANTS = (
     Mutant(
         "compare-permuted32-unpadded",
         "sleepjax/app/compare_methods.py",
-        "True, InputFormat(pad=2), 4000",
-        "True, InputFormat(), 4000",
+        'name="permuted32", input_format=InputFormat(pad=2)',
+        'name="permuted32", input_format=InputFormat()',
         "the permuted32 protocol loses its padding: its runs are the 784-input protocol under another name",
         (COMPARE + "test_permuted32_differs_from_permuted_only_in_its_32x32_inputs",),
     ),
