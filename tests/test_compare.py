@@ -170,6 +170,8 @@ def test_lwf_conventions_are_told_apart_in_the_record():
     vdv, lh = (build_method(m, "split-mnist", "class", hsu, 5) for m in ("lwf", "lwf-li-hoiem"))
     assert compare.method_settings(vdv)["phase_options"] == {"lwf.convention": "van-de-ven"}
     assert compare.method_settings(lh)["phase_options"] == {"lwf.convention": "li-hoiem"}
+    old = build_method("lwf-2018", "split-mnist", "class", hsu, 5)
+    assert compare.method_settings(old)["phase_options"] == {"lwf.convention": "van-de-ven-2018"}
     assert compare.method_settings(vdv)["hparams"] == compare.method_settings(lh)["hparams"]
     assert "phase_options" not in compare.method_settings(build_method("ewc", "split-mnist", "class", hsu, 5))
 

@@ -290,6 +290,27 @@ def test_lwf_van_de_ven_term_is_their_loss_times_the_task_number(head, heads):
     assert float(value) == pytest.approx(3.0 * 2 * 4.0 * float(kd) / heads, rel=1e-6)
 
 
+def test_lwf_van_de_ven_2018_averages_each_heads_distillation_over_its_students_outputs():
+    # Their 2018 code averaged the KD over classes as well as examples: each head's term divided by the
+    # number of outputs in the student's distribution (4 in class-incremental learning after the second
+    # task, the new classes included; 2 for each task-incremental head). Catches a 2018 loss that still
+    # sums over classes, and one divided by the head's own size (2) in class-incremental learning.
+    student, teacher = np.asarray([1.0, 0.0, 5.0, 2.0]), np.asarray([0.0, 2.0, -1.0, 3.0])
+    s, t, head = jnp.asarray(student), jnp.asarray(teacher), jnp.asarray([0, 0, -1, -1])
+    class_il = jnp.ones(4, bool)
+    summed = float(distillation(s, t, head, 2.0, class_il))
+    assert float(distillation(s, t, head, 2.0, class_il, class_mean=True)) == pytest.approx(summed / 4, rel=1e-6)
+    two_heads, task_il = jnp.asarray([0, 0, 1, 1]), jnp.asarray([False, False, True, True])
+    per_head = [float(distillation(s, t, jnp.where(two_heads == h, two_heads, -1), 2.0, task_il)) for h in (0, 1)]
+    value = distillation(s, t, two_heads, 2.0, task_il, class_mean=True)
+    assert float(value) == pytest.approx(sum(per_head) / 2, rel=1e-6)
+    phase, ref = sj.lwf(convention="van-de-ven-2018"), sj.lwf(convention="van-de-ven")
+    state = sj.LwFState(linear([[1.0], [0.0], [2.0], [0.5]]), jnp.asarray([0, 0, -1, -1], jnp.int32))
+    model, x, hparams = linear([[0.0], [1.0], [0.0], [1.0]]), jnp.asarray([[1.0], [2.0]]), sj.LwFHparams()
+    terms = [p.hooks.loss(model, state, hparams, x, None, None, None, class_il) for p in (phase, ref)]
+    assert float(terms[0]) == pytest.approx(float(terms[1]) / 4, rel=1e-6)
+
+
 def test_wake_gives_loss_hooks_the_outputs_the_minibatch_is_scored_among():
     # Catches a wake that hands its siblings' loss hooks no classes: van de Ven's class-incremental LwF
     # would then leave the new classes out of the student's distribution without a word.

@@ -12,7 +12,8 @@ optimiser, batch, schedule and data; a method is the wake phase plus its own pha
   et al.'s); ``ewc-hsu``, ``online-ewc-hsu`` and ``si-hsu`` take Hsu et al.'s own settings instead (their
   scripts' strengths, EWC's Fisher from the predicted labels: :data:`HSU_SETTINGS`); ``lwf``
   takes van de Ven & Tolias's loss (the source of the published LwF numbers on split MNIST),
-  ``lwf-li-hoiem`` Li & Hoiem's (``sleepjax.lwf``'s ``convention``);
+  ``lwf-li-hoiem`` Li & Hoiem's, ``lwf-2018`` van de Ven & Tolias's as their 2018 code computed it
+  (averaged over classes; ``sleepjax.lwf``'s ``convention``);
 * ``replay+agem``: rehearsal merged into the training set and A-GEM's projection (each with its own memory
   of the budget): Hsu et al.'s "GEM", whose agent inherits their naive rehearsal's merging, with A-GEM's
   projection in place of GEM's quadratic programme;
@@ -168,6 +169,7 @@ HSU_SETTINGS = {"ewc-hsu": "ewc", "online-ewc-hsu": "online-ewc", "si-hsu": "si"
 PHASE_OPTIONS = {
     "lwf": {"lwf.convention": "van-de-ven"},
     "lwf-li-hoiem": {"lwf.convention": "li-hoiem"},
+    "lwf-2018": {"lwf.convention": "van-de-ven-2018"},
     **{method: {"ewc.fisher": "predicted"} for method, base in HSU_SETTINGS.items() if base.endswith("ewc")},
 }
 
@@ -193,6 +195,7 @@ def _method_phases(method: str, benchmark: str, scenario: str, memory: int) -> t
         "si": ("si", si),
         "lwf": ("lwf", lambda: lwf(convention=PHASE_OPTIONS["lwf"]["lwf.convention"])),
         "lwf-li-hoiem": ("lwf", lambda: lwf(convention=PHASE_OPTIONS["lwf-li-hoiem"]["lwf.convention"])),
+        "lwf-2018": ("lwf", lambda: lwf(convention=PHASE_OPTIONS["lwf-2018"]["lwf.convention"])),
         "der++": ("der", lambda: der(memory)),
         "ewc-hsu": ("ewc", lambda: ewc(fisher=PHASE_OPTIONS["ewc-hsu"]["ewc.fisher"])),
         "online-ewc-hsu": ("ewc", lambda: ewc(online=True, fisher=PHASE_OPTIONS["online-ewc-hsu"]["ewc.fisher"])),
@@ -240,6 +243,7 @@ METHODS = (
     "si-hsu",
     "lwf",
     "lwf-li-hoiem",
+    "lwf-2018",
     "replay",
     "agem",
     "replay+agem",

@@ -11,7 +11,7 @@ network; with the classes seen so far (class-incremental) or no restriction, all
 head, as in van de Ven et al.'s class-incremental LwF. Without ``task.classes`` the outputs a task trained
 are those of the labels it held.
 
-Two conventions of the loss (``lwf(convention=...)``):
+Three conventions of the loss (``lwf(convention=...)``):
 
 * ``"li-hoiem"`` (default): the term above, summed over the earlier heads, added to the task's loss.
 * ``"van-de-ven"``: the loss of van de Ven & Tolias's split-MNIST code (the source of the LwF numbers
@@ -20,9 +20,14 @@ Two conventions of the loss (``lwf(convention=...)``):
   distribution is over every output the task answers among (the earlier classes and the new ones), the
   new classes' targets being zero, so the term also pulls the new classes' outputs down on the new
   task's inputs. This phase adds ``alpha * (t - 1) * T**2 * mean_heads KD`` to the task's loss: their
-  loss times ``t``, the same updates under Adam (whose steps do not see a constant factor of the loss,
-  apart from its epsilon), not under plain SGD. A head's distribution takes in the task's outputs only
-  where they hold the whole head (class-incremental); task-incremental heads stay on their own.
+  loss times ``t``: nearly the same updates under Adam (whose steps do not see a constant factor of the
+  loss; here the factor changes between tasks while Adam's moments carry over), not under plain SGD. A
+  head's distribution takes in the task's outputs only where they hold the whole head
+  (class-incremental); task-incremental heads stay on their own.
+* ``"van-de-ven-2018"``: the same, with each head's KD averaged over the outputs of the student's
+  distribution instead of summed over them: the loss of the first release of their code (September 2018,
+  the version behind the LwF rows usually quoted for split MNIST), which averaged the distillation over
+  classes as well as examples until a fix in May 2019.
 """
 
 from __future__ import annotations
@@ -73,10 +78,12 @@ def published_defaults(scenario: str, benchmark: str = "split-mnist") -> LwFHpar
     return LwFHparams(jnp.float32(1.0), jnp.float32(2.0))
 
 
-CONVENTIONS = ("li-hoiem", "van-de-ven")
+CONVENTIONS = ("li-hoiem", "van-de-ven", "van-de-ven-2018")
 
 
-def distillation(student: Array, teacher: Array, head: Array, temperature, active: Array | None = None) -> Array:
+def distillation(
+    student: Array, teacher: Array, head: Array, temperature, active: Array | None = None, class_mean: bool = False
+) -> Array:
     """Li & Hoiem's distillation loss of one example's outputs: for each head (outputs sharing a
     non-negative ``head`` index), the cross-entropy of the student's softened distribution over the head
     against the teacher's, summed over heads.
@@ -84,7 +91,8 @@ def distillation(student: Array, teacher: Array, head: Array, temperature, activ
     With ``active`` (``(C,)`` bools: the outputs the current task answers among), a head that ``active``
     holds whole is distilled with the student's distribution over the head and the active outputs, the
     teacher's target being zero on the active outputs outside the head (van de Ven & Tolias's
-    class-incremental LwF)."""
+    class-incremental LwF). With ``class_mean``, each head's term is divided by the number of outputs in the
+    student's distribution (the 2018 release of van de Ven & Tolias's code)."""
     same = head[:, None] == head[None, :]
     support = same
     if active is not None:
@@ -96,7 +104,10 @@ def distillation(student: Array, teacher: Array, head: Array, temperature, activ
         return z - jax.nn.logsumexp(jnp.where(over, z[None, :], -jnp.inf), axis=1)
 
     target = jnp.exp(log_softmax(jax.lax.stop_gradient(teacher), same))
-    return -jnp.sum(jnp.where(head >= 0, target * log_softmax(student, support), 0.0))
+    terms = target * log_softmax(student, support)
+    if class_mean:
+        terms = terms / jnp.sum(support, axis=1)
+    return -jnp.sum(jnp.where(head >= 0, terms, 0.0))
 
 
 def count_heads(head: Int[Array, " C"]) -> Array:
@@ -117,8 +128,9 @@ def lwf(*, convention: str = "li-hoiem", input_shape: tuple[int, ...] | None = N
     scenario.
 
     Args:
-        convention: ``"li-hoiem"`` (the term summed over heads, as above) or ``"van-de-ven"`` (van de Ven
-            & Tolias's weighting and class-incremental distribution; module docstring).
+        convention: ``"li-hoiem"`` (the term summed over heads, as above), ``"van-de-ven"`` (van de Ven
+            & Tolias's weighting and class-incremental distribution) or ``"van-de-ven-2018"`` (the same,
+            averaged over classes as their first release computed it; module docstring).
         input_shape: the shape of one input, where the model does not tell it (to count its outputs).
 
     Hyperparameters: :class:`LwFHparams`. State: :class:`LwFState`. Compose after the training phase:
@@ -139,7 +151,8 @@ def lwf(*, convention: str = "li-hoiem", input_shape: tuple[int, ...] | None = N
         teacher = common.outputs(state.teacher, x)
         # van de Ven & Tolias's student spans the outputs the minibatch is scored among; Li & Hoiem's its head
         active = None if convention == "li-hoiem" or classes is None else jnp.broadcast_to(classes, student.shape)
-        per_example = jax.vmap(lambda s, t, a: distillation(s, t, state.head, hparams.temperature, a))(
+        class_mean = convention == "van-de-ven-2018"
+        per_example = jax.vmap(lambda s, t, a: distillation(s, t, state.head, hparams.temperature, a, class_mean))(
             student, teacher, active
         )
         if convention == "li-hoiem":
