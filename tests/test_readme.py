@@ -113,3 +113,30 @@ def test_the_baselines_tables_are_the_committed_records(scenario):
         assert row[1] == cell(summary["average_accuracy"], digits=2), f"{scenario}: {method}'s accuracy"
         bwt = cell(summary["bwt"]) if "bwt" in summary else "-"
         assert row[4].removeprefix("+") == bwt, f"{scenario}: {method}'s BWT"
+
+
+def test_the_lwf_loss_table_is_the_committed_lwf_records():
+    """Catches the LwF-loss table of the baselines page left behind when its five-seed records are remade,
+    or a loss's numbers set in another loss's row: each cell must hold its record's average accuracy."""
+    import json
+
+    from sleepjax.app.report import cell
+
+    page = (ROOT / "docs" / "reproductions" / "baselines.md").read_text()
+    table = page.split("<!-- lwf-2018:begin -->")[1].split("<!-- lwf-2018:end -->")[0]
+    rows = {
+        r[0]: r[1:] for r in ([c.strip() for c in ln.strip("|").split("|")] for ln in table.strip().splitlines()[2:])
+    }
+    columns = ("class", "task", "domain")
+    for method, suffix, first_words in (
+        ("lwf-2018", "_2018loss", "van de Ven & Tolias, 2018"),
+        ("lwf", "", "van de Ven & Tolias, current"),
+    ):
+        (row,) = [cells for name, cells in rows.items() if name.startswith(first_words)]
+        for scenario, value in zip(columns, row, strict=True):
+            path = ROOT / "experiments" / "results" / "lwf" / f"{scenario}_2000updates{suffix}.json"
+            if not value:
+                assert method == "lwf" and scenario == "task", f"{method} {scenario}: empty cell"
+                continue
+            summary = json.loads(path.read_text())["methods"][method]["summary"]
+            assert value.strip("*") == cell(summary["average_accuracy"], digits=2), f"{method} {scenario}"
