@@ -11,7 +11,7 @@ optimiser, batch, schedule and data; a method is the wake phase plus its own pha
   the wake phase, with their published default strengths (:func:`sleepjax.published_defaults`, van de Ven
   et al.'s); ``ewc-hsu``, ``online-ewc-hsu`` and ``si-hsu`` take Hsu et al.'s own settings instead (their
   scripts' strengths, EWC's Fisher from the predicted labels: :data:`HSU_SETTINGS`); ``lwf``
-  takes van de Ven & Tolias's loss (the source of the published LwF numbers on split MNIST),
+  takes van de Ven & Tolias's loss as their code computes it since May 2019,
   ``lwf-li-hoiem`` Li & Hoiem's, ``lwf-2018`` van de Ven & Tolias's as their 2018 code computed it
   (averaged over classes; ``sleepjax.lwf``'s ``convention``);
 * ``replay+agem``: rehearsal merged into the training set and A-GEM's projection (each with its own memory

@@ -14,9 +14,10 @@ are those of the labels it held.
 Three conventions of the loss (``lwf(convention=...)``):
 
 * ``"li-hoiem"`` (default): the term above, summed over the earlier heads, added to the task's loss.
-* ``"van-de-ven"``: the loss of van de Ven & Tolias's split-MNIST code (the source of the LwF numbers
-  usually quoted for split MNIST). With ``t`` the task's number (1, 2, ...), their loss is
-  ``CE / t + (1 - 1/t) * T**2 * mean_heads KD``, and in class-incremental learning the student's
+* ``"van-de-ven"``: the loss of van de Ven & Tolias's split-MNIST code as it stands since May 2019
+  (the code behind the LwF numbers usually quoted for split MNIST, whose first release differs: below).
+  With ``t`` the task's number (1, 2, ...), their loss is ``CE / t + (1 - 1/t) * T**2 * mean_heads KD``,
+  and in class-incremental learning the student's
   distribution is over every output the task answers among (the earlier classes and the new ones), the
   new classes' targets being zero, so the term also pulls the new classes' outputs down on the new
   task's inputs. This phase adds ``alpha * (t - 1) * T**2 * mean_heads KD`` to the task's loss: their
