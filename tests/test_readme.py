@@ -78,6 +78,13 @@ def test_the_readme_sweep_table_is_the_committed_sweep_record():
     assert table in (ROOT / "README.md").read_text()
 
 
+def table_rows(page: str, marker: str) -> list[list[str]]:
+    """The body rows (cells stripped) of the Markdown table between ``<!-- MARKER:begin -->`` and
+    ``<!-- MARKER:end -->`` of ``page``."""
+    table = page.split(f"<!-- {marker}:begin -->")[1].split(f"<!-- {marker}:end -->")[0]
+    return [[c.strip() for c in line.strip("|").split("|")] for line in table.strip().splitlines()[2:]]
+
+
 #: The first words of each method's row in the baselines page's tables.
 BASELINE_ROWS = {
     "finetune": "finetune", "joint": "joint", "ewc": "EWC (", "online-ewc": "online EWC (", "si": "SI (",
@@ -104,8 +111,7 @@ def test_the_baselines_tables_are_the_committed_records(scenario):
 
     record = json.loads((ROOT / "experiments" / "results" / BASELINE_RECORDS[scenario]).read_text())
     page = (ROOT / "docs" / "reproductions" / "baselines.md").read_text()
-    table = page.split(f"<!-- baselines-{scenario}:begin -->")[1].split(f"<!-- baselines-{scenario}:end -->")[0]
-    rows = [[c.strip() for c in line.strip("|").split("|")] for line in table.strip().splitlines()[2:]]
+    rows = table_rows(page, f"baselines-{scenario}")
     assert len(rows) == len(record["methods"])
     for method, entry in record["methods"].items():
         (row,) = [r for r in rows if r[0].startswith(BASELINE_ROWS[method])]
@@ -123,10 +129,7 @@ def test_the_lwf_loss_table_is_the_committed_lwf_records():
     from sleepjax.app.report import cell
 
     page = (ROOT / "docs" / "reproductions" / "baselines.md").read_text()
-    table = page.split("<!-- lwf-2018:begin -->")[1].split("<!-- lwf-2018:end -->")[0]
-    rows = {
-        r[0]: r[1:] for r in ([c.strip() for c in ln.strip("|").split("|")] for ln in table.strip().splitlines()[2:])
-    }
+    rows = {r[0]: r[1:] for r in table_rows(page, "lwf-2018")}
     columns = ("class", "task", "domain")
     for method, suffix, first_words in (
         ("lwf-2018", "_2018loss", "van de Ven & Tolias, 2018"),

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from functools import partial
 from typing import NamedTuple
 
 import optax
@@ -193,9 +194,12 @@ def _method_phases(method: str, benchmark: str, scenario: str, memory: int) -> t
         "ewc": ("ewc", ewc),
         "online-ewc": ("ewc", lambda: ewc(online=True)),
         "si": ("si", si),
-        "lwf": ("lwf", lambda: lwf(convention=PHASE_OPTIONS["lwf"]["lwf.convention"])),
-        "lwf-li-hoiem": ("lwf", lambda: lwf(convention=PHASE_OPTIONS["lwf-li-hoiem"]["lwf.convention"])),
-        "lwf-2018": ("lwf", lambda: lwf(convention=PHASE_OPTIONS["lwf-2018"]["lwf.convention"])),
+        # every LwF method is the same phase, with the loss convention its PHASE_OPTIONS entry names
+        **{
+            m: ("lwf", partial(lwf, convention=o["lwf.convention"]))
+            for m, o in PHASE_OPTIONS.items()
+            if "lwf.convention" in o
+        },
         "der++": ("der", lambda: der(memory)),
         "ewc-hsu": ("ewc", lambda: ewc(fisher=PHASE_OPTIONS["ewc-hsu"]["ewc.fisher"])),
         "online-ewc-hsu": ("ewc", lambda: ewc(online=True, fisher=PHASE_OPTIONS["online-ewc-hsu"]["ewc.fisher"])),

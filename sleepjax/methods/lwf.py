@@ -17,14 +17,14 @@ Three conventions of the loss (``lwf(convention=...)``):
 * ``"van-de-ven"``: the loss of van de Ven & Tolias's split-MNIST code as it stands since May 2019
   (the code behind the LwF numbers usually quoted for split MNIST, whose first release differs: below).
   With ``t`` the task's number (1, 2, ...), their loss is ``CE / t + (1 - 1/t) * T**2 * mean_heads KD``,
-  and in class-incremental learning the student's
-  distribution is over every output the task answers among (the earlier classes and the new ones), the
-  new classes' targets being zero, so the term also pulls the new classes' outputs down on the new
-  task's inputs. This phase adds ``alpha * (t - 1) * T**2 * mean_heads KD`` to the task's loss: their
-  loss times ``t``: nearly the same updates under Adam (whose steps do not see a constant factor of the
-  loss; here the factor changes between tasks while Adam's moments carry over), not under plain SGD. A
-  head's distribution takes in the task's outputs only where they hold the whole head
-  (class-incremental); task-incremental heads stay on their own.
+  and in class-incremental learning the student's distribution is over every output the task answers
+  among (the earlier classes and the new ones), the new classes' targets being zero, so the term also
+  pulls the new classes' outputs down on the new task's inputs. This phase adds
+  ``alpha * (t - 1) * T**2 * mean_heads KD`` to the task's loss: their loss times ``t``: nearly the same
+  updates under Adam (whose steps do not see a constant factor of the loss; here the factor changes
+  between tasks while Adam's moments carry over), not under plain SGD. A head's distribution takes in the
+  task's outputs only where they hold the whole head (class-incremental); task-incremental heads stay on
+  their own.
 * ``"van-de-ven-2018"``: the same, with each head's KD averaged over the outputs of the student's
   distribution instead of summed over them: the loss of the first release of their code (September 2018,
   the version behind the LwF rows usually quoted for split MNIST), which averaged the distillation over
