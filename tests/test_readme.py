@@ -143,3 +143,56 @@ def test_the_lwf_loss_table_is_the_committed_lwf_records():
                 continue
             summary = json.loads(path.read_text())["methods"][method]["summary"]
             assert value.strip("*") == cell(summary["average_accuracy"], digits=2), f"{method} {scenario}"
+
+
+#: Van de Ven & Tolias's split-MNIST class orders: their code shuffles the labels for each seed
+#: (``np.random.seed(seed); np.random.permutation(10)``, seeds from 1111) and task k takes the two digits
+#: shuffled to 2k and 2k + 1.
+VAN_DE_VEN_SEEDS = range(1111, 1116)
+ORDER_RECORDS = ROOT / "experiments" / "results" / "lwf" / "orders"
+
+
+def van_de_ven_order(seed: int) -> str:
+    import numpy as np
+
+    np.random.seed(seed)
+    tasks = np.argsort(np.random.permutation(10)).reshape(5, 2)
+    return "/".join(",".join(str(d) for d in task) for task in tasks)
+
+
+def test_the_lwf_class_order_runs_use_van_de_ven_and_tolias_orders():
+    """Catches a class order mistyped in the baselines page's per-seed-order commands (or a command's
+    record named after another seed's order): each command's ``--task-classes`` must be the order van de
+    Ven & Tolias's code draws for the seed its record is named after."""
+    from test_docs import commands
+
+    orders = [c for c in commands(ROOT / "docs" / "reproductions" / "baselines.md") if "/orders/" in c]
+    assert len(orders) == 10
+    for command in orders:
+        words = shlex.split(command)
+        seed = int(re.search(r"order(\d+)\.json", words[words.index("--out") + 1]).group(1))
+        assert words[words.index("--task-classes") + 1] == van_de_ven_order(seed), command
+
+
+def test_the_lwf_class_order_table_is_the_committed_records():
+    """Catches the per-seed-order LwF table left behind when a record is remade, a method's numbers in
+    another's row, or an order's record left out of the mean: each cell must be the mean ± SD over the
+    five orders' records."""
+    import json
+
+    from sleepjax.app.report import cell, mean_sd
+
+    page = (ROOT / "docs" / "reproductions" / "baselines.md").read_text()
+    rows = {r[0]: r[1:] for r in table_rows(page, "lwf-orders")}
+    for method, first_words in (("lwf-2018", "van de Ven & Tolias, 2018"), ("lwf", "van de Ven & Tolias, current"),
+                                ("finetune", "fine-tuning")):  # fmt: skip
+        (row,) = [cells for name, cells in rows.items() if name.startswith(first_words)]
+        for scenario, value in zip(("class", "task", "domain"), row, strict=True):
+            paths = [ORDER_RECORDS / f"{scenario}_2000updates_order{s}.json" for s in VAN_DE_VEN_SEEDS]
+            records = [json.loads(p.read_text()) for p in paths if p.exists()]
+            if not value:
+                assert not any(method in r["methods"] for r in records), f"{method} {scenario}: a record left out"
+                continue
+            assert len(records) == len(VAN_DE_VEN_SEEDS), f"{scenario}: an order's record is missing"
+            accuracy = mean_sd([r["methods"][method]["summary"]["average_accuracy"]["mean"] for r in records])
+            assert value.strip("*") == cell(accuracy, digits=2), f"{method} {scenario}"
