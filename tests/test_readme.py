@@ -157,8 +157,9 @@ def van_de_ven_order(seed: int) -> str:
     without touching the global one)."""
     import numpy as np
 
-    tasks = np.argsort(np.random.RandomState(seed).permutation(10)).reshape(5, 2)
-    return "/".join(",".join(str(d) for d in task) for task in tasks)
+    from sleepjax.app.class_orders import format_order
+
+    return format_order(np.argsort(np.random.RandomState(seed).permutation(10)).reshape(5, 2))
 
 
 def test_the_lwf_class_order_runs_use_van_de_ven_and_tolias_orders():
@@ -185,15 +186,18 @@ def test_the_lwf_class_order_table_is_the_committed_records():
 
     page = (ROOT / "docs" / "reproductions" / "baselines.md").read_text()
     rows = {r[0]: r[1:] for r in table_rows(page, "lwf-orders")}
+    records = {
+        scenario: [json.loads(p.read_text()) for s in VAN_DE_VEN_SEEDS
+                   if (p := ORDER_RECORDS / f"{scenario}_2000updates_order{s}.json").exists()]
+        for scenario in ("class", "task", "domain")
+    }  # fmt: skip
     for method, first_words in (("lwf-2018", "van de Ven & Tolias, 2018"), ("lwf", "van de Ven & Tolias, current"),
                                 ("finetune", "fine-tuning")):  # fmt: skip
         (row,) = [cells for name, cells in rows.items() if name.startswith(first_words)]
-        for scenario, value in zip(("class", "task", "domain"), row, strict=True):
-            paths = [ORDER_RECORDS / f"{scenario}_2000updates_order{s}.json" for s in VAN_DE_VEN_SEEDS]
-            records = [json.loads(p.read_text()) for p in paths if p.exists()]
+        for (scenario, runs), value in zip(records.items(), row, strict=True):
             if not value:
-                assert not any(method in r["methods"] for r in records), f"{method} {scenario}: a record left out"
+                assert not any(method in r["methods"] for r in runs), f"{method} {scenario}: a record left out"
                 continue
-            assert len(records) == len(VAN_DE_VEN_SEEDS), f"{scenario}: an order's record is missing"
-            accuracy = mean_sd([r["methods"][method]["summary"]["average_accuracy"]["mean"] for r in records])
+            assert len(runs) == len(VAN_DE_VEN_SEEDS), f"{scenario}: an order's record is missing"
+            accuracy = mean_sd([r["methods"][method]["summary"]["average_accuracy"]["mean"] for r in runs])
             assert value.strip("*") == cell(accuracy, digits=2), f"{method} {scenario}"
